@@ -1,0 +1,280 @@
+package service
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything bucketls can be told. parseConfig fills it from
+// flags, each falling back to a BUCKETLS_* environment variable, then to the
+// default written on the field.
+type Config struct {
+	// Bucket is the S3 bucket to list (--bucket, BUCKETLS_BUCKET). Required
+	// unless Demo; with Demo it names the in-memory bucket. Default: none.
+	Bucket string
+	// Addr is the HTTP listen address (--addr, BUCKETLS_ADDR). Default: ":8080".
+	Addr string
+	// S3Endpoint is an S3-compatible endpoint URL, addressed path-style
+	// (--s3-endpoint, BUCKETLS_S3_ENDPOINT). Default: "" (AWS S3, or the
+	// SDK's own AWS_ENDPOINT_URL_S3).
+	S3Endpoint string
+	// CacheTTL keeps S3 pages this long (--cache-ttl, BUCKETLS_CACHE_TTL).
+	// Default: 0 (off; identical concurrent calls are coalesced anyway).
+	CacheTTL time.Duration
+	// TLSAddr is the HTTPS listen address, served beside HTTP (--tls-addr,
+	// BUCKETLS_TLS_ADDR). Default: "" (no HTTPS).
+	TLSAddr string
+	// TLSCert and TLSKey are PEM files for HTTPS (--tls-cert/BUCKETLS_TLS_CERT,
+	// --tls-key/BUCKETLS_TLS_KEY). Default: "".
+	TLSCert, TLSKey string
+	// TLSSelfSigned makes HTTPS use a certificate generated in memory at
+	// start (--tls-self-signed, BUCKETLS_TLS_SELF_SIGNED): nothing is
+	// written to disk, which a ProtectSystem=strict unit forbids anyway.
+	// Default: false.
+	TLSSelfSigned bool
+	// Demo serves an in-process gofakes3 bucket seeded with the reference
+	// tree instead of S3 (--demo, BUCKETLS_DEMO). Default: false.
+	Demo bool
+	// S3Timeout bounds the S3 work of one request, every page included. It
+	// has no flag; tests shorten it. Default: 30s.
+	S3Timeout time.Duration
+	// ShutdownTimeout is how long in-flight requests may run after SIGTERM.
+	// It has no flag. Default: 10s.
+	ShutdownTimeout time.Duration
+}
+
+// Defaults for the fields without a flag, and for Addr.
+const (
+	defaultAddr            = ":8080"
+	defaultS3Timeout       = 30 * time.Second
+	defaultShutdownTimeout = 10 * time.Second
+)
+
+// ConfigError is a configuration mistake: the process exits with status 2
+// and prints the message, one line, to stderr.
+type ConfigError struct {
+	Msg string
+}
+
+// Error implements error.
+func (e *ConfigError) Error() string { return "invalid configuration: " + e.Msg }
+
+func configErrorf(format string, args ...any) error {
+	return &ConfigError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// ExitCode is the process exit status for an error returned by Run: 0 for
+// nil, 2 for a *ConfigError, 1 for anything else.
+func ExitCode(err error) int {
+	var ce *ConfigError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ce):
+		return 2
+	default:
+		return 1
+	}
+}
+
+// env names, one per flag; the flag wins when both are set.
+const (
+	envBucket        = "BUCKETLS_BUCKET"
+	envAddr          = "BUCKETLS_ADDR"
+	envS3Endpoint    = "BUCKETLS_S3_ENDPOINT"
+	envCacheTTL      = "BUCKETLS_CACHE_TTL"
+	envTLSAddr       = "BUCKETLS_TLS_ADDR"
+	envTLSCert       = "BUCKETLS_TLS_CERT"
+	envTLSKey        = "BUCKETLS_TLS_KEY"
+	envTLSSelfSigned = "BUCKETLS_TLS_SELF_SIGNED"
+	envDemo          = "BUCKETLS_DEMO"
+)
+
+// newFlagSet declares every flag. Each default is the environment variable
+// when set, else the built-in default, so "flag, then env, then default"
+// falls out of the flag package. Values from the environment that do not
+// parse are collected in envErrs and reported only if the flag did not
+// override them.
+func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]error) *flag.FlagSet {
+	fs := flag.NewFlagSet("bucketls", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors become one line; --help prints usage itself
+
+	str := func(p *string, name, env, def, usage string) {
+		if v := getenv(env); v != "" {
+			def = v
+		}
+		fs.StringVar(p, name, def, usage+" (env "+env+")")
+	}
+	boolean := func(p *bool, name, env, usage string) {
+		def := false
+		if v := getenv(env); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				envErrs[name] = fmt.Errorf("%s=%q is not a boolean (use true or false)", env, v)
+			}
+			def = b
+		}
+		fs.BoolVar(p, name, def, usage+" (env "+env+")")
+	}
+
+	str(&cfg.Bucket, "bucket", envBucket, "", "S3 bucket to list; required unless --demo")
+	str(&cfg.Addr, "addr", envAddr, defaultAddr, "HTTP listen address")
+	str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
+	ttl := time.Duration(0)
+	if v := getenv(envCacheTTL); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			envErrs["cache-ttl"] = fmt.Errorf("%s=%q is not a duration (use e.g. 1s or 500ms)", envCacheTTL, v)
+		}
+		ttl = d
+	}
+	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", ttl, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off (env "+envCacheTTL+")")
+	str(&cfg.TLSAddr, "tls-addr", envTLSAddr, "", "HTTPS listen address, served beside HTTP; needs --tls-cert and --tls-key, or --tls-self-signed")
+	str(&cfg.TLSCert, "tls-cert", envTLSCert, "", "PEM certificate file for HTTPS")
+	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
+	boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
+	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
+	return fs
+}
+
+// parseConfig reads flags from args, falling back to the environment
+// through getenv, and validates the result. Every error is a *ConfigError
+// with one line of text, except flag.ErrHelp for -h/--help.
+func parseConfig(args []string, getenv func(string) string) (Config, error) {
+	cfg := Config{S3Timeout: defaultS3Timeout, ShutdownTimeout: defaultShutdownTimeout}
+	envErrs := map[string]error{}
+	fs := newFlagSet(&cfg, getenv, envErrs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, err
+		}
+		return cfg, configErrorf("%v (see --help)", err)
+	}
+	if fs.NArg() > 0 {
+		return cfg, configErrorf("unexpected argument %q (see --help)", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, name := range []string{"cache-ttl", "tls-self-signed", "demo"} {
+		if err := envErrs[name]; err != nil && !set[name] {
+			return cfg, &ConfigError{Msg: err.Error()}
+		}
+	}
+	return cfg, cfg.validate()
+}
+
+// validate checks every field and names the flag, the bad value and the fix.
+func (c Config) validate() error {
+	switch {
+	case c.Bucket == "" && !c.Demo:
+		return configErrorf("no bucket: set --bucket or %s (or try --demo)", envBucket)
+	case c.Bucket != "" && !validBucket(c.Bucket):
+		return configErrorf("--bucket %q is not an S3 bucket name (3-255 letters, digits, '.', '-' or '_', starting and ending with a letter or digit)", c.Bucket)
+	case c.CacheTTL < 0:
+		return configErrorf("--cache-ttl %s is negative; use 0 to turn the cache off", c.CacheTTL)
+	case c.Demo && c.S3Endpoint != "":
+		return configErrorf("--demo serves its own in-memory S3; drop --s3-endpoint")
+	}
+	if err := checkAddr("--addr", c.Addr); err != nil {
+		return err
+	}
+	if c.S3Endpoint != "" {
+		u, err := url.Parse(c.S3Endpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return configErrorf("--s3-endpoint %q is not an http(s) URL like http://127.0.0.1:9000", c.S3Endpoint)
+		}
+	}
+	hasFiles := c.TLSCert != "" || c.TLSKey != ""
+	switch {
+	case c.TLSAddr == "" && (hasFiles || c.TLSSelfSigned):
+		return configErrorf("--tls-cert, --tls-key and --tls-self-signed need --tls-addr (e.g. :8443)")
+	case c.TLSAddr == "":
+		return nil
+	case hasFiles && c.TLSSelfSigned:
+		return configErrorf("use either --tls-cert/--tls-key or --tls-self-signed, not both")
+	case !hasFiles && !c.TLSSelfSigned:
+		return configErrorf("--tls-addr needs --tls-cert and --tls-key, or --tls-self-signed")
+	case hasFiles && (c.TLSCert == "" || c.TLSKey == ""):
+		return configErrorf("--tls-cert and --tls-key go together; set both")
+	}
+	if err := checkAddr("--tls-addr", c.TLSAddr); err != nil {
+		return err
+	}
+	if c.TLSAddr == c.Addr {
+		return configErrorf("--tls-addr %q is also --addr; give HTTPS its own port", c.TLSAddr)
+	}
+	return nil
+}
+
+// checkAddr accepts host:port with a numeric port from 0 to 65535 (0 picks
+// a free port, as tests do); whether the address can be bound is for
+// net.Listen to tell.
+func checkAddr(flagName, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err == nil {
+		var n int
+		n, err = strconv.Atoi(port)
+		if err == nil && (n < 0 || n > 65535) {
+			err = errors.New("port out of range")
+		}
+	}
+	if err != nil {
+		return configErrorf("%s %q is not a listen address like :8080 or 127.0.0.1:8080", flagName, addr)
+	}
+	return nil
+}
+
+// validBucket is deliberately looser than today's S3 naming rules: buckets
+// created in us-east-1 before 2018 may have capitals, underscores and up to
+// 255 characters, and still exist. It still rejects what can never be a
+// bucket, such as a slash, a space or an ARN, with a clear message before
+// S3 answers with a less clear one.
+func validBucket(name string) bool {
+	if len(name) < 3 || len(name) > 255 {
+		return false
+	}
+	alnum := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !alnum(c) && c != '.' && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return alnum(name[0]) && alnum(name[len(name)-1])
+}
+
+// usage writes --help: what bucketls does, then every flag with its env
+// variable and default.
+func usage(w io.Writer) {
+	var cfg Config
+	fs := newFlagSet(&cfg, func(string) string { return "" }, map[string]error{})
+	fmt.Fprint(w, `Usage: bucketls [flags]
+
+Serves GET /list-bucket-content/<path>: the immediate children of <path> in
+one S3 bucket, as {"content":[...]}. Also /healthz, /readyz and /metrics.
+Region and credentials come from the AWS SDK's default chain (AWS_REGION,
+AWS_PROFILE, environment keys, the EC2 instance role).
+
+Flags (each falls back to the environment variable named with it):
+`)
+	fs.VisitAll(func(f *flag.Flag) {
+		name, help := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if name != "" {
+			line += " " + name
+		}
+		fmt.Fprintf(w, "%s\n    \t%s", line, strings.ReplaceAll(help, "\n", "\n    \t"))
+		if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
+			fmt.Fprintf(w, " (default %q)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}

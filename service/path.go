@@ -1,0 +1,96 @@
+package service
+
+import (
+	"errors"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// maxPathLen bounds a listing path. S3 keys are at most 1,024 bytes, so a
+// longer path can never name anything; rejecting it early also caps what a
+// request can make the service send to S3.
+const maxPathLen = 1024
+
+// badPathError is a client error in the request path (answered with 400).
+type badPathError struct{ reason string }
+
+func (e *badPathError) Error() string { return "invalid path: " + e.reason }
+
+var (
+	errDotSegment   = &badPathError{`"." or ".." segment`}
+	errEmptySegment = &badPathError{"empty segment"}
+	errControlChar  = &badPathError{"control character"}
+	errInvalidUTF8  = &badPathError{"not valid UTF-8"}
+	errTooLong      = &badPathError{"longer than 1024 bytes"}
+	errNotAbsolute  = &badPathError{"does not start with /"}
+)
+
+// isBadPath reports whether err is a path validation error.
+func isBadPath(err error) bool {
+	var bp *badPathError
+	return errors.As(err, &bp)
+}
+
+// checkRequestPath validates a decoded URL path (r.URL.Path) before the mux
+// sees it. The mux would answer ".", ".." and "//" with a 307 redirect and an
+// HTML body; checking here keeps every answer JSON. Net/http has already
+// percent-decoded the path exactly once, so "%2e%2e", "%2F", "%00" and "%ff"
+// arrive as "..", "/", NUL and an invalid byte and are caught here.
+func checkRequestPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return errNotAbsolute
+	}
+	return checkSegments(p[1:])
+}
+
+// parseListPath validates the part of a listing URL after
+// "/list-bucket-content/" and returns it as the Lister expects it: "" for the
+// root, otherwise the path with at most one trailing slash kept (it means
+// "must be a directory"). It does not decode anything: decoding happened
+// once, in net/http, and a second pass would turn a literal "%2e" in a key
+// name into ".".
+func parseListPath(p string) (string, error) {
+	if len(p) > maxPathLen {
+		return "", errTooLong
+	}
+	if err := checkSegments(p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// checkSegments validates a slash-separated path without its leading slash.
+// One trailing slash is allowed ("dir2/" lists like "dir2"); any other empty
+// segment ("a//b", "//") is rejected because S3 would treat it as a distinct
+// key and the mux would redirect it.
+func checkSegments(p string) error {
+	if !utf8.ValidString(p) {
+		return errInvalidUTF8
+	}
+	for _, r := range p {
+		// unicode.IsControl covers NUL, the C0 range, DEL and the C1 range:
+		// none belongs in a path a person typed, and they make log lines and
+		// terminals lie.
+		if unicode.IsControl(r) {
+			return errControlChar
+		}
+	}
+	body := strings.TrimSuffix(p, "/")
+	if body == "" {
+		if p == "/" {
+			// "//" after the route prefix: the root with an empty segment.
+			return errEmptySegment
+		}
+		return nil
+	}
+	for seg := range strings.SplitSeq(body, "/") {
+		switch seg {
+		case "":
+			return errEmptySegment
+		case ".", "..":
+			return errDotSegment
+		}
+	}
+	return nil
+}

@@ -1,0 +1,160 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Server is the bucketls HTTP handler. Beyond http.Handler it owns the
+// readiness state that /readyz reports, which [Run] drives: WatchBucket
+// probes the bucket, Drain marks the server as shutting down.
+type Server struct {
+	handler http.Handler
+	lister  Lister
+	logger  *slog.Logger
+	ready   *readiness
+}
+
+// NewServer returns the handler for every route, over lister. cfg supplies
+// the per-request S3 deadline (S3Timeout); a zero value gets its default.
+// If lister is a prometheus.Collector (the S3 lister is), its metrics are
+// served on /metrics next to the HTTP and Go runtime ones.
+func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
+	if cfg.S3Timeout <= 0 {
+		cfg.S3Timeout = defaultS3Timeout
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if c, ok := lister.(prometheus.Collector); ok {
+		reg.MustRegister(c)
+	}
+	m := newHTTPMetrics(reg)
+	ready := &readiness{}
+
+	mux := http.NewServeMux()
+	addRoutes(mux, lister, ready, reg, cfg.S3Timeout)
+	var h http.Handler = mux
+	h = rejectBadPaths(h) // 400 JSON before the mux can redirect ".", "..", "//"
+	h = logRequests(logger, m, h)
+	return &Server{handler: h, lister: lister, logger: logger.With("component", "s3"), ready: ready}
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// CheckBucket asks storage for the first page of the bucket root and
+// records the outcome for /readyz. It returns the storage error, if any.
+func (s *Server) CheckBucket(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	err := s.lister.List(ctx, "", func([]string, bool) error { return errStopWalk })
+	if err == nil || errors.Is(err, errStopWalk) {
+		s.ready.answered()
+		return nil
+	}
+	if !errors.Is(err, context.Canceled) { // shutting down is not a storage failure
+		s.ready.failed()
+	}
+	return err
+}
+
+// Probe timing: how quickly an unready server retries (doubling up to
+// probeMaxBackoff, so a missing bucket costs a LIST every half minute, not
+// every second), how often a ready one re-checks when no request did it
+// for it, and how long an answer counts as recent.
+const (
+	probeTimeout    = 5 * time.Second
+	probeMinBackoff = 250 * time.Millisecond
+	probeMaxBackoff = 30 * time.Second
+	probeInterval   = 10 * time.Second
+	readyWindow     = 30 * time.Second
+)
+
+// WatchBucket probes the bucket until ctx ends: right away (so a fresh
+// process turns ready as soon as S3 answers), then with backoff while the
+// bucket fails and every probeInterval while it answers. It logs only
+// changes, not every failed probe.
+func (s *Server) WatchBucket(ctx context.Context) {
+	backoff := probeMinBackoff
+	wasReady, first := false, true
+	for {
+		wait := probeInterval
+		if s.ready.since() >= probeInterval {
+			err := s.CheckBucket(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			switch {
+			case err == nil && !wasReady:
+				s.logger.Info("bucket answered; ready")
+				wasReady, backoff = true, probeMinBackoff
+			case err != nil && (wasReady || first):
+				s.logger.Warn("bucket check failed; not ready", "err", err.Error())
+				wasReady = false
+			}
+			if err != nil {
+				wait = backoff
+				backoff = min(2*backoff, probeMaxBackoff)
+			}
+			first = false
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Drain makes /readyz answer 503 from now on, so load balancers stop
+// sending new requests while in-flight ones finish.
+func (s *Server) Drain() { s.ready.draining.Store(true) }
+
+// readiness is the state behind /readyz: when storage last answered, whether
+// the last probe failed, and whether the process is draining. Requests only
+// ever refresh it; a single failing request (a throttle, a timeout) does not
+// take an instance out of service, a failing probe does.
+type readiness struct {
+	lastOK   atomic.Int64 // unix nanoseconds of the last storage answer
+	failing  atomic.Bool  // the last probe failed and nothing answered since
+	draining atomic.Bool
+}
+
+func (r *readiness) answered() {
+	r.lastOK.Store(time.Now().UnixNano())
+	if r.failing.Load() {
+		r.failing.Store(false)
+	}
+}
+
+func (r *readiness) failed() { r.failing.Store(true) }
+
+// since is the time since storage last answered (very large if never).
+func (r *readiness) since() time.Duration {
+	last := r.lastOK.Load()
+	if last == 0 {
+		return 1<<63 - 1
+	}
+	return time.Since(time.Unix(0, last))
+}
+
+func (r *readiness) check() (bool, string) {
+	switch {
+	case r.draining.Load():
+		return false, "shutting down"
+	case r.failing.Load():
+		return false, "bucket check failing"
+	case r.since() > readyWindow:
+		return false, "bucket has not answered recently"
+	}
+	return true, ""
+}
