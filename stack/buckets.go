@@ -1,0 +1,155 @@
+package stack
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucket"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketlifecycleconfiguration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketownershipcontrols"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpolicy"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketpublicaccessblock"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketserversideencryptionconfiguration"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3bucketversioning"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/s3object"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+)
+
+// privateBucket is a bucket that only this account's principals can use.
+type privateBucket struct {
+	name string // a reference: the name is generated from the prefix
+	arn  string
+	// ready is the bucket's protection: objects depend on it so that none is
+	// ever written before the bucket is private and encrypted.
+	ready []cdktf.ITerraformDependable
+}
+
+// noncurrentVersionDays is how long a replaced or deleted object version is
+// kept: long enough to roll back, short enough not to pay for every build.
+const noncurrentVersionDays = 30
+
+// newPrivateBucket creates a bucket with a generated name and the same
+// protection everywhere: all public access blocked, ACLs disabled (bucket
+// owner enforced), SSE-S3 encryption by default, versioning, TLS-only access,
+// and a lifecycle rule that expires old versions.
+func newPrivateBucket(scope constructs.Construct, id, namePrefix string) privateBucket {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	bucket := s3bucket.NewS3Bucket(c, jsii.String("bucket"), &s3bucket.S3BucketConfig{
+		// Bucket names are global: a prefix avoids collisions between deployments.
+		BucketPrefix: jsii.String(namePrefix),
+		// The stack owns everything in it; without this, teardown stops at the
+		// first object (or old version) left in the bucket.
+		ForceDestroy: jsii.Bool(true),
+	})
+	pab := s3bucketpublicaccessblock.NewS3BucketPublicAccessBlock(c, jsii.String("public-access-block"), &s3bucketpublicaccessblock.S3BucketPublicAccessBlockConfig{
+		Bucket:                bucket.Id(),
+		BlockPublicAcls:       jsii.Bool(true),
+		BlockPublicPolicy:     jsii.Bool(true),
+		IgnorePublicAcls:      jsii.Bool(true),
+		RestrictPublicBuckets: jsii.Bool(true),
+	})
+	ownership := s3bucketownershipcontrols.NewS3BucketOwnershipControls(c, jsii.String("ownership"), &s3bucketownershipcontrols.S3BucketOwnershipControlsConfig{
+		Bucket: bucket.Id(),
+		// ACLs off: access is decided by IAM and the bucket policy alone.
+		Rule: &s3bucketownershipcontrols.S3BucketOwnershipControlsRule{ObjectOwnership: jsii.String("BucketOwnerEnforced")},
+	})
+	sse := s3bucketserversideencryptionconfiguration.NewS3BucketServerSideEncryptionConfigurationA(c, jsii.String("encryption"), &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationAConfig{
+		Bucket: bucket.Id(),
+		Rule: &[]*s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleA{{
+			// SSE-S3 (AES256), not a customer KMS key: a KMS key costs a
+			// monthly fee and would need kms:Decrypt in the instance policy,
+			// which grants exactly two S3 actions.
+			ApplyServerSideEncryptionByDefault: &s3bucketserversideencryptionconfiguration.S3BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultA{
+				SseAlgorithm: jsii.String("AES256"),
+			},
+		}},
+	})
+	versioning := s3bucketversioning.NewS3BucketVersioningA(c, jsii.String("versioning"), &s3bucketversioning.S3BucketVersioningAConfig{
+		Bucket: bucket.Id(),
+		// Versions keep overwritten or deleted objects recoverable.
+		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: jsii.String("Enabled")},
+	})
+	s3bucketlifecycleconfiguration.NewS3BucketLifecycleConfiguration(c, jsii.String("lifecycle"), &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationConfig{
+		Bucket: bucket.Id(),
+		Rule: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{{
+			Id:     jsii.String("expire-old-versions"),
+			Status: jsii.String("Enabled"),
+			Filter: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
+			NoncurrentVersionExpiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{{
+				NoncurrentDays: jsii.Number(noncurrentVersionDays),
+			}},
+			AbortIncompleteMultipartUpload: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{{
+				DaysAfterInitiation: jsii.Number(7),
+			}},
+		}},
+		// The rule needs versioning to exist first, or AWS may reject it.
+		DependsOn: &[]cdktf.ITerraformDependable{versioning},
+	})
+	policy := s3bucketpolicy.NewS3BucketPolicy(c, jsii.String("tls-only"), &s3bucketpolicy.S3BucketPolicyConfig{
+		Bucket: bucket.Id(),
+		Policy: jsii.String(tlsOnlyPolicy(*bucket.Arn())),
+		// AWS rejects a bucket policy while the public access block is
+		// being written; order them.
+		DependsOn: &[]cdktf.ITerraformDependable{pab},
+	})
+	return privateBucket{
+		name:  *bucket.Bucket(),
+		arn:   *bucket.Arn(),
+		ready: []cdktf.ITerraformDependable{pab, ownership, sse, versioning, policy},
+	}
+}
+
+// tlsOnlyPolicy denies every request to the bucket that does not use TLS.
+func tlsOnlyPolicy(bucketARN string) string {
+	return policyDocument{
+		Version: "2012-10-17",
+		Statement: []policyStatement{{
+			Sid:       "DenyInsecureTransport",
+			Effect:    "Deny",
+			Principal: map[string]string{"AWS": "*"},
+			Action:    []string{"s3:*"},
+			Resource:  []string{bucketARN, bucketARN + "/*"},
+			Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+		}},
+	}.String()
+}
+
+// referenceTree is the seeded content: the listing tree the README and the
+// end-to-end tests use. "dir1/" is an empty folder marker.
+var referenceTree = []struct{ key, content string }{
+	{"dir1/", ""},
+	{"dir2/file1", "bucketls reference tree: dir2/file1\n"},
+	{"dir2/file2", "bucketls reference tree: dir2/file2\n"},
+	{"file1", "bucketls reference tree: file1\n"},
+	{"file2", "bucketls reference tree: file2\n"},
+}
+
+// content is the bucket the service lists, when the stack creates it.
+type content struct {
+	bucket privateBucket
+	// seeded are the reference objects: the instance depends on them so a
+	// fresh deploy lists them at its first answer.
+	seeded []cdktf.ITerraformDependable
+}
+
+// newContent creates a private bucket for the service to list and seeds it
+// with the reference tree.
+func newContent(scope constructs.Construct, id string) content {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	b := newPrivateBucket(c, "bucket", "bucketls-content-")
+	var seeded []cdktf.ITerraformDependable
+	for i, obj := range referenceTree {
+		seeded = append(seeded, s3object.NewS3Object(c, jsii.String(seedObjectIDs[i]), &s3object.S3ObjectConfig{
+			Bucket:      jsii.String(b.name),
+			Key:         jsii.String(obj.key),
+			Content:     jsii.String(obj.content),
+			ContentType: jsii.String("text/plain; charset=utf-8"),
+			DependsOn:   &b.ready,
+		}))
+	}
+	return content{bucket: b, seeded: seeded}
+}
+
+// seedObjectIDs are the construct IDs of the reference objects, fixed
+// strings as construct IDs must be (an ID built from a key would rename the
+// resource when the key changes).
+var seedObjectIDs = []string{"seed-dir1", "seed-dir2-file1", "seed-dir2-file2", "seed-file1", "seed-file2"}

@@ -1,0 +1,399 @@
+package stack
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Config is everything a deployment can choose. It is filled from the
+// context block of cdktf.json, then from BUCKETLS_* environment variables
+// (see LoadConfig), and checked by Validate before anything is built.
+type Config struct {
+	// Region is the AWS region everything is created in; the instance's
+	// service gets it as AWS_REGION because the SDK does not read the region
+	// from instance metadata. Context key "region", env BUCKETLS_REGION.
+	// Default: "us-east-1".
+	Region string
+
+	// Arch is the CPU architecture of the instance and of the binary built for
+	// it: "amd64" or "arm64". Context key "arch", env BUCKETLS_ARCH.
+	// Default: "amd64".
+	Arch string
+
+	// InstanceType is the EC2 instance type; it must run Arch. Context key
+	// "instanceType", env BUCKETLS_INSTANCE_TYPE. Default: "" (meaning
+	// "t3.micro" for amd64 and "t4g.micro" for arm64, the smallest burstable
+	// types with enough memory for the AWS CLI during boot).
+	InstanceType string
+
+	// BucketName is an existing S3 bucket for the service to list. When empty,
+	// the stack creates a private bucket and seeds it with the reference tree
+	// (dir1/, dir2/file1, dir2/file2, file1, file2) so a fresh deploy answers
+	// at once. Context key "bucketName", env BUCKETLS_BUCKET_NAME.
+	// Default: "" (create and seed a bucket).
+	BucketName string
+
+	// AllowedCIDRs are the IPv4 networks allowed to reach ports 80 and 443;
+	// nothing else is open inbound (no port 22). Context key "allowedCidrs"
+	// (a JSON list), env BUCKETLS_ALLOWED_CIDRS (comma-separated).
+	// Default: ["0.0.0.0/0"] (a public listing service).
+	AllowedCIDRs []string
+
+	// TLS serves self-signed HTTPS on 443 beside HTTP on 80. Context key
+	// "tls", env BUCKETLS_TLS. Default: true.
+	TLS bool
+
+	// SSM attaches the AWS-managed AmazonSSMManagedInstanceCore policy so the
+	// instance is reachable through SSM Session Manager; there is no SSH key
+	// and no port 22 either way. Context key "ssm", env BUCKETLS_SSM.
+	// Default: true.
+	SSM bool
+
+	// ModuleDir is the root of the Go module that holds
+	// ./service/cmd/bucketls, built at synth time. It is not read from
+	// cdktf.json or the environment: it exists so tests and tools running in
+	// another directory can point at the module. Default: "" (the nearest
+	// directory at or above the working directory that holds a go.mod).
+	ModuleDir string
+}
+
+// DefaultConfig returns the configuration used when cdktf.json and the
+// environment set nothing.
+func DefaultConfig() Config {
+	return Config{
+		Region:       "us-east-1",
+		Arch:         "amd64",
+		AllowedCIDRs: []string{"0.0.0.0/0"},
+		TLS:          true,
+		SSM:          true,
+	}
+}
+
+// ConfigError is one bad configuration value: the setting (its cdktf.json
+// context key and its environment variable), the value, what is wrong with it
+// and how to fix it.
+type ConfigError struct {
+	Key     string // cdktf.json context key, e.g. "arch"
+	Env     string // environment variable that overrides the key, e.g. "BUCKETLS_ARCH"
+	Value   string // the value as given
+	Problem string // what is wrong with it
+	Fix     string // what to do instead
+}
+
+// Error returns one line naming the key, the bad value, the problem and the fix.
+func (e *ConfigError) Error() string {
+	where := fmt.Sprintf("cdktf.json context %q", e.Key)
+	if e.Env != "" {
+		where += " or env " + e.Env
+	}
+	return fmt.Sprintf("config %s = %s: %s; fix: %s (%s)", e.Key, e.Value, e.Problem, e.Fix, where)
+}
+
+// setting ties one Config field to its cdktf.json context key and its
+// environment variable.
+type setting struct {
+	key, env string
+	// fromJSON sets the field from a cdktf.json context value.
+	fromJSON func(c *Config, raw json.RawMessage) error
+	// fromEnv sets the field from a non-empty environment value.
+	fromEnv func(c *Config, v string) error
+}
+
+// settings lists every configurable key; the order is the order of the README table.
+var settings = []setting{
+	stringSetting("region", "BUCKETLS_REGION", func(c *Config) *string { return &c.Region }),
+	stringSetting("arch", "BUCKETLS_ARCH", func(c *Config) *string { return &c.Arch }),
+	stringSetting("instanceType", "BUCKETLS_INSTANCE_TYPE", func(c *Config) *string { return &c.InstanceType }),
+	stringSetting("bucketName", "BUCKETLS_BUCKET_NAME", func(c *Config) *string { return &c.BucketName }),
+	{
+		key: "allowedCidrs", env: "BUCKETLS_ALLOWED_CIDRS",
+		fromJSON: func(c *Config, raw json.RawMessage) error {
+			var v []string
+			if err := json.Unmarshal(raw, &v); err != nil {
+				return &ConfigError{Key: "allowedCidrs", Env: "BUCKETLS_ALLOWED_CIDRS", Value: string(raw),
+					Problem: "not a list of strings", Fix: `write a JSON list such as ["203.0.113.0/24"]`}
+			}
+			c.AllowedCIDRs = v
+			return nil
+		},
+		fromEnv: func(c *Config, v string) error {
+			c.AllowedCIDRs = nil
+			for _, part := range strings.Split(v, ",") {
+				c.AllowedCIDRs = append(c.AllowedCIDRs, strings.TrimSpace(part))
+			}
+			return nil
+		},
+	},
+	boolSetting("tls", "BUCKETLS_TLS", func(c *Config) *bool { return &c.TLS }),
+	boolSetting("ssm", "BUCKETLS_SSM", func(c *Config) *bool { return &c.SSM }),
+}
+
+func stringSetting(key, env string, field func(*Config) *string) setting {
+	return setting{
+		key: key, env: env,
+		fromJSON: func(c *Config, raw json.RawMessage) error {
+			if err := json.Unmarshal(raw, field(c)); err != nil {
+				return &ConfigError{Key: key, Env: env, Value: string(raw),
+					Problem: "not a string", Fix: "write the value in double quotes"}
+			}
+			return nil
+		},
+		fromEnv: func(c *Config, v string) error { *field(c) = v; return nil },
+	}
+}
+
+func boolSetting(key, env string, field func(*Config) *bool) setting {
+	return setting{
+		key: key, env: env,
+		fromJSON: func(c *Config, raw json.RawMessage) error {
+			if err := json.Unmarshal(raw, field(c)); err != nil {
+				return &ConfigError{Key: key, Env: env, Value: string(raw),
+					Problem: "not a boolean", Fix: "write true or false without quotes"}
+			}
+			return nil
+		},
+		fromEnv: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return &ConfigError{Key: key, Env: env, Value: strconv.Quote(v),
+					Problem: "not a boolean", Fix: "set it to true or false"}
+			}
+			*field(c) = b
+			return nil
+		},
+	}
+}
+
+// LoadConfig returns DefaultConfig overridden by the context block of the
+// cdktf.json at path (skipped when path is ""), then by the BUCKETLS_*
+// variables that getenv returns non-empty, and validated. Unknown context
+// keys are errors (a typo would otherwise be ignored), except the flags of
+// ContextFlags, which cdktf.json carries for the CDKTF library.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	cfg := DefaultConfig()
+	var errs []error // every problem at once, one line each
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("load config: %w", err)
+		}
+		if err := applyContext(&cfg, data); err != nil {
+			var ce *ConfigError
+			if !errors.As(err, &ce) { // not JSON at all
+				return Config{}, fmt.Errorf("load config from %s: %w", path, err)
+			}
+			errs = append(errs, err)
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" {
+			errs = append(errs, s.fromEnv(&cfg, v))
+		}
+	}
+	errs = append(errs, cfg.Validate())
+	if err := errors.Join(errs...); err != nil {
+		return Config{}, err
+	}
+	return cfg, nil
+}
+
+// applyContext sets cfg from the "context" object of a cdktf.json document.
+func applyContext(cfg *Config, cdktfJSON []byte) error {
+	var doc struct {
+		Context map[string]json.RawMessage `json:"context"`
+	}
+	if err := json.Unmarshal(cdktfJSON, &doc); err != nil {
+		return fmt.Errorf("parse cdktf.json: %w", err)
+	}
+	flags := ContextFlags()
+	var errs []error
+	for _, key := range sortedKeys(doc.Context) {
+		i := slices.IndexFunc(settings, func(s setting) bool { return s.key == key })
+		switch {
+		case i >= 0:
+			errs = append(errs, settings[i].fromJSON(cfg, doc.Context[key]))
+		case flags[key] != nil:
+			// A CDKTF library flag, not ours.
+		default:
+			known := make([]string, len(settings))
+			for i, s := range settings {
+				known[i] = s.key
+			}
+			errs = append(errs, &ConfigError{Key: key, Value: string(doc.Context[key]),
+				Problem: "unknown key", Fix: "use one of " + strings.Join(known, ", ")})
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+var (
+	// regionRE matches region names such as us-east-1, us-gov-west-1, ap-southeast-5.
+	regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}$`)
+	// instanceTypeRE matches instance types such as t3.micro, m7g.large, c6gn.16xlarge.
+	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	// gravitonRE matches the families that run arm64: a generation digit
+	// followed by "g" (t4g, m7g, c6gn, im4gn, g5g) or the first Graviton, a1.
+	gravitonRE = regexp.MustCompile(`^([a-z]+[0-9]+g[a-z0-9-]*|a1)\.`)
+	// bucketNameRE is the S3 general purpose bucket naming rule without the
+	// exceptions that validBucketName checks separately.
+	bucketNameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
+)
+
+// maxAllowedCIDRs keeps the rules well under the default quota of 60 inbound
+// rules per security group (each CIDR is one rule per port).
+const maxAllowedCIDRs = 50
+
+// Validate checks every field and returns one *ConfigError per bad value,
+// joined; nil when the configuration can be deployed.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key, env, value, problem, fix string) {
+		errs = append(errs, &ConfigError{Key: key, Env: env, Value: value, Problem: problem, Fix: fix})
+	}
+	if !regionRE.MatchString(c.Region) {
+		bad("region", "BUCKETLS_REGION", strconv.Quote(c.Region), "not an AWS region name", `use a region such as "us-east-1" or "eu-west-1"`)
+	}
+	archOK := c.Arch == "amd64" || c.Arch == "arm64"
+	if !archOK {
+		bad("arch", "BUCKETLS_ARCH", strconv.Quote(c.Arch), "unsupported architecture", `use "amd64" (x86_64) or "arm64" (Graviton)`)
+	}
+	if c.InstanceType != "" {
+		switch {
+		case !instanceTypeRE.MatchString(c.InstanceType):
+			bad("instanceType", "BUCKETLS_INSTANCE_TYPE", strconv.Quote(c.InstanceType),
+				"not an EC2 instance type", `use a type such as "t3.micro", or leave it empty for the default of the arch`)
+		case archOK && instanceTypeArch(c.InstanceType) != c.Arch:
+			bad("instanceType", "BUCKETLS_INSTANCE_TYPE", strconv.Quote(c.InstanceType),
+				fmt.Sprintf("an %s type, but arch is %q", instanceTypeArch(c.InstanceType), c.Arch),
+				fmt.Sprintf("pick an %s type such as %q, or set arch to %q", c.Arch, defaultInstanceType(c.Arch), instanceTypeArch(c.InstanceType)))
+		}
+	}
+	if c.BucketName != "" {
+		if err := validBucketName(c.BucketName); err != nil {
+			bad("bucketName", "BUCKETLS_BUCKET_NAME", strconv.Quote(c.BucketName), err.Error(),
+				"give the name of an existing bucket (not an ARN or s3:// URI), or leave it empty to create and seed one")
+		}
+	}
+	errs = append(errs, validCIDRs(c.AllowedCIDRs)...)
+	return errors.Join(errs...)
+}
+
+// validCIDRs checks allowedCidrs: canonical IPv4 prefixes, no duplicates, at
+// least one and at most maxAllowedCIDRs.
+func validCIDRs(cidrs []string) []error {
+	const key, env = "allowedCidrs", "BUCKETLS_ALLOWED_CIDRS"
+	value := func() string { b, _ := json.Marshal(cidrs); return string(b) }
+	switch {
+	case len(cidrs) == 0:
+		return []error{&ConfigError{Key: key, Env: env, Value: "[]", Problem: "empty: nobody could reach the service",
+			Fix: `list the networks to admit, or ["0.0.0.0/0"] for everyone`}}
+	case len(cidrs) > maxAllowedCIDRs:
+		return []error{&ConfigError{Key: key, Env: env, Value: value(),
+			Problem: fmt.Sprintf("%d entries, more than %d", len(cidrs), maxAllowedCIDRs),
+			Fix:     "merge them into fewer, larger prefixes"}}
+	}
+	var errs []error
+	seen := map[netip.Prefix]bool{}
+	for _, s := range cidrs {
+		p, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			errs = append(errs, &ConfigError{Key: key, Env: env, Value: strconv.Quote(s),
+				Problem: "not a CIDR", Fix: `write an IPv4 network such as "203.0.113.0/24" or "198.51.100.7/32"`})
+		case !p.Addr().Is4():
+			errs = append(errs, &ConfigError{Key: key, Env: env, Value: strconv.Quote(s),
+				Problem: "an IPv6 network, but the VPC is IPv4 only", Fix: "list IPv4 networks only"})
+		case p.Masked() != p:
+			errs = append(errs, &ConfigError{Key: key, Env: env, Value: strconv.Quote(s),
+				Problem: "host bits set", Fix: fmt.Sprintf("write %q", p.Masked().String())})
+		case seen[p]:
+			errs = append(errs, &ConfigError{Key: key, Env: env, Value: strconv.Quote(s),
+				Problem: "listed twice (AWS rejects duplicate rules)", Fix: "remove the duplicate"})
+		}
+		seen[p] = true
+	}
+	return errs
+}
+
+// validBucketName applies the S3 naming rules for general purpose buckets.
+func validBucketName(name string) error {
+	switch {
+	case len(name) < 3 || len(name) > 63:
+		return fmt.Errorf("%d characters; bucket names have 3 to 63", len(name))
+	case !bucketNameRE.MatchString(name):
+		return errors.New("bucket names use only lowercase letters, digits, dots and hyphens, and start and end with a letter or digit")
+	case strings.Contains(name, ".."):
+		return errors.New("bucket names have no two adjacent dots")
+	case isIPv4(name):
+		return errors.New("bucket names are not formatted as IP addresses")
+	}
+	for _, p := range []string{"xn--", "sthree-", "amzn-s3-demo-"} {
+		if strings.HasPrefix(name, p) {
+			return fmt.Errorf("bucket names do not start with %q", p)
+		}
+	}
+	for _, s := range []string{"-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"} {
+		if strings.HasSuffix(name, s) {
+			return fmt.Errorf("bucket names do not end with %q", s)
+		}
+	}
+	return nil
+}
+
+func isIPv4(s string) bool {
+	a, err := netip.ParseAddr(s)
+	return err == nil && a.Is4()
+}
+
+// instanceTypeArch returns the architecture an instance type runs.
+func instanceTypeArch(instanceType string) string {
+	if gravitonRE.MatchString(instanceType) {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+// defaultInstanceType is the smallest burstable type of each arch with 1 GiB
+// of memory: the AWS CLI needs it during boot.
+func defaultInstanceType(arch string) string {
+	if arch == "arm64" {
+		return "t4g.micro"
+	}
+	return "t3.micro"
+}
+
+// instanceType returns InstanceType or, when empty, the default for Arch.
+func (c Config) instanceType() string {
+	if c.InstanceType != "" {
+		return c.InstanceType
+	}
+	return defaultInstanceType(c.Arch)
+}
+
+// partition returns the AWS partition of the region, for ARNs built from
+// names (the served bucket, the managed SSM policy).
+func (c Config) partition() string {
+	switch {
+	case strings.HasPrefix(c.Region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(c.Region, "us-gov-"):
+		return "aws-us-gov"
+	}
+	return "aws"
+}

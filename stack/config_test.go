@@ -1,0 +1,217 @@
+package stack
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// cdktfJSONPath is the project's cdktf.json, seen from the package directory.
+const cdktfJSONPath = "../cdktf.json"
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestDefaultConfigIsValid(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatalf("DefaultConfig().Validate() = %v", err)
+	}
+	if got := DefaultConfig().instanceType(); got != "t3.micro" {
+		t.Errorf("default instance type = %q, want t3.micro", got)
+	}
+	c := DefaultConfig()
+	c.Arch = "arm64"
+	if got := c.instanceType(); got != "t4g.micro" {
+		t.Errorf("default arm64 instance type = %q, want t4g.micro", got)
+	}
+}
+
+// TestCdktfJSONStatesTheDefaults keeps cdktf.json the readable list of every
+// setting at its default.
+func TestCdktfJSONStatesTheDefaults(t *testing.T) {
+	cfg, err := LoadConfig(cdktfJSONPath, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(cfg, DefaultConfig()) {
+		t.Errorf("cdktf.json gives %+v, want the defaults %+v", cfg, DefaultConfig())
+	}
+	doc := readCdktfJSON(t)
+	for _, s := range settings {
+		if _, ok := doc.Context[s.key]; !ok {
+			t.Errorf("cdktf.json context does not list %q", s.key)
+		}
+	}
+}
+
+type cdktfJSON struct {
+	Language string                     `json:"language"`
+	App      string                     `json:"app"`
+	Context  map[string]json.RawMessage `json:"context"`
+}
+
+func readCdktfJSON(t *testing.T) cdktfJSON {
+	t.Helper()
+	data, err := os.ReadFile(cdktfJSONPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc cdktfJSON
+	if err := json.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("cdktf.json: %v", err)
+	}
+	return doc
+}
+
+// TestCdktfJSONWiring checks that `cdktf synth` runs main.go and sets the
+// same library flags as every other app that synthesizes the stack.
+func TestCdktfJSONWiring(t *testing.T) {
+	doc := readCdktfJSON(t)
+	if doc.Language != "go" || doc.App != "go run main.go" {
+		t.Errorf("cdktf.json language, app = %q, %q; want go, go run main.go", doc.Language, doc.App)
+	}
+	for k, v := range ContextFlags() {
+		raw, ok := doc.Context[k]
+		if !ok {
+			t.Errorf("cdktf.json context lacks the flag %q", k)
+			continue
+		}
+		var got any
+		_ = json.Unmarshal(raw, &got)
+		if !reflect.DeepEqual(got, v) {
+			t.Errorf("cdktf.json context %q = %s, want %v", k, raw, v)
+		}
+	}
+}
+
+func TestLoadConfigOverrides(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "cdktf.json")
+	err := os.WriteFile(path, []byte(`{"context": {
+		"region": "eu-central-1", "arch": "arm64", "bucketName": "from-context",
+		"allowedCidrs": ["10.0.0.0/8"], "tls": false, "ssm": false,
+		"@cdktf/disable_stack_trace_in_metadata": true}}`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path, env(map[string]string{
+		"BUCKETLS_BUCKET_NAME":   "from-env",
+		"BUCKETLS_ALLOWED_CIDRS": "203.0.113.0/24, 198.51.100.7/32",
+		"BUCKETLS_TLS":           "true",
+		"BUCKETLS_INSTANCE_TYPE": "m7g.large",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Region: "eu-central-1", Arch: "arm64", InstanceType: "m7g.large", BucketName: "from-env",
+		AllowedCIDRs: []string{"203.0.113.0/24", "198.51.100.7/32"}, TLS: true, SSM: false,
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("LoadConfig = %+v\nwant %+v", cfg, want)
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	tests := []struct {
+		name    string
+		context string            // cdktf.json context body, "" = none
+		env     map[string]string // BUCKETLS_* variables
+		wantKey string            // the key the error names
+		want    string            // the bad value, as the message quotes it
+	}{
+		{"unknown arch", `"arch": "x86"`, nil, "arch", `"x86"`},
+		{"unknown arch from env", "", map[string]string{"BUCKETLS_ARCH": "i386"}, "arch", `"i386"`},
+		{"arm64 with an x86 type", `"arch": "arm64", "instanceType": "t3.micro"`, nil, "instanceType", `"t3.micro"`},
+		{"x86 with a Graviton type", `"instanceType": "c7g.large"`, nil, "instanceType", `"c7g.large"`},
+		{"malformed instance type", `"instanceType": "micro"`, nil, "instanceType", `"micro"`},
+		{"bad region", `"region": "useast1"`, nil, "region", `"useast1"`},
+		{"not a CIDR", `"allowedCidrs": ["10.0.0.300/8"]`, nil, "allowedCidrs", `"10.0.0.300/8"`},
+		{"host bits set", `"allowedCidrs": ["10.1.2.3/8"]`, nil, "allowedCidrs", `"10.1.2.3/8"`},
+		{"IPv6 CIDR", `"allowedCidrs": ["2001:db8::/32"]`, nil, "allowedCidrs", `"2001:db8::/32"`},
+		{"empty CIDR list", `"allowedCidrs": []`, nil, "allowedCidrs", `[]`},
+		{"duplicate CIDR", `"allowedCidrs": ["10.0.0.0/8", "10.0.0.0/8"]`, nil, "allowedCidrs", `"10.0.0.0/8"`},
+		{"bad CIDR from env", "", map[string]string{"BUCKETLS_ALLOWED_CIDRS": "10.0.0.0/8,nope"}, "allowedCidrs", `"nope"`},
+		{"CIDRs not a list", `"allowedCidrs": "0.0.0.0/0"`, nil, "allowedCidrs", `"0.0.0.0/0"`},
+		{"bucket name with capitals", `"bucketName": "My_Bucket"`, nil, "bucketName", `"My_Bucket"`},
+		{"bucket given as URI", `"bucketName": "s3://my-bucket"`, nil, "bucketName", `"s3://my-bucket"`},
+		{"bucket name too short", `"bucketName": "ab"`, nil, "bucketName", `"ab"`},
+		{"bucket name like an IP", `"bucketName": "192.168.1.1"`, nil, "bucketName", `"192.168.1.1"`},
+		{"bucket name with two dots", `"bucketName": "my..bucket"`, nil, "bucketName", `"my..bucket"`},
+		{"tls as a string", `"tls": "yes"`, nil, "tls", `"yes"`},
+		{"tls from env", "", map[string]string{"BUCKETLS_TLS": "maybe"}, "tls", `"maybe"`},
+		{"ssm as a number", `"ssm": 1`, nil, "ssm", `1`},
+		{"unknown key", `"instancetype": "t3.micro"`, nil, "instancetype", `"t3.micro"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.context != "" {
+				path = filepath.Join(t.TempDir(), "cdktf.json")
+				if err := os.WriteFile(path, []byte(`{"context": {`+tc.context+`}}`), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := LoadConfig(path, env(tc.env))
+			if err == nil {
+				t.Fatalf("LoadConfig accepted %s %v", tc.context, tc.env)
+			}
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is not a *ConfigError", err)
+			}
+			if ce.Key != tc.wantKey {
+				t.Errorf("error names key %q, want %q: %v", ce.Key, tc.wantKey, err)
+			}
+			msg := err.Error()
+			for _, want := range []string{"config " + tc.wantKey + " = " + tc.want, "; fix: ", `cdktf.json context "` + tc.wantKey + `"`} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("message %q lacks %q", msg, want)
+				}
+			}
+			if strings.Contains(msg, "\n") && !strings.Contains(tc.name, "CIDR") {
+				t.Errorf("message has more than one line: %q", msg)
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := DefaultConfig()
+	c.Arch, c.Region, c.BucketName = "sparc", "nowhere", "BAD"
+	err := c.Validate()
+	for _, key := range []string{"config arch", "config region", "config bucketName"} {
+		if err == nil || !strings.Contains(err.Error(), key) {
+			t.Errorf("Validate() = %v, want it to name %s", err, key)
+		}
+	}
+}
+
+func TestInstanceTypeArch(t *testing.T) {
+	for typ, want := range map[string]string{
+		"t3.micro": "amd64", "t3a.small": "amd64", "m7i.large": "amd64", "g4dn.xlarge": "amd64", "c5n.large": "amd64",
+		"t4g.micro": "arm64", "m7g.large": "arm64", "c6gn.large": "arm64", "im4gn.large": "arm64", "g5g.xlarge": "arm64", "a1.medium": "arm64", "r8g.large": "arm64",
+	} {
+		if got := instanceTypeArch(typ); got != want {
+			t.Errorf("instanceTypeArch(%q) = %q, want %q", typ, got, want)
+		}
+	}
+}
+
+func TestPartition(t *testing.T) {
+	for region, want := range map[string]string{"us-east-1": "aws", "eu-west-3": "aws", "cn-north-1": "aws-cn", "us-gov-west-1": "aws-us-gov"} {
+		c := DefaultConfig()
+		c.Region = region
+		if err := c.Validate(); err != nil {
+			t.Errorf("region %q: %v", region, err)
+		}
+		if got := c.partition(); got != want {
+			t.Errorf("partition of %q = %q, want %q", region, got, want)
+		}
+	}
+}

@@ -1,0 +1,27 @@
+// Package stack is the CDK for Terraform (Go) stack that ships bucketls to AWS.
+//
+// It builds the service binary (./service/cmd/bucketls) for linux/<arch> at
+// synth time, uploads it as an S3 object whose key carries its SHA-256, and
+// boots one EC2 instance whose user data downloads that object, verifies the
+// checksum, installs the binary and starts it as a hardened systemd service.
+//
+// One file per concern:
+//
+//	config.go    Config, DefaultConfig, LoadConfig, Validate (pure Go)
+//	stack.go     New and Synth: validate, build, wire the constructs together
+//	build.go     the reproducible cross-compile and its SHA-256 (pure Go)
+//	network.go   VPC, two public subnets, internet gateway, web security group
+//	buckets.go   the private-bucket hardening shared by every bucket, the seeded content
+//	artifact.go  the artifact bucket, the TerraformAsset and the S3 object
+//	iam.go       the instance role, its policy document (pure Go) and profile
+//	compute.go   the AMI lookup and the instance
+//	userdata.go  the boot script and the systemd unit (pure Go, no jsii)
+//	outputs.go   url, https_url, instance_id, bucket_name, artifact_uri
+//
+// The package imports nothing from service/: it meets the service only as the
+// bytes of `go build ./service/cmd/bucketls`.
+//
+// Synthesis runs the jsii runtime on Node.js, which serves one goroutine at a
+// time: call New and Synth from one goroutine only, and call jsii.Close (from
+// github.com/aws/jsii-runtime-go) before the process exits.
+package stack

@@ -1,0 +1,162 @@
+package stack
+
+import (
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsavailabilityzones"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsec2instancetypeofferings"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/defaultsecuritygroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/internetgateway"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/route"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/routetable"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/routetableassociation"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygroup"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygrouprule"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/subnet"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpc"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+)
+
+// Address plan: one /16 for the VPC and one /24 per public subnet.
+const vpcCIDR = "10.0.0.0/16"
+
+var subnetCIDRs = []string{"10.0.0.0/24", "10.0.1.0/24"}
+
+// networkConfig is what the network needs to know.
+type networkConfig struct {
+	instanceType string   // subnets go to zones that offer it
+	allowedCIDRs []string // may reach 80 (and 443)
+	tls          bool     // open 443
+}
+
+// network is the VPC and what instances attach to.
+type network struct {
+	vpcID     string
+	subnetIDs []string // two public subnets in two zones; instances use the first
+	webSGID   string   // 80/443 in from allowedCIDRs, 443 out
+}
+
+// newNetwork creates a VPC with two public subnets in two availability zones
+// that offer the instance type, an internet gateway with the default route,
+// and the web security group.
+func newNetwork(scope constructs.Construct, id string, cfg networkConfig) network {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	v := vpc.NewVpc(c, jsii.String("vpc"), &vpc.VpcConfig{
+		CidrBlock:        jsii.String(vpcCIDR),
+		EnableDnsSupport: jsii.Bool(true),
+		// Without DNS hostnames an instance has no public DNS name, and the
+		// url output is built from it.
+		EnableDnsHostnames: jsii.Bool(true),
+		Tags:               &map[string]*string{"Name": jsii.String("bucketls")},
+	})
+	// The VPC's default security group allows all traffic between its
+	// members; take it over with no rules so nothing can use it by accident.
+	defaultsecuritygroup.NewDefaultSecurityGroup(c, jsii.String("default-sg"), &defaultsecuritygroup.DefaultSecurityGroupConfig{
+		VpcId: v.Id(),
+		Tags:  &map[string]*string{"Name": jsii.String("bucketls-default-unused")},
+	})
+
+	// Zones that are available without opt-in AND offer the instance type:
+	// not every zone has every type (t3 and t4g are missing from some), and
+	// RunInstances fails in a zone that lacks it. Sorted, so the choice is
+	// stable from one plan to the next.
+	zones := dataawsavailabilityzones.NewDataAwsAvailabilityZones(c, jsii.String("zones"), &dataawsavailabilityzones.DataAwsAvailabilityZonesConfig{
+		State: jsii.String("available"),
+	})
+	offerings := dataawsec2instancetypeofferings.NewDataAwsEc2InstanceTypeOfferings(c, jsii.String("instance-type-zones"), &dataawsec2instancetypeofferings.DataAwsEc2InstanceTypeOfferingsConfig{
+		LocationType: jsii.String("availability-zone"),
+		Filter: &[]*dataawsec2instancetypeofferings.DataAwsEc2InstanceTypeOfferingsFilter{{
+			Name:   jsii.String("instance-type"),
+			Values: jsii.Strings(cfg.instanceType),
+		}},
+	})
+	usable := cdktf.Fn_Sort(cdktf.Fn_Setintersection(
+		anyList(zones.Names()),
+		&[]*[]interface{}{anyList(offerings.Locations())},
+	))
+
+	igw := internetgateway.NewInternetGateway(c, jsii.String("igw"), &internetgateway.InternetGatewayConfig{
+		VpcId: v.Id(),
+		Tags:  &map[string]*string{"Name": jsii.String("bucketls")},
+	})
+	rt := routetable.NewRouteTable(c, jsii.String("public-routes"), &routetable.RouteTableConfig{
+		VpcId: v.Id(),
+		Tags:  &map[string]*string{"Name": jsii.String("bucketls-public")},
+	})
+	route.NewRoute(c, jsii.String("default-route"), &route.RouteConfig{
+		RouteTableId:         rt.Id(),
+		DestinationCidrBlock: jsii.String("0.0.0.0/0"),
+		GatewayId:            igw.Id(),
+	})
+
+	var subnetIDs []string
+	for i, cidr := range subnetCIDRs {
+		s := subnet.NewSubnet(c, jsii.String(subnetConstructIDs[i]), &subnet.SubnetConfig{
+			VpcId:            v.Id(),
+			CidrBlock:        jsii.String(cidr),
+			AvailabilityZone: cdktf.Token_AsString(cdktf.Fn_Element(usable, jsii.Number(float64(i))), nil),
+			// No automatic public IPs: the instance asks for one itself, so
+			// nothing else launched here becomes reachable by accident.
+			MapPublicIpOnLaunch: jsii.Bool(false),
+			Tags:                &map[string]*string{"Name": jsii.String("bucketls-" + subnetConstructIDs[i])},
+		})
+		routetableassociation.NewRouteTableAssociation(c, jsii.String(subnetConstructIDs[i]+"-routes"), &routetableassociation.RouteTableAssociationConfig{
+			SubnetId:     s.Id(),
+			RouteTableId: rt.Id(),
+		})
+		subnetIDs = append(subnetIDs, *s.Id())
+	}
+
+	return network{vpcID: *v.Id(), subnetIDs: subnetIDs, webSGID: newWebSecurityGroup(c, "web-sg", *v.Id(), cfg)}
+}
+
+// subnetConstructIDs are the construct IDs of the two subnets.
+var subnetConstructIDs = []string{"public-a", "public-b"}
+
+// newWebSecurityGroup creates the instances' security group: 80 (and 443
+// with TLS) in from the allowed CIDRs only, no port 22 (access is through
+// SSM), and only HTTPS out, which S3, SSM and the package mirrors need.
+// The rules are separate aws_security_group_rule resources, not inline
+// blocks, because the scanner in the tests reads those (it does not know
+// the newer aws_vpc_security_group_*_rule resources).
+func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg networkConfig) string {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	sg := securitygroup.NewSecurityGroup(c, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
+		NamePrefix:  jsii.String("bucketls-web-"),
+		Description: jsii.String("bucketls: HTTP and HTTPS in from allowedCidrs, HTTPS out"),
+		VpcId:       jsii.String(vpcID),
+		Tags:        &map[string]*string{"Name": jsii.String("bucketls-web")},
+		// A replacement group must exist before the old one goes, or the
+		// instance would be left without one.
+		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
+	})
+	rule := func(ruleID, kind, description string, port float64, cidrs []string) {
+		securitygrouprule.NewSecurityGroupRule(c, jsii.String(ruleID), &securitygrouprule.SecurityGroupRuleConfig{
+			SecurityGroupId: sg.Id(),
+			Type:            jsii.String(kind),
+			Description:     jsii.String(description),
+			Protocol:        jsii.String("tcp"),
+			FromPort:        jsii.Number(port),
+			ToPort:          jsii.Number(port),
+			CidrBlocks:      jsii.Strings(cidrs...),
+		})
+	}
+	rule("http-in", "ingress", "HTTP from allowedCidrs", 80, cfg.allowedCIDRs)
+	if cfg.tls {
+		rule("https-in", "ingress", "HTTPS from allowedCidrs", 443, cfg.allowedCIDRs)
+	}
+	// Egress has to reach public AWS endpoints (S3, SSM) whose addresses are
+	// not fixed; VPC endpoints would avoid that at about 7 USD a month each.
+	rule("https-out", "egress", "HTTPS to S3, SSM and package mirrors", 443, []string{"0.0.0.0/0"})
+	return *sg.Id()
+}
+
+// anyList converts a (token) string list for the cdktf functions that take
+// lists of any type.
+func anyList(l *[]*string) *[]interface{} {
+	out := make([]interface{}, len(*l))
+	for i, v := range *l {
+		out[i] = v
+	}
+	return &out
+}

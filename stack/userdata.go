@@ -1,0 +1,268 @@
+package stack
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// Paths and names shared by the boot script, the unit and the tests.
+const (
+	installPath = "/usr/local/bin/bucketls"
+	unitName    = "bucketls.service"
+	unitPath    = "/etc/systemd/system/" + unitName
+	// healthWaitSeconds bounds the wait for /healthz after start: long enough
+	// for a slow first start, short enough that a broken deploy fails the
+	// boot visibly instead of hanging cloud-init.
+	healthWaitSeconds = 60
+	// downloadAttempts covers IAM propagation: the instance can boot before
+	// its fresh role is usable (waits 3+6+...+21 s = 84 s at most).
+	downloadAttempts = 8
+	// maxUserData is the EC2 limit for user data.
+	maxUserData = 16 * 1024
+	// logPrefix starts every line the boot script logs (cloud-init copies
+	// them to the console log and /var/log/cloud-init-output.log).
+	logPrefix = "bucketls-userdata:"
+)
+
+// bootScript holds what the instance's user data needs. The two bucket names
+// may be Terraform references (generated names are unknown at synth); all
+// other values are literals.
+type bootScript struct {
+	Region         string
+	ArtifactBucket string // name of the artifact bucket, or a reference to it
+	ArtifactKey    string
+	ArtifactSHA256 string // lowercase hex
+	ServedBucket   string // name of the bucket the service lists, or a reference to it
+	TLS            bool
+}
+
+// Sentinels stand for the bucket names while the script is escaped for
+// Terraform, so that only the names stay unescaped.
+const (
+	artifactBucketSentinel = "\x00artifact-bucket\x00"
+	servedBucketSentinel   = "\x00served-bucket\x00"
+)
+
+var (
+	sha256HexRE = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	// safeKeyRE keeps the key usable unquoted in a URI and inside '...'.
+	safeKeyRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._/-]*$`)
+)
+
+// check rejects values that would break the script's quoting.
+func (b bootScript) check() error {
+	switch {
+	case !regionRE.MatchString(b.Region):
+		return fmt.Errorf("boot script: bad region %q", b.Region)
+	case !safeKeyRE.MatchString(b.ArtifactKey):
+		return fmt.Errorf("boot script: bad artifact key %q", b.ArtifactKey)
+	case !sha256HexRE.MatchString(b.ArtifactSHA256):
+		return fmt.Errorf("boot script: bad artifact SHA-256 %q", b.ArtifactSHA256)
+	}
+	for _, name := range []string{b.ArtifactBucket, b.ServedBucket} {
+		if name == "" || strings.ContainsAny(name, "'\"\\\n\x00 ") {
+			return fmt.Errorf("boot script: bad bucket name or reference %q", name)
+		}
+	}
+	return nil
+}
+
+// userData returns the script as Terraform needs it in user_data: bash's own
+// "${" and "%{" are escaped as "$${" and "%%{", and the bucket names (which
+// may be references such as ${aws_s3_bucket.x.bucket}) are left as they are
+// for Terraform to fill in.
+func (b bootScript) userData() (string, error) {
+	if err := b.check(); err != nil {
+		return "", err
+	}
+	s := b.render(artifactBucketSentinel, servedBucketSentinel)
+	s = escapeTemplate(s)
+	s = strings.ReplaceAll(s, artifactBucketSentinel, b.ArtifactBucket)
+	s = strings.ReplaceAll(s, servedBucketSentinel, b.ServedBucket)
+	return s, nil
+}
+
+// bash returns the script as bash sees it once Terraform has rendered it,
+// for bucket names that are literal names.
+func (b bootScript) bash() (string, error) {
+	if err := b.check(); err != nil {
+		return "", err
+	}
+	return b.render(b.ArtifactBucket, b.ServedBucket), nil
+}
+
+// escapeTemplate escapes a literal string for a Terraform template.
+func escapeTemplate(s string) string {
+	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
+}
+
+// unit returns the systemd unit as installed, for the served bucket name
+// servedBucket.
+func (b bootScript) unit(servedBucket string) string {
+	env := []string{
+		"BUCKETLS_BUCKET=" + servedBucket,
+		// The AWS SDK does not read the region from instance metadata.
+		"AWS_REGION=" + b.Region,
+		"BUCKETLS_ADDR=:80",
+	}
+	if b.TLS {
+		env = append(env, "BUCKETLS_TLS_ADDR=:443", "BUCKETLS_TLS_SELF_SIGNED=true")
+	}
+	var e strings.Builder
+	for _, kv := range env {
+		e.WriteString("Environment=" + kv + "\n")
+	}
+	return strings.NewReplacer("{{ENV}}", e.String(), "{{INSTALL_PATH}}", installPath).Replace(unitTemplate)
+}
+
+// unitTemplate is the hardened unit. Each setting that confines the service
+// says why it is there; the network stays open because the service needs
+// IMDS (169.254.169.254) for its credentials and S3 over the internet.
+const unitTemplate = `[Unit]
+Description=bucketls: lists an S3 bucket as JSON over HTTP
+Documentation=https://github.com/bucketls/bucketls
+# Network only: ordering after cloud-final would deadlock the start that
+# cloud-final itself runs from the user data.
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=exec
+ExecStart={{INSTALL_PATH}}
+{{ENV}}Restart=on-failure
+RestartSec=5
+# SIGTERM starts a graceful shutdown; give in-flight requests time to finish.
+TimeoutStopSec=30
+
+# An ephemeral unprivileged user that owns nothing on disk.
+DynamicUser=yes
+# Ports 80 and 443 are privileged: grant exactly the right to bind them.
+AmbientCapabilities=CAP_NET_BIND_SERVICE
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+NoNewPrivileges=yes
+# The service writes no files: the whole file system is read-only to it.
+ProtectSystem=strict
+ProtectHome=yes
+PrivateTmp=yes
+PrivateDevices=yes
+PrivateIPC=yes
+PrivateMounts=yes
+UMask=0077
+ProtectKernelTunables=yes
+ProtectKernelModules=yes
+ProtectKernelLogs=yes
+ProtectControlGroups=yes
+ProtectClock=yes
+ProtectHostname=yes
+ProtectProc=invisible
+ProcSubset=pid
+RestrictNamespaces=yes
+RestrictRealtime=yes
+RestrictSUIDSGID=yes
+LockPersonality=yes
+MemoryDenyWriteExecute=yes
+RemoveIPC=yes
+SystemCallArchitectures=native
+SystemCallFilter=@system-service
+SystemCallFilter=~@privileged
+SystemCallErrorNumber=EPERM
+# IPv4/IPv6 for HTTP, S3 and IMDS; Unix sockets for logging. Deliberately
+# absent: PrivateNetwork and IPAddressDeny (they cut off IMDS and S3), and
+# PrivateUsers (next to DynamicUser it makes binding port 80 fail).
+RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
+
+[Install]
+WantedBy=multi-user.target
+`
+
+// render returns the script with the given bucket names, unescaped.
+func (b bootScript) render(artifactBucket, servedBucket string) string {
+	uri := "s3://" + artifactBucket + "/" + b.ArtifactKey
+	return strings.NewReplacer(
+		"{{LOG_PREFIX}}", logPrefix,
+		"{{REGION}}", b.Region,
+		"{{ARTIFACT_URI}}", uri,
+		"{{SHA256}}", b.ArtifactSHA256,
+		"{{ATTEMPTS}}", fmt.Sprint(downloadAttempts),
+		"{{INSTALL_PATH}}", installPath,
+		"{{UNIT_NAME}}", unitName,
+		"{{UNIT_PATH}}", unitPath,
+		"{{UNIT}}", b.unit(servedBucket),
+		"{{WAIT}}", fmt.Sprint(healthWaitSeconds),
+	).Replace(scriptTemplate)
+}
+
+// scriptTemplate is the boot script. cloud-init runs it once, as root,
+// without HOME (so it never uses $HOME). It fails closed: any error exits
+// non-zero, which cloud-init reports as a failed boot script, and a checksum
+// mismatch exits before anything is installed.
+const scriptTemplate = `#!/bin/bash
+# bucketls boot script, generated by the CDKTF stack (stack/userdata.go).
+# Installs the bucketls binary from S3 after checking its SHA-256, starts it
+# as a hardened systemd service and waits until it answers. No credentials
+# here: the AWS CLI and the service use the instance role.
+set -euo pipefail
+umask 022
+export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+
+log() { echo "{{LOG_PREFIX}} $*"; }
+trap 'log "failed at line $LINENO (exit status $?)"' ERR
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+log "downloading {{ARTIFACT_URI}}"
+attempt=1
+until /usr/bin/aws s3 cp --region {{REGION}} {{ARTIFACT_URI}} "$work/bucketls"; do
+	if [ "$attempt" -ge {{ATTEMPTS}} ]; then
+		log "download failed $attempt times; giving up"
+		exit 1
+	fi
+	# A fresh instance role can take seconds to become usable.
+	log "download attempt $attempt failed; retrying in $((attempt * 3)) s"
+	sleep "$((attempt * 3))"
+	attempt=$((attempt + 1))
+done
+
+log "verifying sha256 {{SHA256}}"
+if ! echo "{{SHA256}}  $work/bucketls" | sha256sum -c --strict; then
+	log "checksum mismatch: refusing to install"
+	exit 1
+fi
+
+log "installing {{INSTALL_PATH}}"
+install -o root -g root -m 0755 "$work/bucketls" {{INSTALL_PATH}}
+
+log "writing {{UNIT_PATH}}"
+cat >{{UNIT_PATH}} <<'UNIT'
+{{UNIT}}UNIT
+
+log "starting {{UNIT_NAME}}"
+systemctl daemon-reload
+# --no-block: this script runs inside cloud-final; waiting for the start job
+# here could deadlock boot. The health check below does the waiting.
+systemctl enable --now --no-block {{UNIT_NAME}}
+
+log "waiting up to {{WAIT}} s for http://127.0.0.1/healthz"
+deadline=$((SECONDS + {{WAIT}}))
+until curl --silent --fail --max-time 2 --output /dev/null http://127.0.0.1/healthz; do
+	if [ "$SECONDS" -ge "$deadline" ]; then
+		log "no answer from /healthz after {{WAIT}} s"
+		systemctl --no-pager --full status {{UNIT_NAME}} || true
+		journalctl --no-pager --unit {{UNIT_NAME}} --lines 50 || true
+		exit 1
+	fi
+	sleep 1
+done
+
+pid=$(systemctl show --property MainPID --value {{UNIT_NAME}})
+owner=$(ps -o user=,uid= -p "$pid")
+read -r user uid <<<"$owner"
+log "healthy: {{UNIT_NAME}} runs as user=$user uid=$uid pid=$pid"
+if [ "$uid" = 0 ]; then
+	log "the service runs as root; refusing"
+	exit 1
+fi
+log "done"
+`
