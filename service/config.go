@@ -207,7 +207,7 @@ func (c Config) validate() error {
 	if err := checkAddr("--tls-addr", c.TLSAddr); err != nil {
 		return err
 	}
-	if c.TLSAddr == c.Addr {
+	if c.TLSAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		return configErrorf("--tls-addr %q is also --addr; give HTTPS its own port", c.TLSAddr)
 	}
 	return nil

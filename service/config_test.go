@@ -1,0 +1,131 @@
+package service
+
+import (
+	"errors"
+	"flag"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envFunc(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// TestParseConfig covers flags, environment fallbacks, precedence and the
+// defaults.
+func TestParseConfig(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		args  []string
+		env   []string
+		check func(Config) bool
+	}{
+		{"defaults", []string{"--bucket", "b-1"}, nil, func(c Config) bool {
+			return c.Bucket == "b-1" && c.Addr == ":8080" && c.CacheTTL == 0 && c.S3Endpoint == "" &&
+				c.TLSAddr == "" && !c.TLSSelfSigned && !c.Demo && c.S3Timeout == 30*time.Second && c.ShutdownTimeout == 10*time.Second
+		}},
+		{"single dash works too", []string{"-bucket", "b-1", "-addr", ":9"}, nil, func(c Config) bool { return c.Addr == ":9" }},
+		{"everything from env", nil, []string{
+			"BUCKETLS_BUCKET", "env-bucket", "BUCKETLS_ADDR", ":80", "BUCKETLS_S3_ENDPOINT", "http://127.0.0.1:9000",
+			"BUCKETLS_CACHE_TTL", "1s", "BUCKETLS_TLS_ADDR", ":443", "BUCKETLS_TLS_SELF_SIGNED", "true",
+		}, func(c Config) bool {
+			return c.Bucket == "env-bucket" && c.Addr == ":80" && c.S3Endpoint == "http://127.0.0.1:9000" &&
+				c.CacheTTL == time.Second && c.TLSAddr == ":443" && c.TLSSelfSigned
+		}},
+		{"flags win over env", []string{"--bucket", "flag-bucket", "--cache-ttl", "2s", "--demo=false"},
+			[]string{"BUCKETLS_BUCKET", "env-bucket", "BUCKETLS_CACHE_TTL", "garbage", "BUCKETLS_DEMO", "maybe"},
+			func(c Config) bool { return c.Bucket == "flag-bucket" && c.CacheTTL == 2*time.Second && !c.Demo }},
+		{"demo needs no bucket", []string{"--demo"}, nil, func(c Config) bool { return c.Demo && c.Bucket == "" }},
+		{"demo from env", nil, []string{"BUCKETLS_DEMO", "1"}, func(c Config) bool { return c.Demo }},
+		{"tls files", []string{"--bucket", "bkt", "--tls-addr", ":8443", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, nil,
+			func(c Config) bool { return c.TLSCert == "c.pem" && c.TLSKey == "k.pem" }},
+		{"legacy bucket name", []string{"--bucket", "My_Old.Bucket"}, nil, func(c Config) bool { return c.Bucket == "My_Old.Bucket" }},
+		{"port zero", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0"}, nil, func(c Config) bool { return c.Addr == "127.0.0.1:0" }},
+	}
+	for _, tt := range tests {
+		cfg, err := parseConfig(tt.args, envFunc(tt.env...))
+		if err != nil {
+			t.Errorf("%s: parseConfig(%q) error %v", tt.name, tt.args, err)
+			continue
+		}
+		if !tt.check(cfg) {
+			t.Errorf("%s: parseConfig(%q) = %+v", tt.name, tt.args, cfg)
+		}
+	}
+}
+
+// TestParseConfigErrors checks every bad configuration gives one clear
+// line that names the problem, and exit status 2.
+func TestParseConfigErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		args []string
+		env  []string
+		want string // substring of the message
+	}{
+		{"no bucket", nil, nil, "BUCKETLS_BUCKET"},
+		{"bad bucket", []string{"--bucket", "a/b"}, nil, `--bucket "a/b"`},
+		{"short bucket", []string{"--bucket", "ab"}, nil, "--bucket"},
+		{"unknown flag", []string{"--bucket", "bkt", "--nope"}, nil, "-nope"},
+		{"positional argument", []string{"--bucket", "bkt", "extra"}, nil, `"extra"`},
+		{"bad duration flag", []string{"--bucket", "bkt", "--cache-ttl", "soon"}, nil, "cache-ttl"},
+		{"bad duration env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CACHE_TTL", "soon"}, "BUCKETLS_CACHE_TTL"},
+		{"negative ttl", []string{"--bucket", "bkt", "--cache-ttl", "-1s"}, nil, "negative"},
+		{"bad bool env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_TLS_SELF_SIGNED", "yes please"}, "BUCKETLS_TLS_SELF_SIGNED"},
+		{"bad demo env", nil, []string{"BUCKETLS_DEMO", "sure"}, "BUCKETLS_DEMO"},
+		{"bad addr", []string{"--bucket", "bkt", "--addr", "8080"}, nil, "--addr"},
+		{"port out of range", []string{"--bucket", "bkt", "--addr", ":70000"}, nil, "--addr"},
+		{"bad endpoint", []string{"--bucket", "bkt", "--s3-endpoint", "localhost:9000"}, nil, "--s3-endpoint"},
+		{"ftp endpoint", []string{"--bucket", "bkt", "--s3-endpoint", "ftp://x"}, nil, "--s3-endpoint"},
+		{"demo with endpoint", []string{"--demo", "--s3-endpoint", "http://127.0.0.1:1"}, nil, "--demo"},
+		{"cert without tls addr", []string{"--bucket", "bkt", "--tls-cert", "c"}, nil, "--tls-addr"},
+		{"self-signed without tls addr", []string{"--bucket", "bkt", "--tls-self-signed"}, nil, "--tls-addr"},
+		{"tls addr alone", []string{"--bucket", "bkt", "--tls-addr", ":8443"}, nil, "--tls-self-signed"},
+		{"cert without key", []string{"--bucket", "bkt", "--tls-addr", ":8443", "--tls-cert", "c"}, nil, "set both"},
+		{"both tls kinds", []string{"--bucket", "bkt", "--tls-addr", ":8443", "--tls-cert", "c", "--tls-key", "k", "--tls-self-signed"}, nil, "not both"},
+		{"bad tls addr", []string{"--bucket", "bkt", "--tls-addr", "x", "--tls-self-signed"}, nil, "--tls-addr"},
+		{"same port twice", []string{"--bucket", "bkt", "--tls-addr", ":8080", "--tls-self-signed"}, nil, "own port"},
+	}
+	for _, tt := range tests {
+		_, err := parseConfig(tt.args, envFunc(tt.env...))
+		var ce *ConfigError
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: parseConfig(%q) = %v, want *ConfigError", tt.name, tt.args, err)
+			continue
+		}
+		msg := err.Error()
+		if !strings.Contains(msg, tt.want) || strings.Contains(msg, "\n") {
+			t.Errorf("%s: message %q, want one line containing %q", tt.name, msg, tt.want)
+		}
+		if ExitCode(err) != 2 {
+			t.Errorf("%s: ExitCode = %d, want 2", tt.name, ExitCode(err))
+		}
+	}
+}
+
+func TestHelpAndExitCode(t *testing.T) {
+	t.Parallel()
+	for _, arg := range []string{"-h", "--help", "-help"} {
+		if _, err := parseConfig([]string{arg}, envFunc()); !errors.Is(err, flag.ErrHelp) {
+			t.Errorf("parseConfig(%s) = %v, want flag.ErrHelp", arg, err)
+		}
+	}
+	if ExitCode(nil) != 0 || ExitCode(errors.New("x")) != 1 || ExitCode(&ConfigError{Msg: "x"}) != 2 {
+		t.Errorf("ExitCode: nil %d, other %d, config %d; want 0, 1, 2", ExitCode(nil), ExitCode(errors.New("x")), ExitCode(&ConfigError{}))
+	}
+	var b strings.Builder
+	usage(&b)
+	for _, flagName := range []string{"--bucket", "--addr", "--s3-endpoint", "--cache-ttl", "--tls-addr", "--tls-cert", "--tls-key", "--tls-self-signed", "--demo",
+		"BUCKETLS_BUCKET", "BUCKETLS_ADDR", "BUCKETLS_S3_ENDPOINT", "BUCKETLS_CACHE_TTL", "BUCKETLS_TLS_ADDR", "BUCKETLS_TLS_CERT", "BUCKETLS_TLS_KEY", "BUCKETLS_TLS_SELF_SIGNED", "BUCKETLS_DEMO", `":8080"`} {
+		if !strings.Contains(b.String(), flagName) {
+			t.Errorf("usage lacks %s:\n%s", flagName, b.String())
+		}
+	}
+}

@@ -1,0 +1,339 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/smithy-go"
+)
+
+// TestFaultyLister injects every failure a Lister can report and checks the
+// status, the JSON body, that no internals leak, and that the server keeps
+// serving afterwards.
+func TestFaultyLister(t *testing.T) {
+	t.Parallel()
+	secret := "RequestID: 4442587FB7D0A2F9, arn:aws:iam::123456789012:role/x"
+	tests := []struct {
+		name       string
+		err        error // returned by List; nil with hang
+		hang       bool
+		wantStatus int
+		wantRetry  bool
+	}{
+		{"not found", fmt.Errorf("list %q: %w", "x/", ErrNotFound), false, 404, false},
+		{"bucket missing", fmt.Errorf("list: %w: NoSuchBucket %s", ErrBucketUnavailable, secret), false, 502, false},
+		{"throttled after retries", fmt.Errorf("list: %w: SlowDown %s", ErrThrottled, secret), false, 503, true},
+		{"storage timeout", fmt.Errorf("list: %w: %s", ErrTimeout, secret), false, 504, false},
+		{"other storage error", fmt.Errorf("list: %w: InternalError %s", ErrUpstream, secret), false, 502, false},
+		{"unknown error", errors.New("boom " + secret), false, 502, false},
+		{"hangs past the deadline", nil, true, 504, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int32
+			lister := funcLister(func(ctx context.Context, path string, page func([]string, bool) error) error {
+				if path == "ok" {
+					return page([]string{"fine"}, true)
+				}
+				calls.Add(1)
+				if tt.hang {
+					<-ctx.Done() // a backend that never answers but honours ctx
+					return ctx.Err()
+				}
+				return tt.err
+			})
+			srv := testServer(t, lister, Config{S3Timeout: 50 * time.Millisecond})
+			r := get(t, srv.URL, "/list-bucket-content/x")
+			if r.status != tt.wantStatus {
+				t.Fatalf("GET x: status = %d, want %d (%s)", r.status, tt.wantStatus, r.body)
+			}
+			msg := checkJSONError(t, r)
+			if strings.Contains(r.body, "RequestID") || strings.Contains(r.body, "arn:") || strings.Contains(r.body, "boom") {
+				t.Errorf("GET x: body %s leaks the cause", r.body)
+			}
+			if msg == "" {
+				t.Errorf("GET x: empty error message")
+			}
+			if got := r.header.Get("Retry-After"); (got != "") != tt.wantRetry {
+				t.Errorf("GET x: Retry-After = %q, want present = %v", got, tt.wantRetry)
+			}
+			if calls.Load() != 1 {
+				t.Errorf("lister called %d times, want 1", calls.Load())
+			}
+			// The process is alive and still serves.
+			if r := get(t, srv.URL, "/list-bucket-content/ok"); r.body != `{"content":["fine"]}` {
+				t.Errorf("after the fault: GET ok = %d %s", r.status, r.body)
+			}
+			if r := get(t, srv.URL, "/healthz"); r.status != 200 {
+				t.Errorf("after the fault: GET /healthz = %d", r.status)
+			}
+		})
+	}
+}
+
+// TestPanicIsContained checks a panicking Lister costs one 500 JSON answer,
+// not the process.
+func TestPanicIsContained(t *testing.T) {
+	t.Parallel()
+	lister := funcLister(func(ctx context.Context, path string, page func([]string, bool) error) error {
+		if path == "boom" {
+			panic("lister bug")
+		}
+		return page([]string{"fine"}, true)
+	})
+	srv := testServer(t, lister, Config{})
+	r := get(t, srv.URL, "/list-bucket-content/boom")
+	if r.status != 500 || r.body != `{"error":"internal error"}` {
+		t.Errorf("GET boom: %d %s, want 500 internal error", r.status, r.body)
+	}
+	if r := get(t, srv.URL, "/list-bucket-content/ok"); r.status != 200 {
+		t.Errorf("after a panic: GET ok = %d", r.status)
+	}
+}
+
+// midStreamLister sends one batch that says more follows, then fails.
+var midStreamLister = funcLister(func(ctx context.Context, path string, page func([]string, bool) error) error {
+	if err := page(names("n", 1000), false); err != nil {
+		return err
+	}
+	return fmt.Errorf("list: %w: connection reset", ErrUpstream)
+})
+
+// TestMidStreamFailure checks that a storage failure after the body has
+// started breaks the transfer, over HTTP/1.1 and HTTP/2, instead of ending
+// a valid-looking partial list.
+func TestMidStreamFailure(t *testing.T) {
+	t.Parallel()
+	t.Run("HTTP/1.1", func(t *testing.T) {
+		t.Parallel()
+		srv := testServer(t, midStreamLister, Config{})
+		checkBroken(t, http.DefaultClient, srv.URL)
+	})
+	t.Run("HTTP/2", func(t *testing.T) {
+		t.Parallel()
+		srv := httptest.NewUnstartedServer(NewServer(discard, midStreamLister, Config{}))
+		srv.EnableHTTP2 = true
+		srv.StartTLS()
+		t.Cleanup(srv.Close)
+		client := srv.Client()
+		checkBroken(t, client, srv.URL)
+		resp, err := client.Get(srv.URL + "/healthz")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.ProtoMajor != 2 {
+			t.Errorf("protocol %s, want HTTP/2", resp.Proto)
+		}
+	})
+}
+
+func checkBroken(t *testing.T, client *http.Client, base string) {
+	t.Helper()
+	resp, err := client.Get(base + "/list-bucket-content/big")
+	if err != nil {
+		return // broken before the headers: also a broken transfer
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err == nil {
+		t.Fatalf("GET big: read %d bytes without error; want a broken transfer", len(body))
+	}
+	if json.Valid(body) {
+		t.Errorf("GET big: partial body is valid JSON")
+	}
+	if !bytes.HasPrefix(body, []byte(`{"content":["n00000"`)) && len(body) > 0 {
+		t.Errorf("GET big: body starts %.40q", body)
+	}
+	// The server is still up.
+	r, err := client.Get(base + "/healthz")
+	if err != nil {
+		t.Fatalf("after a broken transfer: %v", err)
+	}
+	r.Body.Close()
+}
+
+// TestClientGoneMidStream checks that a client hanging up ends the walk.
+func TestClientGoneMidStream(t *testing.T) {
+	t.Parallel()
+	stopped := make(chan error, 1)
+	lister := funcLister(func(ctx context.Context, path string, page func([]string, bool) error) error {
+		for {
+			if err := page(names("n", 1000), false); err != nil {
+				stopped <- err
+				return err
+			}
+			if ctx.Err() != nil {
+				stopped <- ctx.Err()
+				return ctx.Err()
+			}
+		}
+	})
+	srv := testServer(t, lister, Config{})
+	resp, err := http.Get(srv.URL + "/list-bucket-content/endless")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 1<<16)
+	if _, err := io.ReadFull(resp.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("listing goes on after the client left")
+	}
+}
+
+// s3Fault is a fake S3 endpoint that answers ListObjectsV2 with an error
+// document, hangs, or drops the connection, counting attempts.
+func s3Fault(t *testing.T, status int, code string, hang bool) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var attempts atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		attempts.Add(1)
+		if hang {
+			select {
+			case <-r.Context().Done():
+			case <-time.After(5 * time.Second):
+			}
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.Header().Set("x-amz-request-id", "4442587FB7D0A2F9")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>secret detail</Message><RequestId>4442587FB7D0A2F9</RequestId></Error>`, code)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &attempts
+}
+
+// TestS3Faults runs the real S3 lister and SDK against endpoints that fail
+// the way S3 does, and checks the mapping and the SDK's retries.
+func TestS3Faults(t *testing.T) {
+	t.Parallel()
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := "http://" + closed.Addr().String()
+	closed.Close()
+
+	tests := []struct {
+		name         string
+		status       int
+		code         string
+		hang         bool
+		endpoint     string // instead of a fault server
+		wantStatus   int
+		wantAttempts int32 // 0 = do not check
+	}{
+		{"no such bucket", 404, "NoSuchBucket", false, "", 502, 1},
+		{"access denied", 403, "AccessDenied", false, "", 502, 1},
+		{"wrong region", 301, "PermanentRedirect", false, "", 502, 1},
+		{"slow down after retries", 503, "SlowDown", false, "", 503, 3},
+		{"throttling 429", 429, "TooManyRequests", false, "", 503, 0},
+		{"internal error after retries", 500, "InternalError", false, "", 502, 3},
+		{"hanging S3", 0, "", true, "", 504, 0},
+		{"connection refused", 0, "", false, refused, 502, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			endpoint := tt.endpoint
+			var attempts *atomic.Int32
+			if endpoint == "" {
+				var srv *httptest.Server
+				srv, attempts = s3Fault(t, tt.status, tt.code, tt.hang)
+				endpoint = srv.URL
+			}
+			lister := NewS3Lister(testS3Client(endpoint), testBucket, S3ListerOptions{CallTimeout: 2 * time.Second})
+			srv := testServer(t, lister, Config{S3Timeout: 300 * time.Millisecond})
+			r := get(t, srv.URL, "/list-bucket-content/dir2")
+			if r.status != tt.wantStatus {
+				t.Fatalf("GET dir2: status = %d, want %d (%s)", r.status, tt.wantStatus, r.body)
+			}
+			checkJSONError(t, r)
+			for _, leak := range []string{"4442587FB7D0A2F9", "secret detail", tt.code, "127.0.0.1"} {
+				if leak != "" && strings.Contains(r.body, leak) {
+					t.Errorf("GET dir2: body %s leaks %q", r.body, leak)
+				}
+			}
+			if tt.wantAttempts != 0 && attempts.Load() != tt.wantAttempts {
+				t.Errorf("S3 saw %d attempts, want %d", attempts.Load(), tt.wantAttempts)
+			}
+			if (tt.wantStatus == 503) != (r.header.Get("Retry-After") != "") {
+				t.Errorf("Retry-After = %q on %d", r.header.Get("Retry-After"), r.status)
+			}
+			if r := get(t, srv.URL, "/healthz"); r.status != 200 {
+				t.Errorf("after the fault: /healthz = %d", r.status)
+			}
+		})
+	}
+}
+
+// TestWrongBucket checks a bucket that does not exist gives 502 JSON on a
+// real S3 implementation (gofakes3) and an unready /readyz, not a crash.
+func TestWrongBucket(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, ReferenceKeys, nil)
+	srv := NewServer(discard, NewS3Lister(testS3Client(f.URL()), "no-such-bucket", S3ListerOptions{}), Config{})
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	r := get(t, hs.URL, "/list-bucket-content")
+	if r.status != 502 || r.body != `{"error":"bucket unavailable: it does not exist or access is denied"}` {
+		t.Errorf("GET root on a missing bucket: %d %s", r.status, r.body)
+	}
+	if err := srv.CheckBucket(context.Background()); !errors.Is(err, ErrBucketUnavailable) {
+		t.Errorf("CheckBucket = %v, want ErrBucketUnavailable", err)
+	}
+	if r := get(t, hs.URL, "/readyz"); r.status != 503 {
+		t.Errorf("GET /readyz on a missing bucket: %d, want 503", r.status)
+	}
+}
+
+// TestClassify checks the SDK error mapping directly, for codes the fake
+// servers above do not produce.
+func TestClassify(t *testing.T) {
+	api := func(code string) error { return &smithy.GenericAPIError{Code: code, Message: "m"} }
+	tests := []struct {
+		err  error
+		want error
+	}{
+		{api("NoSuchBucket"), ErrBucketUnavailable},
+		{api("InvalidAccessKeyId"), ErrBucketUnavailable},
+		{api("ExpiredToken"), ErrBucketUnavailable},
+		{api("SlowDown"), ErrThrottled},
+		{api("RequestLimitExceeded"), ErrThrottled},
+		{api("RequestTimeout"), ErrTimeout},
+		{api("InternalError"), ErrUpstream},
+		{fmt.Errorf("op: %w", context.DeadlineExceeded), ErrTimeout},
+		{fmt.Errorf("op: %w", context.Canceled), context.Canceled},
+		{&net.OpError{Op: "dial", Err: timeoutErr{}}, ErrTimeout},
+		{errors.New("no EC2 IMDS role found"), ErrUpstream},
+	}
+	for _, tt := range tests {
+		if got := classify(tt.err); got != tt.want {
+			t.Errorf("classify(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+type timeoutErr struct{}
+
+func (timeoutErr) Error() string   { return "i/o timeout" }
+func (timeoutErr) Timeout() bool   { return true }
+func (timeoutErr) Temporary() bool { return true }

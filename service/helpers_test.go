@@ -1,0 +1,204 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+)
+
+// TestMain gives the in-process Run tests an AWS environment that points
+// nowhere real: fixed test credentials, a region, no instance metadata and
+// no shared config files, so nothing a developer has configured leaks in.
+// Process-level tests pass their children an explicit environment instead.
+func TestMain(m *testing.M) {
+	for _, k := range []string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"} {
+		os.Unsetenv(k)
+	}
+	for k, v := range testAWSEnv {
+		os.Setenv(k, v)
+	}
+	code := m.Run()
+	cleanupBinary()
+	os.Exit(code)
+}
+
+var testAWSEnv = map[string]string{
+	"AWS_ACCESS_KEY_ID":           "test",
+	"AWS_SECRET_ACCESS_KEY":       "test",
+	"AWS_REGION":                  "us-east-1",
+	"AWS_EC2_METADATA_DISABLED":   "true",
+	"AWS_CONFIG_FILE":             os.DevNull,
+	"AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+}
+
+const testBucket = "test-bucket"
+
+// fakeS3 is gofakes3 over real HTTP on 127.0.0.1, stopped with the test.
+type fakeS3 struct {
+	srv     *httptest.Server
+	backend gofakes3.Backend
+}
+
+// startFakeS3 serves bucket testBucket holding keys. wrap, if not nil,
+// wraps the S3 handler (to delay or count requests).
+func startFakeS3(t testing.TB, keys []string, wrap func(http.Handler) http.Handler) *fakeS3 {
+	t.Helper()
+	backend, err := NewMemBackend(testBucket, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h http.Handler = gofakes3.New(backend).Server()
+	if wrap != nil {
+		h = wrap(h)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &fakeS3{srv: srv, backend: backend}
+}
+
+func (f *fakeS3) URL() string { return f.srv.URL }
+
+// put adds keys straight into the backend (no HTTP): fast for thousands.
+func (f *fakeS3) put(t testing.TB, keys ...string) {
+	t.Helper()
+	for _, k := range keys {
+		if _, err := f.backend.PutObject(testBucket, k, nil, strings.NewReader("x"), 1, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// testS3Client talks to endpoint with test credentials and fast retries
+// (the SDK's real backoff would make throttling tests take seconds).
+func testS3Client(endpoint string) *s3.Client {
+	return s3.New(s3.Options{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:  httpClient(),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxBackoff = 5 * time.Millisecond
+		}),
+	}, s3Options(endpoint, true))
+}
+
+// discard is a logger for tests that do not look at logs.
+var discard = slog.New(slog.DiscardHandler)
+
+// testServer is NewServer behind httptest on 127.0.0.1.
+func testServer(t testing.TB, lister Lister, cfg Config) *httptest.Server {
+	t.Helper()
+	srv := httptest.NewServer(NewServer(discard, lister, cfg))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// refServer is the service over gofakes3 holding the reference tree.
+func refServer(t testing.TB) *httptest.Server {
+	t.Helper()
+	f := startFakeS3(t, ReferenceKeys, nil)
+	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+}
+
+// response is what a test looks at in an answer.
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+// do sends method to base+rawPath exactly as written (no cleaning, no
+// re-encoding) and reads the whole answer.
+func do(t testing.TB, client *http.Client, method, base, rawPath string, header http.Header) response {
+	t.Helper()
+	req, err := http.NewRequest(method, base+rawPath, nil)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawPath, err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, rawPath, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, rawPath, err)
+	}
+	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// get is do with GET and no extra headers.
+func get(t testing.TB, base, rawPath string) response {
+	t.Helper()
+	return do(t, nil, http.MethodGet, base, rawPath, nil)
+}
+
+// listing decodes a {"content":[...]} body strictly.
+func listing(t testing.TB, body string) []string {
+	t.Helper()
+	var v struct {
+		Content []string `json:"content"`
+	}
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("body %.200q is not a listing: %v", body, err)
+	}
+	if v.Content == nil {
+		t.Fatalf("body %.200q: content is null, want an array", body)
+	}
+	return v.Content
+}
+
+// checkJSONError asserts an {"error":"..."} body and returns the message.
+func checkJSONError(t testing.TB, r response) string {
+	t.Helper()
+	if ct := r.header.Get("Content-Type"); ct != "application/json" {
+		t.Errorf("Content-Type = %q, want application/json (body %.200q)", ct, r.body)
+	}
+	var v map[string]string
+	if err := json.Unmarshal([]byte(r.body), &v); err != nil || len(v) != 1 || v["error"] == "" {
+		t.Errorf("body %.200q is not {\"error\":\"...\"}", r.body)
+	}
+	return v["error"]
+}
+
+// names returns n names like prefix00000, in byte order.
+func names(prefix string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("%s%05d", prefix, i)
+	}
+	return out
+}
+
+// sorted reports whether s is in strictly increasing byte order.
+func sorted(s []string) bool {
+	return slices.IsSortedFunc(s, strings.Compare) && len(slices.Compact(slices.Clone(s))) == len(s)
+}
+
+// funcLister adapts a function to Lister, for fault injection.
+type funcLister func(ctx context.Context, path string, page func([]string, bool) error) error
+
+func (f funcLister) List(ctx context.Context, path string, page func([]string, bool) error) error {
+	return f(ctx, path, page)
+}

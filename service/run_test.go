@@ -1,0 +1,273 @@
+package service
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"encoding/pem"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// logSink collects JSON log lines written by Run or a child process and
+// lets a test wait for one.
+type logSink struct {
+	mu    sync.Mutex
+	buf   bytes.Buffer
+	lines []map[string]any
+	raw   []string
+	added chan struct{}
+}
+
+func newLogSink() *logSink { return &logSink{added: make(chan struct{}, 1)} }
+
+func (s *logSink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf.Write(p)
+	for {
+		line, err := s.buf.ReadBytes('\n')
+		if err != nil {
+			s.buf.Write(line) // incomplete: keep for the next write
+			break
+		}
+		s.raw = append(s.raw, string(line))
+		var m map[string]any
+		if json.Unmarshal(line, &m) == nil {
+			s.lines = append(s.lines, m)
+		} else {
+			s.lines = append(s.lines, map[string]any{"msg": "<not JSON>", "raw": string(line)})
+		}
+	}
+	select {
+	case s.added <- struct{}{}:
+	default:
+	}
+	return len(p), nil
+}
+
+// find returns the first line with msg and the given key/values.
+func (s *logSink) find(msg string, kv ...any) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+next:
+	for _, l := range s.lines {
+		if l["msg"] != msg {
+			continue
+		}
+		for i := 0; i+1 < len(kv); i += 2 {
+			if l[kv[i].(string)] != kv[i+1] {
+				continue next
+			}
+		}
+		return l
+	}
+	return nil
+}
+
+func (s *logSink) all() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.raw...)
+}
+
+// wait blocks until a line with msg appears, or fails the test.
+func (s *logSink) wait(t testing.TB, msg string, timeout time.Duration) map[string]any {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		if l := s.find(msg); l != nil {
+			return l
+		}
+		select {
+		case <-s.added:
+		case <-deadline:
+			t.Fatalf("no %q log line within %s; log:\n%s", msg, timeout, strings.Join(s.all(), ""))
+		}
+	}
+}
+
+// waitReady polls base/readyz until it answers 200.
+func waitReady(t testing.TB, client *http.Client, base string, timeout time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		resp, err := client.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s/readyz not 200 within %s (last: %v)", base, timeout, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// startRun runs Run in the background and returns the HTTP base URL from
+// its "serving" log line, the log and a channel with Run's result.
+func startRun(t *testing.T, args []string, env ...string) (string, *logSink, context.CancelFunc, <-chan struct{}, *error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := newLogSink()
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		defer close(done)
+		runErr = Run(ctx, args, envFunc(env...), out, &bytes.Buffer{})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("Run did not return after cancel")
+		}
+	})
+	line := out.wait(t, "serving", 10*time.Second)
+	return "http://" + line["addr"].(string), out, cancel, done, &runErr
+}
+
+// TestRun serves the reference tree through Run (flags, SDK client from
+// the default chain, server, probe) and stops cleanly on cancel.
+func TestRun(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, ReferenceKeys, nil)
+	base, out, cancel, done, runErr := startRun(t, []string{"--addr", "127.0.0.1:0", "--s3-endpoint", f.URL()}, "BUCKETLS_BUCKET", testBucket)
+	waitReady(t, http.DefaultClient, base, 5*time.Second)
+	if r := get(t, base, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2"]}` {
+		t.Errorf("GET dir2: %d %s", r.status, r.body)
+	}
+	out.wait(t, "request", time.Second)
+	l := out.find("request", "path", "/list-bucket-content/dir2")
+	if l == nil {
+		t.Fatalf("no access line for dir2; log:\n%s", strings.Join(out.all(), ""))
+	}
+	for _, k := range []string{"method", "path", "status", "bytes", "duration_ms", "s3_calls", "time", "level"} {
+		if _, ok := l[k]; !ok {
+			t.Errorf("access line lacks %q: %v", k, l)
+		}
+	}
+	if l["status"] != 200.0 || l["s3_calls"] != 1.0 || l["bytes"] != 29.0 {
+		t.Errorf("access line %v, want status 200, 1 S3 call, 29 bytes", l)
+	}
+	cancel()
+	select {
+	case <-done:
+		if *runErr != nil {
+			t.Errorf("Run = %v, want nil after cancel", *runErr)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+	out.wait(t, "stopped", time.Second)
+	for _, raw := range out.all() {
+		if strings.Contains(raw, "AWS_SECRET") || strings.Contains(raw, `"test"`) {
+			t.Errorf("log line mentions credentials: %s", raw)
+		}
+	}
+}
+
+// TestRunErrors checks Run's synchronous failures and their exit codes.
+func TestRunErrors(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"no bucket", nil, 2, "no bucket"},
+		{"port in use", []string{"--bucket", "bkt", "--addr", busy.Addr().String(), "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on"},
+		{"missing cert file", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--s3-endpoint", "http://127.0.0.1:1",
+			"--tls-addr", "127.0.0.1:0", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, 2, "--tls-cert"},
+	}
+	for _, tt := range tests {
+		err := Run(context.Background(), tt.args, envFunc(), &bytes.Buffer{}, &bytes.Buffer{})
+		if ExitCode(err) != tt.wantCode || err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: Run = %v (exit %d), want exit %d mentioning %q", tt.name, err, ExitCode(err), tt.wantCode, tt.want)
+		}
+	}
+	var stdout bytes.Buffer
+	if err := Run(context.Background(), []string{"--help"}, envFunc(), &stdout, &bytes.Buffer{}); err != nil || !strings.Contains(stdout.String(), "Usage: bucketls") {
+		t.Errorf("Run --help = %v, stdout %q", err, stdout.String())
+	}
+}
+
+// TestRunTLSFiles serves HTTPS from certificate files beside HTTP.
+func TestRunTLSFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	cert, err := selfSignedCert(time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(cert.PrivateKey.(*ecdsa.PrivateKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := filepath.Join(dir, "c.pem"), filepath.Join(dir, "k.pem")
+	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
+	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
+
+	f := startFakeS3(t, ReferenceKeys, nil)
+	_, out, _, _, _ := startRun(t, []string{"--addr", "127.0.0.1:0", "--s3-endpoint", f.URL(), "--bucket", testBucket,
+		"--tls-addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile})
+	tlsBase := "https://" + out.find("serving")["tls_addr"].(string)
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, ServerName: "localhost"}, ForceAttemptHTTP2: true}}
+	defer client.CloseIdleConnections()
+	r := do(t, client, "GET", tlsBase, "/list-bucket-content", nil)
+	if r.body != `{"content":["dir1","dir2","file1","file2"]}` {
+		t.Errorf("GET over HTTPS: %d %s", r.status, r.body)
+	}
+	resp, err := client.Get(tlsBase + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.ProtoMajor != 2 || resp.TLS == nil || resp.TLS.Version < tls.VersionTLS12 {
+		t.Errorf("HTTPS answered with %s, TLS %v; want HTTP/2 over TLS 1.2+", resp.Proto, resp.TLS)
+	}
+}
+
+// TestSelfSignedCert checks the in-memory certificate is usable for
+// localhost and the loopback addresses.
+func TestSelfSignedCert(t *testing.T) {
+	t.Parallel()
+	now := time.Now()
+	cert, err := selfSignedCert(now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(cert.Leaf)
+	for _, name := range []string{"localhost", "127.0.0.1", "::1"} {
+		if _, err := cert.Leaf.Verify(x509.VerifyOptions{DNSName: name, Roots: pool, CurrentTime: now}); err != nil {
+			t.Errorf("certificate does not verify for %s: %v", name, err)
+		}
+	}
+	if cert.Leaf.NotAfter.Sub(now) < 300*24*time.Hour {
+		t.Errorf("certificate expires %s, want about a year out", cert.Leaf.NotAfter)
+	}
+	if cert.Leaf.IsCA {
+		t.Errorf("self-signed server certificate must not be a CA")
+	}
+}
