@@ -84,6 +84,9 @@ func TestReference(t *testing.T) {
 			if ct := r.header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("%s %s: Content-Type = %q, want application/json", method, tt.path, ct)
 			}
+			if got := r.header.Get("X-Content-Type-Options"); got != "nosniff" {
+				t.Errorf("%s %s: X-Content-Type-Options = %q, want nosniff", method, tt.path, got)
+			}
 			if r.header.Get("Location") != "" {
 				t.Errorf("%s %s: redirected to %q", method, tt.path, r.header.Get("Location"))
 			}

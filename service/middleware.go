@@ -61,6 +61,9 @@ func logRequests(logger *slog.Logger, m *httpMetrics, next http.Handler) http.Ha
 		info := &requestInfo{}
 		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 		rw := &responseWriter{ResponseWriter: w}
+		// Every body is JSON (or Prometheus text); never let a browser
+		// guess otherwise.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		aborted := false
 		defer func() {
 			rec := recover()
@@ -85,7 +88,9 @@ func logRequests(logger *slog.Logger, m *httpMetrics, next http.Handler) http.Ha
 			m.duration.WithLabelValues(route).Observe(d.Seconds())
 
 			level := slog.LevelInfo
-			if status >= 500 || aborted {
+			if status >= 500 || (aborted && r.Context().Err() == nil) {
+				// A transfer we broke on purpose is a server-side failure;
+				// one the client walked away from is not.
 				level = slog.LevelError
 			}
 			attrs := []slog.Attr{

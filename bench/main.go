@@ -1,0 +1,435 @@
+// Command bench measures bucketls against the S3 backend it calls, in one
+// run on one machine, and prints the figures the README quotes:
+//
+//	go run ./bench              # about 2 minutes; wrk from Debian's wrk package
+//	go run ./bench -d 10s       # longer runs, steadier numbers
+//
+// It builds the service as deployed (stripped linux/amd64), serves an
+// in-memory S3 (gofakes3 over a backend that seeks to the prefix like S3
+// does, rather than gofakes3's own full scan), and loads both the backend
+// directly and the service in front of it with wrk at 8 and 64
+// connections: requests/s, p50/p99 latency, non-2xx responses and the
+// service's peak RSS, for the reference dir2, a 10,000-entry directory and
+// one of 300 sub-directories. Then: --cache-ttl 1s, the time to list 10,000
+// entries against fetching their pages directly, the heap and RSS a
+// 100,000-entry listing adds, binary size and time to ready. Each target of
+// the issue is printed with its measured ratio.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+)
+
+const benchBucket = "bench"
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+type target struct {
+	name    string
+	url     string       // for wrk
+	walk    func() error // for the Go load generator instead of wrk
+	svc     *svcProc     // whose peak RSS to report; nil for the backend
+	backend bool
+}
+
+func run() error {
+	dur := flag.Duration("d", 5*time.Second, "duration of each load run")
+	wrk := flag.String("wrk", "/usr/bin/wrk", "wrk binary (Debian package wrk)")
+	flag.Parse()
+	if _, err := os.Stat(*wrk); err != nil {
+		return fmt.Errorf("%v: install wrk (apt-get install wrk) or pass -wrk", err)
+	}
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "bucketls-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	printMachine()
+
+	// The binary exactly as the stack ships it.
+	bin := filepath.Join(tmp, "bucketls")
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w -buildid=", "-o", bin, "./service/cmd/bucketls")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
+	if out, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build (run from the module root): %v\n%s", err, out)
+	}
+	fi, err := os.Stat(bin)
+	if err != nil {
+		return err
+	}
+
+	// The backend, in this process.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	endpoint := "http://" + ln.Addr().String()
+	s3srv := &http.Server{
+		Handler:           gofakes3.New(newSortedBackend(benchBucket, benchKeys())).Server(),
+		ReadHeaderTimeout: 5 * time.Second,
+		// wrk drops its connections mid-response when a run ends, and
+		// gofakes3 then logs a superfluous WriteHeader per connection.
+		ErrorLog: log.New(io.Discard, "", 0),
+	}
+	go func() { _ = s3srv.Serve(ln) }()
+	defer s3srv.Close()
+	listURL := func(prefix string) string {
+		return endpoint + "/" + benchBucket + "?list-type=2&delimiter=%2F&prefix=" + prefix + "%2F"
+	}
+
+	// Time to ready: fresh processes, polled every millisecond.
+	var healthy, ready []time.Duration
+	for range 7 {
+		addr, err := freeAddr()
+		if err != nil {
+			return err
+		}
+		cmd := exec.Command(bin)
+		cmd.Env = serviceEnv(endpoint, addr)
+		start := time.Now()
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		h, r, err := waitUp("http://"+addr, start, 10*time.Second)
+		(&svcProc{cmd: cmd}).stop()
+		if err != nil {
+			return err
+		}
+		healthy, ready = append(healthy, h), append(ready, r)
+	}
+
+	plain, err := startService(bin, endpoint, false)
+	if err != nil {
+		return err
+	}
+	defer plain.stop()
+	cached, err := startService(bin, endpoint, false, "BUCKETLS_CACHE_TTL=1s")
+	if err != nil {
+		return err
+	}
+	defer cached.stop()
+
+	walker := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+	targets := []target{
+		{name: "backend  dir2 (1 page)", url: listURL("dir2"), backend: true},
+		{name: "service  dir2", url: plain.base + "/list-bucket-content/dir2", svc: plain},
+		{name: "service  dir2, --cache-ttl 1s", url: cached.base + "/list-bucket-content/dir2", svc: cached},
+		{name: "backend  10k, first page only", url: listURL("ten-k"), backend: true},
+		{name: "backend  10k, all 10 pages (Go)", backend: true, walk: func() error {
+			_, err := walkPages(walker, endpoint, benchBucket, "ten-k/")
+			return err
+		}},
+		{name: "service  10k", url: plain.base + "/list-bucket-content/ten-k", svc: plain},
+		{name: "backend  300 sub-dirs (1 page)", url: listURL("subdirs"), backend: true},
+		{name: "service  300 sub-dirs", url: plain.base + "/list-bucket-content/subdirs", svc: plain},
+	}
+	if err := checkTargets(targets); err != nil {
+		return err
+	}
+
+	fmt.Printf("\n%-34s %5s %10s %9s %9s %8s %9s %7s\n", "target", "conns", "req/s", "p50", "p99", "non-2xx", "peak RSS", "S3/req")
+	results := map[string]result{}
+	rss := map[string]int64{}
+	for _, tg := range targets {
+		for _, conns := range []int{8, 64} {
+			// A short warm-up fills connection pools and caches first.
+			if tg.walk == nil {
+				if _, err := runWrk(ctx, *wrk, tg.url, conns, time.Second); err != nil {
+					return err
+				}
+			}
+			var before counts
+			if tg.svc != nil {
+				if err := tg.svc.resetPeakRSS(); err != nil {
+					return err
+				}
+				if before, err = readCounts(walker, tg.svc.base); err != nil {
+					return err
+				}
+			}
+			var r result
+			if tg.walk != nil {
+				r = goLoad(ctx, conns, *dur, tg.walk)
+			} else if r, err = runWrk(ctx, *wrk, tg.url, conns, *dur); err != nil {
+				return err
+			}
+			peak, perReq := "-", "-"
+			if tg.svc != nil {
+				kib, err := tg.svc.rssKiB("VmHWM")
+				if err != nil {
+					return err
+				}
+				rss[fmt.Sprint(tg.name, conns)] = kib
+				peak = fmt.Sprintf("%.1f MiB", float64(kib)/1024)
+				after, err := readCounts(walker, tg.svc.base)
+				if err != nil {
+					return err
+				}
+				perReq = fmt.Sprintf("%.2f", (after.s3-before.s3)/max(1, after.http-before.http))
+			}
+			results[fmt.Sprint(tg.name, conns)] = r
+			fmt.Printf("%-34s %5d %10.0f %9s %9s %8d %9s %7s\n", tg.name, conns, r.rps, ms(r.p50), ms(r.p99), r.non2xx+r.errors, peak, perReq)
+		}
+	}
+
+	// Listing time for 10,000 entries, one request at a time.
+	direct, err := median(31, func() error { _, err := walkPages(walker, endpoint, benchBucket, "ten-k/"); return err })
+	if err != nil {
+		return err
+	}
+	viaService, err := median(31, func() error { return fetch(walker, plain.base+"/list-bucket-content/ten-k") })
+	if err != nil {
+		return err
+	}
+	sdk := sdkClient(endpoint)
+	viaSDK, err := median(31, func() error { return sdkWalk(ctx, sdk, "ten-k/", 10_000) })
+	if err != nil {
+		return err
+	}
+
+	// Heap and RSS added by a 100,000-entry listing, in a fresh process.
+	heapRise, rssRise, err := streamMemory(bin, endpoint, walker)
+	if err != nil {
+		return err
+	}
+
+	b64 := results["backend  dir2 (1 page)64"]
+	s64 := results["service  dir2"+"64"]
+	c64 := results["service  dir2, --cache-ttl 1s64"]
+	fmt.Printf("\nbinary: %.1f MiB stripped linux/amd64\n", float64(fi.Size())/(1<<20))
+	fmt.Printf("start to /healthz 200: median %s; to /readyz 200 (first S3 answer): median %s (of %d starts)\n", ms(medianOf(healthy)), ms(medianOf(ready)), len(ready))
+	fmt.Printf("10,000 entries, one listing at a time (median of 31): service %s; its 10 pages from the backend directly: %s with the AWS SDK paginator, %s as raw bytes (no XML parsing)\n", ms(viaService), ms(viaSDK), ms(direct))
+	fmt.Printf("100,000-entry listing in a fresh process: peak heap +%.1f MiB (gctrace), peak RSS +%.1f MiB\n", heapRise, rssRise)
+
+	fmt.Println("\ntargets (issue 3):")
+	check("no cache, dir2 @64: rate >= 30% of direct backend", s64.rps/b64.rps, ">=", 0.30, "%.0f%%", 100)
+	check("no cache, dir2 @64: p99 <= 2x backend p99", float64(s64.p99)/float64(b64.p99), "<=", 2, "%.2fx", 1)
+	check("no cache, dir2 @64: zero errors", float64(s64.non2xx+s64.errors), "<=", 0, "%.0f", 1)
+	check("--cache-ttl 1s, dir2 @64: rate >= direct backend", c64.rps/b64.rps, ">=", 1, "%.2fx", 1)
+	check("10k entries: listing <= 1.5x fetching its pages (SDK)", float64(viaService)/float64(viaSDK), "<=", 1.5, "%.2fx", 1)
+	check("10k entries: listing <= 1.5x fetching its pages (raw)", float64(viaService)/float64(direct), "<=", 1.5, "%.2fx", 1)
+	check("peak RSS under 64 connections <= 40 MiB", float64(maxRSS(rss))/1024, "<=", 40, "%.1f MiB", 1)
+	check("100k listing raises peak heap <= 16 MiB", heapRise, "<=", 16, "%.1f MiB", 1)
+	check("stripped binary <= 20 MiB", float64(fi.Size())/(1<<20), "<=", 20, "%.1f MiB", 1)
+	check("ready (/readyz 200) within 100 ms of start", float64(medianOf(ready))/float64(time.Millisecond), "<=", 100, "%.1f ms", 1)
+	return nil
+}
+
+// counts are the service's request and S3 call totals from /metrics.
+type counts struct{ http, s3 float64 }
+
+func readCounts(client *http.Client, base string) (counts, error) {
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		return counts{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return counts{}, err
+	}
+	var c counts
+	for line := range strings.SplitSeq(string(b), "\n") {
+		var v float64
+		f := strings.Fields(line)
+		if len(f) != 2 || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if _, err := fmt.Sscan(f[1], &v); err != nil {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(f[0], "bucketls_http_requests_total{") && strings.Contains(f[0], "list-bucket-content"):
+			c.http += v
+		case strings.HasPrefix(f[0], "bucketls_s3_requests_total{"):
+			c.s3 += v
+		}
+	}
+	return c, nil
+}
+
+// checkTargets makes sure every target answers 200 before loading it, so a
+// misconfiguration cannot hide behind a fast stream of errors.
+func checkTargets(targets []target) error {
+	for _, tg := range targets {
+		if tg.walk != nil {
+			if err := tg.walk(); err != nil {
+				return fmt.Errorf("%s: %v", tg.name, err)
+			}
+			continue
+		}
+		if err := fetch(http.DefaultClient, tg.url); err != nil {
+			return fmt.Errorf("%s: %v", tg.name, err)
+		}
+	}
+	return nil
+}
+
+// fetch GETs url and reads the whole body; anything but 200 is an error.
+func fetch(client *http.Client, url string) error {
+	resp, err := client.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+		return err
+	}
+	if resp.StatusCode != 200 {
+		return fmt.Errorf("GET %s: status %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
+// streamMemory lists the 100,000-entry directory once in a fresh service
+// and reports how much the peak Go heap (largest heap at a GC start, from
+// GODEBUG=gctrace=1) and the peak RSS rose above their level after a warm
+// small listing.
+func streamMemory(bin, endpoint string, client *http.Client) (heapMiB, rssMiB float64, err error) {
+	svc, err := startService(bin, endpoint, true)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer svc.stop()
+	for range 20 {
+		if err := fetch(client, svc.base+"/list-bucket-content/dir2"); err != nil {
+			return 0, 0, err
+		}
+	}
+	// Baseline: the heap in use (live and not yet collected) when warm.
+	baseHeap, err := heapAlloc(client, svc.base)
+	if err != nil {
+		return 0, 0, err
+	}
+	if err := svc.resetPeakRSS(); err != nil {
+		return 0, 0, err
+	}
+	baseRSS, err := svc.rssKiB("VmRSS")
+	if err != nil {
+		return 0, 0, err
+	}
+	before := svc.gcPeak()
+	if err := fetch(client, svc.base+"/list-bucket-content/hundred-k"); err != nil {
+		return 0, 0, err
+	}
+	after, err := heapAlloc(client, svc.base)
+	if err != nil {
+		return 0, 0, err
+	}
+	time.Sleep(200 * time.Millisecond) // let the last gctrace lines arrive
+	peakRSS, err := svc.rssKiB("VmHWM")
+	if err != nil {
+		return 0, 0, err
+	}
+	peakHeap := max(svc.gcPeak(), after)
+	if svc.gcPeak() == before {
+		return 0, 0, errors.New("no GC ran during the 100k listing; cannot read its peak heap")
+	}
+	return peakHeap - baseHeap, float64(peakRSS-baseRSS) / 1024, nil
+}
+
+// heapAlloc reads go_memstats_heap_alloc_bytes from /metrics, in MiB.
+func heapAlloc(client *http.Client, base string) (float64, error) {
+	resp, err := client.Get(base + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_memstats_heap_alloc_bytes "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err != nil {
+				return 0, err
+			}
+			return f / (1 << 20), nil
+		}
+	}
+	return 0, errors.New("no go_memstats_heap_alloc_bytes in /metrics")
+}
+
+func median(n int, f func() error) (time.Duration, error) {
+	var ds []time.Duration
+	for range n {
+		t := time.Now()
+		if err := f(); err != nil {
+			return 0, err
+		}
+		ds = append(ds, time.Since(t))
+	}
+	return medianOf(ds), nil
+}
+
+func medianOf(ds []time.Duration) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func maxRSS(m map[string]int64) int64 {
+	var top int64
+	for k, v := range m {
+		if strings.HasSuffix(k, "64") {
+			top = max(top, v)
+		}
+	}
+	return top
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
+
+func check(what string, got float64, op string, limit float64, format string, scale float64) {
+	ok := got >= limit
+	if op == "<=" {
+		ok = got <= limit
+	}
+	verdict := "MET"
+	if !ok {
+		verdict = "MISSED"
+	}
+	fmt.Printf("  %-52s "+format+"  %s\n", what, got*scale, verdict)
+}
+
+// printMachine says what the figures were measured on.
+func printMachine() {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "model name"); ok {
+				model = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(v), ":"))
+				break
+			}
+		}
+	}
+	load := ""
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		load = strings.Join(strings.Fields(string(b))[:3], " ")
+	}
+	fmt.Printf("machine: %d CPUs (%s), %s, %s; load average before: %s\n", runtime.NumCPU(), model, runtime.GOOS+"/"+runtime.GOARCH, runtime.Version(), load)
+}
