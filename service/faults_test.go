@@ -260,7 +260,7 @@ func TestS3Faults(t *testing.T) {
 				srv, attempts = s3Fault(t, tt.status, tt.code, tt.hang)
 				endpoint = srv.URL
 			}
-			lister := NewS3Lister(testS3Client(endpoint), testBucket, S3ListerOptions{CallTimeout: 2 * time.Second})
+			lister := NewS3Lister(testS3Client(endpoint), testBucket, S3ListerOptions{CallTimeout: time.Second})
 			srv := testServer(t, lister, Config{S3Timeout: 300 * time.Millisecond})
 			r := get(t, srv.URL, "/list-bucket-content/dir2")
 			if r.status != tt.wantStatus {

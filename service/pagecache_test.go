@@ -73,8 +73,9 @@ func TestCacheTTL(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
 	f := startFakeS3(t, ReferenceKeys, countingS3(0, &calls))
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: 200 * time.Millisecond})
+	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Second})
 	srv := testServer(t, lister, Config{})
+	start := time.Now()
 	for range 5 {
 		if r := get(t, srv.URL, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2"]}` {
 			t.Fatalf("GET dir2: %s", r.body)
@@ -83,11 +84,14 @@ func TestCacheTTL(t *testing.T) {
 			t.Fatalf("GET nope: %d", r.status)
 		}
 	}
+	if took := time.Since(start); took > 900*time.Millisecond {
+		t.Fatalf("10 GETs took %s, longer than the 1s TTL: the machine is too slow for this test", took)
+	}
 	if got := calls.Load(); got != 3 { // dir2; nope as directory and as object
 		t.Errorf("10 GETs within the TTL: %d S3 calls, want 3", got)
 	}
 	f.put(t, "dir2/file3")
-	time.Sleep(250 * time.Millisecond)
+	time.Sleep(time.Until(start.Add(1100 * time.Millisecond)))
 	if r := get(t, srv.URL, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2","file3"]}` {
 		t.Errorf("GET dir2 after the TTL: %s, want the new file", r.body)
 	}
