@@ -60,6 +60,7 @@ const (
 // ConfigError is a configuration mistake: the process exits with status 2
 // and prints the message, one line, to stderr.
 type ConfigError struct {
+	// Msg names the flag or variable, the bad value and the fix.
 	Msg string
 }
 

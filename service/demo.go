@@ -14,10 +14,13 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
-// ReferenceKeys is the reference tree the demo serves and the README's API
-// table describes: a zero-byte directory marker, two files in a directory
-// and two at the root.
-var ReferenceKeys = []string{"dir1/", "dir2/file1", "dir2/file2", "file1", "file2"}
+// ReferenceKeys returns the reference tree the demo serves and the
+// README's API table describes: a zero-byte directory marker, two files in
+// a directory and two at the root. A function, not a variable, so no caller
+// can change what the next one gets.
+func ReferenceKeys() []string {
+	return []string{"dir1/", "dir2/file1", "dir2/file2", "file1", "file2"}
+}
 
 // NewMemBackend returns a gofakes3 in-memory backend holding bucket with
 // the given keys, each with a short body (empty for keys ending in "/",
@@ -44,7 +47,7 @@ func NewMemBackend(bucket string, keys []string) (gofakes3.Backend, error) {
 // It goes through real HTTP and the real SDK client so the demo exercises
 // exactly the code path production uses.
 func startDemoS3(bucket string) (endpoint string, stop func(), err error) {
-	backend, err := NewMemBackend(bucket, ReferenceKeys)
+	backend, err := NewMemBackend(bucket, ReferenceKeys())
 	if err != nil {
 		return "", nil, err
 	}
@@ -77,7 +80,7 @@ func printDemoHelp(w io.Writer, addr net.Addr, bucket string) {
 		host = "localhost"
 	}
 	base := "http://" + net.JoinHostPort(host, port) + "/list-bucket-content"
-	fmt.Fprintf(w, "bucketls demo: serving in-memory bucket %q with keys %s\nTry:\n", bucket, strings.Join(ReferenceKeys, ", "))
+	fmt.Fprintf(w, "bucketls demo: serving in-memory bucket %q with keys %s\nTry:\n", bucket, strings.Join(ReferenceKeys(), ", "))
 	for _, p := range []string{"", "/dir1", "/dir2", "/dir2/file1", "/nope"} {
 		fmt.Fprintf(w, "  curl %s%s\n", base, p)
 	}

@@ -289,7 +289,7 @@ func TestS3Faults(t *testing.T) {
 // real S3 implementation (gofakes3) and an unready /readyz, not a crash.
 func TestWrongBucket(t *testing.T) {
 	t.Parallel()
-	f := startFakeS3(t, ReferenceKeys, nil)
+	f := startFakeS3(t, ReferenceKeys(), nil)
 	srv := NewServer(discard, NewS3Lister(testS3Client(f.URL()), "no-such-bucket", S3ListerOptions{}), Config{})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)

@@ -109,7 +109,7 @@ func testServer(t testing.TB, lister Lister, cfg Config) *httptest.Server {
 // refServer is the service over gofakes3 holding the reference tree.
 func refServer(t testing.TB) *httptest.Server {
 	t.Helper()
-	f := startFakeS3(t, ReferenceKeys, nil)
+	f := startFakeS3(t, ReferenceKeys(), nil)
 	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
 }
 

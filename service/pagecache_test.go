@@ -28,7 +28,7 @@ func countingS3(delay time.Duration, calls *atomic.Int32) func(http.Handler) htt
 func TestCoalescing(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	f := startFakeS3(t, ReferenceKeys, countingS3(300*time.Millisecond, &calls))
+	f := startFakeS3(t, ReferenceKeys(), countingS3(300*time.Millisecond, &calls))
 	for _, n := range names("f", 2500) {
 		f.put(t, "big/"+n)
 	}
@@ -72,7 +72,7 @@ func TestCoalescing(t *testing.T) {
 func TestCacheTTL(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	f := startFakeS3(t, ReferenceKeys, countingS3(0, &calls))
+	f := startFakeS3(t, ReferenceKeys(), countingS3(0, &calls))
 	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Second})
 	srv := testServer(t, lister, Config{})
 	start := time.Now()

@@ -118,7 +118,7 @@ func TestProcess(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	f := startFakeS3(t, append([]string{"slow/a", "slow/b"}, ReferenceKeys...), slow)
+	f := startFakeS3(t, append([]string{"slow/a", "slow/b"}, ReferenceKeys()...), slow)
 	p := startProc(t, nil, "BUCKETLS_BUCKET="+testBucket, "BUCKETLS_S3_ENDPOINT="+f.URL(), "BUCKETLS_ADDR=127.0.0.1:0")
 	base := p.base(t)
 	waitReady(t, http.DefaultClient, base, 5*time.Second)
@@ -261,7 +261,7 @@ func TestProcessBadConfig(t *testing.T) {
 // answers 502 JSON on both, stays up, and /readyz says 503.
 func TestProcessWrongBucketAndTLS(t *testing.T) {
 	t.Parallel()
-	f := startFakeS3(t, ReferenceKeys, nil)
+	f := startFakeS3(t, ReferenceKeys(), nil)
 	p := startProc(t, nil, "BUCKETLS_BUCKET=no-such-bucket", "BUCKETLS_S3_ENDPOINT="+f.URL(), "BUCKETLS_ADDR=127.0.0.1:0",
 		"BUCKETLS_TLS_ADDR=127.0.0.1:0", "BUCKETLS_TLS_SELF_SIGNED=true")
 	base := p.base(t)
@@ -319,7 +319,7 @@ func TestProcessS3LateStart(t *testing.T) {
 		t.Errorf("GET dir2 with S3 down: %d, want 502", r.status)
 	}
 
-	backend, err := NewMemBackend(testBucket, ReferenceKeys)
+	backend, err := NewMemBackend(testBucket, ReferenceKeys())
 	if err != nil {
 		t.Fatal(err)
 	}

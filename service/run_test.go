@@ -143,7 +143,7 @@ func startRun(t *testing.T, args []string, env ...string) (string, *logSink, con
 // the default chain, server, probe) and stops cleanly on cancel.
 func TestRun(t *testing.T) {
 	t.Parallel()
-	f := startFakeS3(t, ReferenceKeys, nil)
+	f := startFakeS3(t, ReferenceKeys(), nil)
 	base, out, cancel, done, runErr := startRun(t, []string{"--addr", "127.0.0.1:0", "--s3-endpoint", f.URL()}, "BUCKETLS_BUCKET", testBucket)
 	waitReady(t, http.DefaultClient, base, 5*time.Second)
 	if r := get(t, base, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2"]}` {
@@ -226,7 +226,7 @@ func TestRunTLSFiles(t *testing.T) {
 	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]}), 0o600)
 	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600)
 
-	f := startFakeS3(t, ReferenceKeys, nil)
+	f := startFakeS3(t, ReferenceKeys(), nil)
 	_, out, _, _, _ := startRun(t, []string{"--addr", "127.0.0.1:0", "--s3-endpoint", f.URL(), "--bucket", testBucket,
 		"--tls-addr", "127.0.0.1:0", "--tls-cert", certFile, "--tls-key", keyFile})
 	tlsBase := "https://" + out.find("serving")["tls_addr"].(string)

@@ -77,7 +77,7 @@ func TestVersityGW(t *testing.T) {
 			t.Fatalf("put %q: %v", key, err)
 		}
 	}
-	for _, k := range ReferenceKeys {
+	for _, k := range ReferenceKeys() {
 		put(k)
 	}
 	files := names("f", 2500)
