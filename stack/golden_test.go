@@ -1,0 +1,58 @@
+package stack
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden from this synth")
+
+// assetHashRE matches the content hash directory of an asset path.
+var assetHashRE = regexp.MustCompile(`assets/([^/"]+)/[0-9A-F]{32}/`)
+
+// normalize replaces what changes with the service's source (the artifact's
+// SHA-256 and the asset's content hash) by placeholders, leaving only what
+// the stack code decides.
+func (c *synthCase) normalize() []byte {
+	out := bytes.ReplaceAll(c.raw, []byte(c.res.ArtifactSHA256), []byte("<ARTIFACT_SHA256>"))
+	return assetHashRE.ReplaceAll(out, []byte("assets/$1/<ASSET_HASH>/"))
+}
+
+// TestGolden pins the synthesized JSON of both test stacks, less the
+// artifact's hashes: any change to resources, names, user data or outputs
+// shows up as a diff to review. After an intended change, run
+// go test ./stack -run Golden -update and commit the files.
+func TestGolden(t *testing.T) {
+	def, _, variant := synthesized(t)
+	for name, c := range map[string]*synthCase{"default": def, "variant": variant} {
+		path := filepath.Join("testdata", "golden", name+".cdk.tf.json")
+		got := c.normalize()
+		if *update {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test ./stack -run Golden -update to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			// Kept after the test, for the diff.
+			dir, err := os.MkdirTemp("", "bucketls-golden-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			_ = os.WriteFile(filepath.Join(dir, name+".cdk.tf.json"), got, 0o644)
+			t.Errorf("%s stack differs from %s; compare with: diff %s %s\n(if the change is intended: go test ./stack -run Golden -update)",
+				name, path, path, filepath.Join(dir, name+".cdk.tf.json"))
+		}
+	}
+}
