@@ -33,10 +33,13 @@ type Config struct {
 	// types with enough memory for the AWS CLI during boot).
 	InstanceType string
 
-	// BucketName is an existing S3 bucket for the service to list. When empty,
-	// the stack creates a private bucket and seeds it with the reference tree
-	// (dir1/, dir2/file1, dir2/file2, file1, file2) so a fresh deploy answers
-	// at once. Context key "bucketName", env BUCKETLS_BUCKET_NAME.
+	// BucketName is an existing S3 bucket for the service to list. It must
+	// be in Region (the service asks that region), and a bucket of another
+	// account must also grant s3:ListBucket to the instance role in its
+	// bucket policy. When empty, the stack creates a private bucket and seeds
+	// it with the reference tree (dir1/, dir2/file1, dir2/file2, file1, file2)
+	// so a fresh deploy answers at once; teardown deletes it with its content.
+	// Context key "bucketName", env BUCKETLS_BUCKET_NAME.
 	// Default: "" (create and seed a bucket).
 	BucketName string
 

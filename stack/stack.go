@@ -13,7 +13,8 @@ import (
 // New validates cfg, cross-compiles the service for linux/cfg.Arch into
 // <app outdir>/build/, and defines the stack named id under scope (use Name:
 // the synthesized files go to <outdir>/stacks/<id>). The caller synthesizes
-// with app.Synth(). Nothing is defined when it returns an error.
+// with app.Synth(). Configuration and build errors return before anything
+// is defined; after any error, do not synthesize the app.
 func New(scope constructs.Construct, id string, cfg Config) (cdktf.TerraformStack, error) {
 	st, _, err := newStack(scope, id, cfg)
 	return st, err
