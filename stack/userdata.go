@@ -214,7 +214,8 @@ trap 'rm -rf "$work"' EXIT
 
 log "downloading {{ARTIFACT_URI}}"
 attempt=1
-until /usr/bin/aws s3 cp --region {{REGION}} {{ARTIFACT_URI}} "$work/bucketls"; do
+# --no-progress: one line in the console log instead of a progress meter.
+until /usr/bin/aws s3 cp --no-progress --region {{REGION}} {{ARTIFACT_URI}} "$work/bucketls"; do
 	if [ "$attempt" -ge {{ATTEMPTS}} ]; then
 		log "download failed $attempt times; giving up"
 		exit 1

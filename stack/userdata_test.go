@@ -71,7 +71,7 @@ func TestBootScriptContract(t *testing.T) {
 	}
 	for _, want := range []string{
 		"\nset -euo pipefail\n",
-		"/usr/bin/aws s3 cp --region eu-west-1 s3://bucketls-artifacts-20240101/bucketls/" + sha + "/bucketls-linux-amd64 ",
+		"/usr/bin/aws s3 cp --no-progress --region eu-west-1 s3://bucketls-artifacts-20240101/bucketls/" + sha + "/bucketls-linux-amd64 ",
 		"| sha256sum -c",
 		"install -o root -g root -m 0755 ",
 		"cat >/etc/systemd/system/bucketls.service <<'UNIT'\n", // quoted: bash expands nothing inside
@@ -430,7 +430,7 @@ func TestBootScriptRuns(t *testing.T) {
 	if string(unit) != strings.ReplaceAll(b.unit(b.ServedBucket), installPath, r.root+installPath) {
 		t.Errorf("written unit differs from unit():\n%s", unit)
 	}
-	wantAWS := "aws s3 cp --region eu-west-1 s3://bucketls-artifacts-20240101/" + b.ArtifactKey + " "
+	wantAWS := "aws s3 cp --no-progress --region eu-west-1 s3://bucketls-artifacts-20240101/" + b.ArtifactKey + " "
 	wantCalls := []string{wantAWS, "install -o root -g root -m 0755 ", "systemctl daemon-reload", "systemctl enable --now --no-block bucketls.service", "systemctl show --property MainPID --value bucketls.service"}
 	last := -1
 	for _, c := range wantCalls {
