@@ -2,13 +2,18 @@ package service
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
@@ -250,5 +255,49 @@ func TestStreamingBatches(t *testing.T) {
 	}
 	if !strings.HasPrefix(fmt.Sprint(l.api.entries), "map[]") {
 		t.Errorf("cache holds pages with TTL 0")
+	}
+}
+
+// loopingS3 answers every ListObjectsV2 with a full page that says more
+// follows under the same continuation token, as a broken endpoint might.
+type loopingS3 struct{ calls int }
+
+func (l *loopingS3) ListObjectsV2(_ context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	l.calls++
+	return &s3.ListObjectsV2Output{
+		Contents:              []types.Object{{Key: aws.String(aws.ToString(in.Prefix) + fmt.Sprintf("k%03d", l.calls)), Size: aws.Int64(1)}},
+		KeyCount:              aws.Int32(1),
+		IsTruncated:           aws.Bool(true),
+		NextContinuationToken: aws.String("same"),
+	}, nil
+}
+
+// TestRepeatedToken checks a repeated continuation token ends the walk
+// with an error rather than a list that looks complete but is not.
+func TestRepeatedToken(t *testing.T) {
+	t.Parallel()
+	api := &loopingS3{}
+	l := NewS3Lister(api, testBucket, S3ListerOptions{})
+	var got []string
+	err := l.List(context.Background(), "d", func(names []string, last bool) error {
+		got = append(got, names...)
+		if last {
+			t.Errorf("batch %q marked last", names)
+		}
+		return nil
+	})
+	if !errors.Is(err, ErrUpstream) || !strings.Contains(err.Error(), "repeated continuation token") {
+		t.Errorf("List = %v, want ErrUpstream about the repeated token", err)
+	}
+	if api.calls != 2 {
+		t.Errorf("%d calls, want 2 (stop at the first repeat)", api.calls)
+	}
+	srv := testServer(t, l, Config{})
+	if r, err := http.Get(srv.URL + "/list-bucket-content/d"); err == nil {
+		body, rerr := io.ReadAll(r.Body)
+		r.Body.Close()
+		if rerr == nil && json.Valid(body) {
+			t.Errorf("GET d over a looping S3: complete-looking body %s", body)
+		}
 	}
 }
