@@ -1,0 +1,329 @@
+package e2e
+
+import (
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/bucketls/bucketls/stack"
+)
+
+// enableVar opts in to the boot rehearsal.
+const enableVar = "BUCKETLS_E2E"
+
+// rehearsalPackages are the Debian packages the rehearsal runs on the host.
+var rehearsalPackages = "qemu-system-x86 qemu-utils mmdebstrap genisoimage socat"
+
+// Names the rehearsal's world gives to the buckets that Terraform would name
+// at apply time.
+const (
+	rehearsalArtifactBucket = "bucketls-rehearsal-artifacts"
+	rehearsalServedBucket   = "bucketls-rehearsal-served"
+	rehearsalMissingBucket  = "bucketls-rehearsal-no-such-bucket"
+)
+
+// Deadlines under software emulation (about 60-100 s from power-on to the
+// first answer on a 2-core machine).
+const (
+	firstAnswerTimeout = 6 * time.Minute
+	reportTimeout      = 6 * time.Minute
+)
+
+// TestBootRehearsal boots the rehearsal guest from the stack's synthesized
+// user data and artifact three times: as deployed (the reference listing must
+// answer over curl, served by a non-root user), with a tampered artifact
+// (nothing may run and cloud-init must report the failure), and with a bucket
+// that does not exist (502 JSON, the service keeps running).
+func TestBootRehearsal(t *testing.T) {
+	if os.Getenv(enableVar) != "1" {
+		t.Skipf("boot rehearsal is opt-in: set %s=1 (needs root and the Debian packages %s; .ci/run installs them)", enableVar, rehearsalPackages)
+	}
+	for _, tool := range []string{"qemu-system-x86_64", "qemu-img", "mmdebstrap", "genisoimage", "socat", "mkfs.ext4"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s=1 but %s is missing: apt-get install %s", enableVar, tool, rehearsalPackages)
+		}
+	}
+	if os.Geteuid() != 0 {
+		t.Fatalf("%s=1 but not root: mmdebstrap and mkfs.ext4 -d need root to build the guest image", enableVar)
+	}
+	ctx := context.Background()
+	work := t.TempDir()
+
+	phase := time.Now()
+	imageDir := os.Getenv("BUCKETLS_E2E_CACHE") // optional: keep the image between runs
+	if imageDir == "" {
+		imageDir = filepath.Join(work, "image")
+		if err := os.Mkdir(imageDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mirror := envOr("BUCKETLS_E2E_MIRROR", "http://deb.debian.org/debian")
+	img, err := BuildImage(imageDir, "bookworm", mirror, t.Logf)
+	if err != nil {
+		t.Fatalf("build the guest image: %v", err)
+	}
+	t.Logf("timing: image %s", time.Since(phase).Round(time.Second))
+
+	phase = time.Now()
+	synth, err := ReadSynthesized(synthesize(t, filepath.Join(work, "cdktf.out"), stack.DefaultConfig()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("timing: synth %s", time.Since(phase).Round(time.Second))
+	artifact, err := os.ReadFile(synth.ArtifactFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The world: IMDS and S3 on host loopback, shared by the three boots.
+	imds := NewIMDS(stack.DefaultConfig().Region, "bucketls-instance")
+	imdsServer := httptest.NewServer(imds)
+	defer imdsServer.Close()
+	world, err := StartS3()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer world.Close()
+	if err := world.Seed(ctx, rehearsalServedBucket); err != nil {
+		t.Fatal(err)
+	}
+	tampered := append([]byte(nil), artifact...)
+	tampered[len(tampered)/2] ^= 0xff
+	// The tampered boot reads its artifact from its own bucket, so the
+	// intact artifact stays where the other boots expect it.
+	const tamperedBucket = rehearsalArtifactBucket + "-tampered"
+	for bucket, body := range map[string][]byte{rehearsalArtifactBucket: artifact, tamperedBucket: tampered} {
+		if err := world.Put(ctx, bucket, synth.ArtifactKey, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	boot := func(t *testing.T, artifactBucket, servedBucket string) *VM {
+		t.Helper()
+		script, subs := render(t, synth, artifactBucket, servedBucket)
+		for _, s := range subs {
+			t.Logf("substitution: ${%s} -> %q", s.Reference, s.Value)
+		}
+		dir := t.TempDir()
+		vm, err := BootVM(VMConfig{
+			Image: img, Dir: dir, UserData: []byte(script),
+			IMDS: strings.TrimPrefix(imdsServer.URL, "http://"),
+			S3:   strings.TrimPrefix(world.URL, "http://"),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(vm.Stop)
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("guest console (tail):\n%s", vm.ConsoleTail(60))
+				t.Logf("IMDS requests: %v", imds.Requests())
+			}
+		})
+		return vm
+	}
+
+	t.Run("as deployed", func(t *testing.T) {
+		start := time.Now()
+		vm := boot(t, rehearsalArtifactBucket, rehearsalServedBucket)
+		ctx, cancel := context.WithTimeout(context.Background(), firstAnswerTimeout)
+		defer cancel()
+		// cloud-init's final stage is where EC2 user data runs.
+		if err := vm.WaitConsole(ctx, "running 'modules:final'"); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("timing: boot (power-on to user data) %s", time.Since(start).Round(time.Second))
+		userData := time.Now()
+		base := fmt.Sprintf("http://127.0.0.1:%d", vm.HTTPPort)
+		waitForAnswer(t, vm, base+"/healthz")
+		t.Logf("timing: first answer (user data to /healthz 200) %s; %s from power-on",
+			time.Since(userData).Round(time.Second), time.Since(start).Round(time.Second))
+
+		tests := []struct {
+			path, wantBody string
+			wantStatus     int
+		}{
+			{"/list-bucket-content", `{"content":["dir1","dir2","file1","file2"]}`, 200},
+			{"/list-bucket-content/dir1", `{"content":[]}`, 200},
+			{"/list-bucket-content/dir2", `{"content":["file1","file2"]}`, 200},
+			{"/list-bucket-content/nope", "", 404},
+			{"/healthz", "", 200},
+		}
+		for _, tt := range tests {
+			status, body := get(t, base+tt.path)
+			if status != tt.wantStatus {
+				t.Errorf("GET %s: status = %d, want %d (body %s)", tt.path, status, tt.wantStatus, body)
+			}
+			if tt.wantBody != "" && strings.TrimSpace(body) != tt.wantBody {
+				t.Errorf("GET %s: body = %s, want %s", tt.path, body, tt.wantBody)
+			}
+			if tt.wantStatus == 404 && !strings.Contains(body, `"error"`) {
+				t.Errorf("GET %s: body = %s, want a JSON error", tt.path, body)
+			}
+		}
+		if stack.DefaultConfig().TLS {
+			status, body := get(t, fmt.Sprintf("https://127.0.0.1:%d/list-bucket-content/dir2", vm.HTTPSPort))
+			if status != 200 || strings.TrimSpace(body) != `{"content":["file1","file2"]}` {
+				t.Errorf("GET https .../dir2: %d %s", status, body)
+			}
+		}
+
+		report := waitReport(t, vm)
+		if report["status"] != "done" || report["cloud_init_errors"] != "[]" || report["bucketls_active"] != "active" {
+			t.Errorf("guest report: cloud-init %q, errors %s, bucketls %q; want done, [], active",
+				report["status"], report["cloud_init_errors"], report["bucketls_active"])
+		}
+		if uid := report["bucketls_uid"]; uid == "" || uid == "0" || report["bucketls_user"] == "root" {
+			t.Errorf("bucketls runs as user %q uid %q; want a non-root user", report["bucketls_user"], uid)
+		}
+		if !strings.Contains(strings.Join(imds.Requests(), "\n"), "PUT /latest/api/token") {
+			t.Errorf("the guest never asked IMDS for a v2 token: %v", imds.Requests())
+		}
+	})
+
+	t.Run("tampered artifact", func(t *testing.T) {
+		vm := boot(t, tamperedBucket, rehearsalServedBucket)
+		report := waitReport(t, vm)
+		if report["status"] != "error" || !strings.Contains(report["cloud_init_errors"], "scripts-user") {
+			t.Errorf("cloud-init status = %q, errors %s; want error from scripts-user (the user data must fail)",
+				report["status"], report["cloud_init_errors"])
+		}
+		if report["bucketls_active"] == "active" || report["binary_installed"] != "no" {
+			t.Errorf("after a checksum mismatch: bucketls %q, binary installed %q; want nothing running or installed", report["bucketls_active"], report["binary_installed"])
+		}
+		if _, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", vm.HTTPPort)); err == nil {
+			// hostfwd accepts and then drops the connection when nothing
+			// listens in the guest, so any answer at all is a failure.
+			t.Errorf("port 80 answered after a checksum mismatch")
+		}
+		if console, _ := os.ReadFile(vm.ConsoleLog); !strings.Contains(string(console), "checksum mismatch") {
+			t.Errorf("the console log does not say why the boot failed")
+		}
+	})
+
+	t.Run("missing bucket", func(t *testing.T) {
+		vm := boot(t, rehearsalArtifactBucket, rehearsalMissingBucket)
+		base := fmt.Sprintf("http://127.0.0.1:%d", vm.HTTPPort)
+		waitForAnswer(t, vm, base+"/healthz")
+		status, body := get(t, base+"/list-bucket-content")
+		var e struct{ Error string }
+		if status != http.StatusBadGateway || json.Unmarshal([]byte(body), &e) != nil || e.Error == "" {
+			t.Errorf("GET /list-bucket-content on a missing bucket: %d %s; want 502 with a JSON error", status, body)
+		}
+		if status, _ := get(t, base+"/healthz"); status != 200 {
+			t.Errorf("GET /healthz after the 502: status = %d; the service must keep running", status)
+		}
+		if report := waitReport(t, vm); report["bucketls_active"] != "active" || report["status"] != "done" {
+			t.Errorf("after a 502: bucketls %q, cloud-init %q; want active, done (a missing bucket is not a failed boot)",
+				report["bucketls_active"], report["status"])
+		}
+	})
+}
+
+// synthesize runs the stack as main.go does, with cfg, into outdir and
+// returns the stack's directory (the one holding cdk.tf.json).
+func synthesize(t *testing.T, outdir string, cfg stack.Config) string {
+	t.Helper()
+	moduleDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ModuleDir = moduleDir
+	flags := stack.ContextFlags()
+	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(outdir), Context: &flags})
+	if _, err := stack.New(app, stack.Name, cfg); err != nil {
+		t.Fatalf("stack.New: %v", err)
+	}
+	app.Synth()
+	return filepath.Join(outdir, "stacks", stack.Name)
+}
+
+// render gives every bucket reference in the user data its rehearsal name:
+// the artifact bucket's reference gets artifactBucket, any other bucket
+// reference (the seeded served bucket) gets servedBucket.
+func render(t *testing.T, s Synthesized, artifactBucket, servedBucket string) (string, []Substitution) {
+	t.Helper()
+	values := map[string]string{}
+	for _, ref := range BucketReferences(s.UserData) {
+		values[ref] = servedBucket
+		if "${"+ref+"}" == s.ArtifactBucket {
+			values[ref] = artifactBucket
+		}
+	}
+	if !strings.Contains(s.ArtifactBucket, "${") {
+		t.Fatalf("artifact bucket %q is literal; the rehearsal expects a generated name", s.ArtifactBucket)
+	}
+	script, subs, err := RenderUserData(s.UserData, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return script, subs
+}
+
+// waitForAnswer polls url until it answers 200 or the guest's deadline passes.
+func waitForAnswer(t *testing.T, vm *VM, url string) {
+	t.Helper()
+	client := &http.Client{Timeout: 3 * time.Second}
+	deadline := time.Now().Add(firstAnswerTimeout)
+	for time.Now().Before(deadline) {
+		if resp, err := client.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if exited, err := vm.Exited(); exited {
+			t.Fatalf("qemu exited before %s answered: %v", url, err)
+		}
+		time.Sleep(2 * time.Second)
+	}
+	t.Fatalf("no answer from %s within %s", url, firstAnswerTimeout)
+}
+
+func waitReport(t *testing.T, vm *VM) map[string]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), reportTimeout)
+	defer cancel()
+	report, err := vm.Report(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("guest report: %v", report)
+	return report
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{
+		Timeout: 10 * time.Second,
+		// The instance's certificate is self-signed by design.
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+	}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func envOr(key, fallback string) string {
+	if v := os.Getenv(key); v != "" {
+		return v
+	}
+	return fallback
+}

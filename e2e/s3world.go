@@ -1,0 +1,90 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+)
+
+// ReferenceTree is the reference bucket every bucketls deploy is checked
+// against: a directory marker, a directory with two files, two files.
+var ReferenceTree = []string{"dir1/", "dir2/file1", "dir2/file2", "file1", "file2"}
+
+// S3 is an S3-compatible server on host loopback that stands in for Amazon
+// S3 in the rehearsal.
+type S3 struct {
+	URL    string // http://127.0.0.1:<port>
+	Client *s3.Client
+	server *http.Server
+	ln     net.Listener
+}
+
+// StartS3 serves an empty in-memory S3 on 127.0.0.1 until Close.
+func StartS3() (*S3, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for the S3 server: %w", err)
+	}
+	faker := gofakes3.New(s3mem.New())
+	srv := &http.Server{Handler: faker.Server()}
+	go func() { _ = srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	client := s3.New(s3.Options{
+		Region:       "us-east-1",
+		BaseEndpoint: aws.String(url),
+		UsePathStyle: true,
+		Credentials:  credentials.NewStaticCredentialsProvider("rehearsal", "rehearsal", ""),
+	})
+	return &S3{URL: url, Client: client, server: srv, ln: ln}, nil
+}
+
+// Close stops the server.
+func (s *S3) Close() error { return s.server.Close() }
+
+// Put creates bucket if needed and stores body under key. It goes through
+// HTTP rather than the backend so objects carry Last-Modified, which the AWS
+// CLI requires.
+func (s *S3) Put(ctx context.Context, bucket, key string, body []byte) error {
+	if err := s.ensureBucket(ctx, bucket); err != nil {
+		return err
+	}
+	_, err := s.Client.PutObject(ctx, &s3.PutObjectInput{
+		Bucket: aws.String(bucket), Key: aws.String(key), Body: bytes.NewReader(body),
+	})
+	if err != nil {
+		return fmt.Errorf("put s3://%s/%s: %w", bucket, key, err)
+	}
+	return nil
+}
+
+// Seed creates bucket holding ReferenceTree; the files hold their own key.
+func (s *S3) Seed(ctx context.Context, bucket string) error {
+	for _, key := range ReferenceTree {
+		body := []byte(key)
+		if key[len(key)-1] == '/' {
+			body = nil // a directory marker is a zero-byte object
+		}
+		if err := s.Put(ctx, bucket, key, body); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *S3) ensureBucket(ctx context.Context, bucket string) error {
+	if _, err := s.Client.HeadBucket(ctx, &s3.HeadBucketInput{Bucket: aws.String(bucket)}); err == nil {
+		return nil
+	}
+	if _, err := s.Client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(bucket)}); err != nil {
+		return fmt.Errorf("create bucket %q: %w", bucket, err)
+	}
+	return nil
+}
