@@ -32,6 +32,29 @@ func newAMI(scope constructs.Construct, id, arch string) string {
 	return *p.InsecureValue()
 }
 
+// Settings every bucketls instance gets, the single one and those the
+// launch template of mode "ha" starts, so both are hardened alike.
+const (
+	// IMDSv2 only: a token PUT first defeats SSRF-style credential theft.
+	imdsTokens = "required"
+	// Hop limit 1: the token cannot leave the instance (no container or
+	// forwarded request can fetch the role's credentials). Behind a load
+	// balancer this still holds and costs nothing: the load balancer
+	// proxies HTTP to the service and never talks to IMDS; the service and
+	// the AWS CLI call IMDS from the instance itself, one hop.
+	imdsHopLimit = 1
+	// gp3: cheaper than gp2 at the same size, with a 3000 IOPS baseline.
+	// The volume is also encrypted at rest with the account's default EBS
+	// key and deleted with its instance (set beside each use).
+	rootVolumeType = "gp3"
+)
+
+// burstable reports whether instanceType is a burstable (T family) type,
+// which has CPU credits to configure.
+func burstable(instanceType string) bool {
+	return strings.HasPrefix(instanceType, "t")
+}
+
 // computeConfig is what the instance needs.
 type computeConfig struct {
 	arch, instanceType string
@@ -64,18 +87,13 @@ func newCompute(scope constructs.Construct, id string, cfg computeConfig) comput
 		IamInstanceProfile:       jsii.String(cfg.profileName),
 		// No key pair: no SSH. Shell access is through SSM Session Manager.
 		MetadataOptions: &instance.InstanceMetadataOptions{
-			HttpEndpoint: jsii.String("enabled"),
-			// IMDSv2 only: a token PUT first defeats SSRF-style credential theft.
-			HttpTokens: jsii.String("required"),
-			// Hop limit 1: the token cannot leave the instance (no container
-			// or forwarded request can fetch the role's credentials).
-			HttpPutResponseHopLimit: jsii.Number(1),
+			HttpEndpoint:            jsii.String("enabled"),
+			HttpTokens:              jsii.String(imdsTokens),
+			HttpPutResponseHopLimit: jsii.Number(imdsHopLimit),
 			InstanceMetadataTags:    jsii.String("disabled"),
 		},
 		RootBlockDevice: &instance.InstanceRootBlockDevice{
-			// gp3: cheaper than gp2 at the same size, with a 3000 IOPS baseline.
-			VolumeType: jsii.String("gp3"),
-			// Encrypted at rest with the account's default EBS key.
+			VolumeType:          jsii.String(rootVolumeType),
 			Encrypted:           jsii.Bool(true),
 			DeleteOnTermination: jsii.Bool(true),
 		},
@@ -93,7 +111,7 @@ func newCompute(scope constructs.Construct, id string, cfg computeConfig) comput
 		},
 		Tags: &map[string]*string{"Name": jsii.String("bucketls")},
 	}
-	if strings.HasPrefix(cfg.instanceType, "t") {
+	if burstable(cfg.instanceType) {
 		// Burstable types default to "unlimited" credits, which bills extra
 		// for sustained CPU; "standard" keeps the monthly cost fixed.
 		conf.CreditSpecification = &instance.InstanceCreditSpecification{CpuCredits: jsii.String("standard")}

@@ -116,9 +116,6 @@ var subnetConstructIDs = []string{"public-a", "public-b"}
 // newWebSecurityGroup creates the instances' security group: 80 (and 443
 // with TLS) in from the allowed CIDRs only, no port 22 (access is through
 // SSM), and only HTTPS out, which S3, SSM and the package mirrors need.
-// The rules are separate aws_security_group_rule resources, not inline
-// blocks, because the scanner in the tests reads those (it does not know
-// the newer aws_vpc_security_group_*_rule resources).
 func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg networkConfig) string {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	sg := securitygroup.NewSecurityGroup(c, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
@@ -131,15 +128,7 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg netwo
 		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
 	})
 	rule := func(ruleID, kind, description string, port float64, cidrs []string) {
-		securitygrouprule.NewSecurityGroupRule(c, jsii.String(ruleID), &securitygrouprule.SecurityGroupRuleConfig{
-			SecurityGroupId: sg.Id(),
-			Type:            jsii.String(kind),
-			Description:     jsii.String(description),
-			Protocol:        jsii.String("tcp"),
-			FromPort:        jsii.Number(port),
-			ToPort:          jsii.Number(port),
-			CidrBlocks:      jsii.Strings(cidrs...),
-		})
+		newSGRule(c, ruleID, *sg.Id(), sgRule{kind: kind, description: description, port: port, cidrs: cidrs})
 	}
 	rule("http-in", "ingress", "HTTP from allowedCidrs", 80, cfg.allowedCIDRs)
 	if cfg.tls {
@@ -149,6 +138,38 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg netwo
 	// not fixed; VPC endpoints would avoid that at about 7 USD a month each.
 	rule("https-out", "egress", "HTTPS to S3, SSM and package mirrors", 443, []string{"0.0.0.0/0"})
 	return *sg.Id()
+}
+
+// sgRule is one security group rule: one TCP port, to or from either a
+// list of CIDRs or another security group (peerSGID).
+type sgRule struct {
+	kind        string // "ingress" or "egress"
+	description string
+	port        float64
+	cidrs       []string
+	peerSGID    string
+}
+
+// newSGRule creates r on the group sgID as an aws_security_group_rule: a
+// separate resource, not an inline block, because the scanner in the
+// tests reads those (it does not know the newer
+// aws_vpc_security_group_*_rule resources).
+func newSGRule(scope constructs.Construct, id, sgID string, r sgRule) {
+	conf := &securitygrouprule.SecurityGroupRuleConfig{
+		SecurityGroupId: jsii.String(sgID),
+		Type:            jsii.String(r.kind),
+		Description:     jsii.String(r.description),
+		Protocol:        jsii.String("tcp"),
+		FromPort:        jsii.Number(r.port),
+		ToPort:          jsii.Number(r.port),
+	}
+	if r.peerSGID != "" {
+		// For an egress rule this is the destination, despite the name.
+		conf.SourceSecurityGroupId = jsii.String(r.peerSGID)
+	} else {
+		conf.CidrBlocks = jsii.Strings(r.cidrs...)
+	}
+	securitygrouprule.NewSecurityGroupRule(scope, jsii.String(id), conf)
 }
 
 // anyList converts a (token) string list for the cdktf functions that take

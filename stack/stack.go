@@ -57,9 +57,7 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 	provider.NewAwsProvider(st, jsii.String("aws"), &provider.AwsProviderConfig{
 		Region: jsii.String(cfg.Region),
 		// Every resource says what it belongs to, for the bill and the console.
-		DefaultTags: &[]*provider.AwsProviderDefaultTags{{
-			Tags: &map[string]*string{"Application": jsii.String("bucketls"), "ManagedBy": jsii.String("cdktf")},
-		}},
+		DefaultTags: &[]*provider.AwsProviderDefaultTags{{Tags: defaultTags()}},
 	})
 
 	net := newNetwork(st, "network", networkConfig{
@@ -115,6 +113,12 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 		tls:         cfg.TLS,
 	})
 	return st, built{artifact: art}, nil
+}
+
+// defaultTags are on every resource that takes tags: what it belongs to,
+// for the bill and the console.
+func defaultTags() *map[string]*string {
+	return &map[string]*string{"Application": jsii.String("bucketls"), "ManagedBy": jsii.String("cdktf")}
 }
 
 // Synthesized tells where Synth wrote the stack and what it deploys.
