@@ -115,9 +115,15 @@ func (b *sortedBackend) CopyObject(string, string, string, string, map[string]st
 	return gofakes3.CopyObjectResult{}, gofakes3.ErrNotImplemented
 }
 
+// manyDirs is how many small directories like dir2 the benchmark bucket
+// holds side by side, so a load of distinct listings (that cannot be
+// coalesced) is possible.
+const manyDirs = 1000
+
 // benchKeys is the benchmark bucket: the reference tree, a 10,000-entry
-// directory, a directory of 300 sub-directories with three keys each, and
-// a 100,000-entry directory for the streaming-memory check.
+// directory, a directory of 300 sub-directories with three keys each, a
+// 100,000-entry directory for the streaming-memory check, and manyDirs
+// copies of dir2 under many/.
 func benchKeys() []string {
 	keys := []string{"dir1/", "dir2/file1", "dir2/file2", "file1", "file2"}
 	for i := range 10_000 {
@@ -130,6 +136,9 @@ func benchKeys() []string {
 	}
 	for i := range 100_000 {
 		keys = append(keys, fmt.Sprintf("hundred-k/object-%06d.json", i))
+	}
+	for i := range manyDirs {
+		keys = append(keys, fmt.Sprintf("many/d%04d/file1", i), fmt.Sprintf("many/d%04d/file2", i))
 	}
 	return keys
 }

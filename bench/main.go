@@ -27,10 +27,12 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/johannesboyne/gofakes3"
@@ -48,6 +50,7 @@ func main() {
 type target struct {
 	name    string
 	url     string       // for wrk
+	script  string       // wrk Lua script, if any
 	walk    func() error // for the Go load generator instead of wrk
 	svc     *svcProc     // whose peak RSS to report; nil for the backend
 	backend bool
@@ -56,7 +59,11 @@ type target struct {
 func run() error {
 	dur := flag.Duration("d", 5*time.Second, "duration of each load run")
 	wrk := flag.String("wrk", "/usr/bin/wrk", "wrk binary (Debian package wrk)")
+	backendOnly := flag.String("backend-only", "", "only serve the benchmark bucket (named "+benchBucket+") at this address until interrupted, for experiments by hand")
 	flag.Parse()
+	if *backendOnly != "" {
+		return serveBackend(*backendOnly)
+	}
 	if _, err := os.Stat(*wrk); err != nil {
 		return fmt.Errorf("%v: install wrk (apt-get install wrk) or pass -wrk", err)
 	}
@@ -133,9 +140,23 @@ func run() error {
 	defer cached.stop()
 
 	walker := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+	// Identical concurrent listings are coalesced into one S3 call, so the
+	// dir2 rows mostly measure answers shared between requests. The "1000
+	// dirs" rows spread the load over many small directories, so nearly
+	// every request makes its own S3 call: the service's full cost.
+	backendMany, err := randomPathScript(tmp, "backend-many", "/"+benchBucket+"?list-type=2&delimiter=%%2F&prefix=many%%2Fd%04d%%2F", manyDirs)
+	if err != nil {
+		return err
+	}
+	serviceMany, err := randomPathScript(tmp, "service-many", "/list-bucket-content/many/d%04d", manyDirs)
+	if err != nil {
+		return err
+	}
 	targets := []target{
 		{name: "backend  dir2 (1 page)", url: listURL("dir2"), backend: true},
 		{name: "service  dir2", url: plain.base + "/list-bucket-content/dir2", svc: plain},
+		{name: "backend  1000 dirs like dir2, random", url: listURL("many/d0000"), script: backendMany, backend: true},
+		{name: "service  1000 dirs like dir2, random", url: plain.base + "/list-bucket-content/many/d0000", script: serviceMany, svc: plain},
 		{name: "service  dir2, --cache-ttl 1s", url: cached.base + "/list-bucket-content/dir2", svc: cached},
 		{name: "backend  10k, first page only", url: listURL("ten-k"), backend: true},
 		{name: "backend  10k, all 10 pages (Go)", backend: true, walk: func() error {
@@ -150,14 +171,14 @@ func run() error {
 		return err
 	}
 
-	fmt.Printf("\n%-34s %5s %10s %9s %9s %8s %9s %7s\n", "target", "conns", "req/s", "p50", "p99", "non-2xx", "peak RSS", "S3/req")
+	fmt.Printf("\n%-38s %5s %10s %9s %9s %8s %9s %7s\n", "target", "conns", "req/s", "p50", "p99", "non-2xx", "peak RSS", "S3/req")
 	results := map[string]result{}
 	rss := map[string]int64{}
 	for _, tg := range targets {
 		for _, conns := range []int{8, 64} {
 			// A short warm-up fills connection pools and caches first.
 			if tg.walk == nil {
-				if _, err := runWrk(ctx, *wrk, tg.url, conns, time.Second); err != nil {
+				if _, err := runWrk(ctx, *wrk, tg.url, tg.script, conns, time.Second); err != nil {
 					return err
 				}
 			}
@@ -173,7 +194,7 @@ func run() error {
 			var r result
 			if tg.walk != nil {
 				r = goLoad(ctx, conns, *dur, tg.walk)
-			} else if r, err = runWrk(ctx, *wrk, tg.url, conns, *dur); err != nil {
+			} else if r, err = runWrk(ctx, *wrk, tg.url, tg.script, conns, *dur); err != nil {
 				return err
 			}
 			peak, perReq := "-", "-"
@@ -191,24 +212,22 @@ func run() error {
 				perReq = fmt.Sprintf("%.2f", (after.s3-before.s3)/max(1, after.http-before.http))
 			}
 			results[fmt.Sprint(tg.name, conns)] = r
-			fmt.Printf("%-34s %5d %10.0f %9s %9s %8d %9s %7s\n", tg.name, conns, r.rps, ms(r.p50), ms(r.p99), r.non2xx+r.errors, peak, perReq)
+			fmt.Printf("%-38s %5d %10.0f %9s %9s %8d %9s %7s\n", tg.name, conns, r.rps, ms(r.p50), ms(r.p99), r.non2xx+r.errors, peak, perReq)
 		}
 	}
 
-	// Listing time for 10,000 entries, one request at a time.
-	direct, err := median(31, func() error { _, err := walkPages(walker, endpoint, benchBucket, "ten-k/"); return err })
-	if err != nil {
-		return err
-	}
-	viaService, err := median(31, func() error { return fetch(walker, plain.base+"/list-bucket-content/ten-k") })
-	if err != nil {
-		return err
-	}
+	// Listing time for 10,000 entries, one request at a time. The three
+	// ways take turns, so a change in load on the machine hits them alike.
 	sdk := sdkClient(endpoint)
-	viaSDK, err := median(31, func() error { return sdkWalk(ctx, sdk, "ten-k/", 10_000) })
+	times, err := medians(31,
+		func() error { return fetch(walker, plain.base+"/list-bucket-content/ten-k") },
+		func() error { return sdkWalk(ctx, sdk, "ten-k/", 10_000) },
+		func() error { _, err := walkPages(walker, endpoint, benchBucket, "ten-k/"); return err },
+	)
 	if err != nil {
 		return err
 	}
+	viaService, viaSDK, direct := times[0], times[1], times[2]
 
 	// Heap and RSS added by a 100,000-entry listing, in a fresh process.
 	heapRise, rssRise, err := streamMemory(bin, endpoint, walker)
@@ -218,6 +237,8 @@ func run() error {
 
 	b64 := results["backend  dir2 (1 page)64"]
 	s64 := results["service  dir2"+"64"]
+	bm64 := results["backend  1000 dirs like dir2, random64"]
+	sm64 := results["service  1000 dirs like dir2, random64"]
 	c64 := results["service  dir2, --cache-ttl 1s64"]
 	fmt.Printf("\nbinary: %.1f MiB stripped linux/amd64\n", float64(fi.Size())/(1<<20))
 	fmt.Printf("start to /healthz 200: median %s; to /readyz 200 (first S3 answer): median %s (of %d starts)\n", ms(medianOf(healthy)), ms(medianOf(ready)), len(ready))
@@ -228,6 +249,9 @@ func run() error {
 	check("no cache, dir2 @64: rate >= 30% of direct backend", s64.rps/b64.rps, ">=", 0.30, "%.0f%%", 100)
 	check("no cache, dir2 @64: p99 <= 2x backend p99", float64(s64.p99)/float64(b64.p99), "<=", 2, "%.2fx", 1)
 	check("no cache, dir2 @64: zero errors", float64(s64.non2xx+s64.errors), "<=", 0, "%.0f", 1)
+	check("  same, 1000 distinct dirs @64 (no coalescing)", sm64.rps/bm64.rps, ">=", 0.30, "%.0f%%", 100)
+	check("  same, 1000 distinct dirs @64: p99 <= 2x backend", float64(sm64.p99)/float64(bm64.p99), "<=", 2, "%.2fx", 1)
+	check("  same, 1000 distinct dirs @64: zero errors", float64(sm64.non2xx+sm64.errors), "<=", 0, "%.0f", 1)
 	check("--cache-ttl 1s, dir2 @64: rate >= direct backend", c64.rps/b64.rps, ">=", 1, "%.2fx", 1)
 	check("10k entries: listing <= 1.5x fetching its pages (SDK)", float64(viaService)/float64(viaSDK), "<=", 1.5, "%.2fx", 1)
 	check("10k entries: listing <= 1.5x fetching its pages (raw)", float64(viaService)/float64(direct), "<=", 1.5, "%.2fx", 1)
@@ -235,6 +259,24 @@ func run() error {
 	check("100k listing raises peak heap <= 16 MiB", heapRise, "<=", 16, "%.1f MiB", 1)
 	check("stripped binary <= 20 MiB", float64(fi.Size())/(1<<20), "<=", 20, "%.1f MiB", 1)
 	check("ready (/readyz 200) within 100 ms of start", float64(medianOf(ready))/float64(time.Millisecond), "<=", 100, "%.1f ms", 1)
+	return nil
+}
+
+// serveBackend serves the benchmark bucket at addr until SIGINT/SIGTERM.
+func serveBackend(addr string) error {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           gofakes3.New(newSortedBackend(benchBucket, benchKeys())).Server(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ErrorLog:          log.New(io.Discard, "", 0),
+	}
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	fmt.Printf("serving bucket %q at http://%s\n", benchBucket, addr)
+	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
 	return nil
 }
 
@@ -331,7 +373,7 @@ func streamMemory(bin, endpoint string, client *http.Client) (heapMiB, rssMiB fl
 	if err != nil {
 		return 0, 0, err
 	}
-	before := svc.gcPeak()
+	before := svc.gcCount()
 	if err := fetch(client, svc.base+"/list-bucket-content/hundred-k"); err != nil {
 		return 0, 0, err
 	}
@@ -344,10 +386,12 @@ func streamMemory(bin, endpoint string, client *http.Client) (heapMiB, rssMiB fl
 	if err != nil {
 		return 0, 0, err
 	}
-	peakHeap := max(svc.gcPeak(), after)
-	if svc.gcPeak() == before {
+	atGC, gcs := svc.gcPeakSince(before)
+	if gcs == 0 {
 		return 0, 0, errors.New("no GC ran during the 100k listing; cannot read its peak heap")
 	}
+	// gctrace reports MB (10^6 bytes); /metrics gave MiB.
+	peakHeap := max(atGC*1e6/(1<<20), after)
 	return peakHeap - baseHeap, float64(peakRSS-baseRSS) / 1024, nil
 }
 
@@ -374,16 +418,24 @@ func heapAlloc(client *http.Client, base string) (float64, error) {
 	return 0, errors.New("no go_memstats_heap_alloc_bytes in /metrics")
 }
 
-func median(n int, f func() error) (time.Duration, error) {
-	var ds []time.Duration
+// medians runs each f in turn, n rounds, and returns each one's median
+// duration.
+func medians(n int, fs ...func() error) ([]time.Duration, error) {
+	ds := make([][]time.Duration, len(fs))
 	for range n {
-		t := time.Now()
-		if err := f(); err != nil {
-			return 0, err
+		for i, f := range fs {
+			t := time.Now()
+			if err := f(); err != nil {
+				return nil, err
+			}
+			ds[i] = append(ds[i], time.Since(t))
 		}
-		ds = append(ds, time.Since(t))
 	}
-	return medianOf(ds), nil
+	out := make([]time.Duration, len(fs))
+	for i := range ds {
+		out[i] = medianOf(ds[i])
+	}
+	return out, nil
 }
 
 func medianOf(ds []time.Duration) time.Duration {

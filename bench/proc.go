@@ -23,7 +23,7 @@ type svcProc struct {
 	base string
 
 	mu       sync.Mutex
-	gcPeakMB float64 // largest heap size GODEBUG=gctrace=1 reported
+	gcStarts []float64 // heap size at each GC start, from GODEBUG=gctrace=1, in MB
 }
 
 // freeAddr returns a loopback address nothing listens on right now.
@@ -94,15 +94,27 @@ func (s *svcProc) readGCTrace(r io.Reader) {
 		}
 		start, _ := strconv.ParseFloat(m[1], 64)
 		s.mu.Lock()
-		s.gcPeakMB = max(s.gcPeakMB, start)
+		s.gcStarts = append(s.gcStarts, start)
 		s.mu.Unlock()
 	}
 }
 
-func (s *svcProc) gcPeak() float64 {
+// gcCount is how many GCs have been reported so far.
+func (s *svcProc) gcCount() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.gcPeakMB
+	return len(s.gcStarts)
+}
+
+// gcPeakSince is the largest heap at a GC start among the GCs after the
+// first n, and how many there were.
+func (s *svcProc) gcPeakSince(n int) (peakMB float64, count int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.gcStarts[n:] {
+		peakMB = max(peakMB, v)
+	}
+	return peakMB, len(s.gcStarts) - n
 }
 
 func (s *svcProc) stop() {

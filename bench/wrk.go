@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -20,16 +22,42 @@ type result struct {
 }
 
 // runWrk runs wrk with two threads (one per core of the reference machine)
-// and parses its --latency report.
-func runWrk(ctx context.Context, wrk, url string, conns int, d time.Duration) (result, error) {
+// and parses its --latency report. script, if not empty, is a wrk Lua
+// script file.
+func runWrk(ctx context.Context, wrk, url, script string, conns int, d time.Duration) (result, error) {
 	threads := min(2, conns)
-	cmd := exec.CommandContext(ctx, wrk, "-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
-		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--timeout", "10s", "--latency", url)
+	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
+		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--timeout", "10s", "--latency"}
+	if script != "" {
+		args = append(args, "-s", script)
+	}
+	cmd := exec.CommandContext(ctx, wrk, append(args, url)...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk %s: %v\n%s", url, err, out)
 	}
 	return parseWrk(string(out))
+}
+
+// randomPathScript writes a wrk script that requests pathFormat (a Lua
+// string.format pattern with one %d) for a random directory number in
+// [0, n), with a different random sequence in each wrk thread, so
+// concurrent requests rarely ask for the same listing.
+func randomPathScript(dir, name, pathFormat string, n int) (string, error) {
+	script := fmt.Sprintf(`local counter = 0
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+end
+function init(args)
+  math.randomseed(os.time() + 7919 * id)
+end
+function request()
+  return wrk.format("GET", string.format(%q, math.random(0, %d)))
+end
+`, pathFormat, n-1)
+	path := filepath.Join(dir, name+".lua")
+	return path, os.WriteFile(path, []byte(script), 0o644)
 }
 
 // parseWrk reads the figures out of wrk's text report.
