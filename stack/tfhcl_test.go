@@ -159,7 +159,7 @@ func hclValue(v any, depth int) string {
 		}
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	case string:
-		return hclString(v)
+		return hclTemplate(v)
 	case []any:
 		parts := make([]string, len(v))
 		for i, e := range v {
@@ -179,32 +179,97 @@ func hclValue(v any, depth int) string {
 	panic(fmt.Sprintf("hclValue: unexpected %T", v))
 }
 
-// hclString quotes s as an HCL template string.
-func hclString(s string) string {
+// hclTemplate writes a JSON-syntax template string in native syntax. The
+// literal text between template sequences is quoted as a string (quotes,
+// backslashes and newlines escaped); each interpolation or directive
+// (${...}, %{...}) is an expression, copied as it is: the quotes of a
+// string inside it, as in ${base64encode("...")}, are its own, not the
+// template's. The escapes $${ and %%{ mean the same in both syntaxes.
+func hclTemplate(s string) string {
 	var b strings.Builder
 	b.WriteByte('"')
-	for _, r := range s {
-		switch r {
-		case '"':
-			b.WriteString(`\"`)
-		case '\\':
-			b.WriteString(`\\`)
-		case '\n':
-			b.WriteString(`\n`)
-		case '\r':
-			b.WriteString(`\r`)
-		case '\t':
-			b.WriteString(`\t`)
+	lit := 0 // start of the pending literal text
+	flush := func(end int) {
+		q := hclString(s[lit:end])
+		b.WriteString(q[1 : len(q)-1])
+	}
+	for i := 0; i < len(s); {
+		switch {
+		case strings.HasPrefix(s[i:], "$${"), strings.HasPrefix(s[i:], "%%{"):
+			i += 3
+		case strings.HasPrefix(s[i:], "${"), strings.HasPrefix(s[i:], "%{"):
+			flush(i)
+			end := templateSequenceEnd(s, i)
+			b.WriteString(s[i:end])
+			i, lit = end, end
 		default:
-			if r < 0x20 {
-				fmt.Fprintf(&b, `\u%04x`, r)
-			} else {
-				b.WriteRune(r)
-			}
+			i++
 		}
 	}
+	flush(len(s))
 	b.WriteByte('"')
 	return b.String()
+}
+
+// templateSequenceEnd returns the index just past the template sequence
+// ("${...}" or "%{...}") that starts at s[i]: the closing brace at the
+// same depth, skipping braces in quoted strings, which may hold template
+// sequences of their own.
+func templateSequenceEnd(s string, i int) int {
+	type frame struct {
+		quoted bool // in a quoted string, else in an expression
+		depth  int  // open braces, in an expression
+	}
+	stack := []frame{{depth: 1}}
+	j := i + 2
+	for j < len(s) && len(stack) > 0 {
+		top := &stack[len(stack)-1]
+		if top.quoted {
+			switch {
+			case s[j] == '\\':
+				j += 2
+			case strings.HasPrefix(s[j:], "$${"), strings.HasPrefix(s[j:], "%%{"):
+				j += 3
+			case strings.HasPrefix(s[j:], "${"), strings.HasPrefix(s[j:], "%{"):
+				stack = append(stack, frame{depth: 1})
+				j += 2
+			case s[j] == '"':
+				stack = stack[:len(stack)-1]
+				j++
+			default:
+				j++
+			}
+			continue
+		}
+		switch s[j] {
+		case '"':
+			stack = append(stack, frame{quoted: true})
+		case '{':
+			top.depth++
+		case '}':
+			if top.depth--; top.depth == 0 {
+				stack = stack[:len(stack)-1]
+			}
+		}
+		j++
+	}
+	return j
+}
+
+func TestHCLTemplate(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain \"text\"\n", `"plain \"text\"\n"`},
+		{"a ${aws_s3_bucket.b.bucket} b", `"a ${aws_s3_bucket.b.bucket} b"`},
+		{"$${HOME} and %%{x}", `"$${HOME} and %%{x}"`},
+		// The quotes and escapes inside an interpolation belong to its expression.
+		{`${base64encode("l1\n\"q\" ${aws_s3_bucket.b.bucket} $${X} {")}` + "\n", `"${base64encode("l1\n\"q\" ${aws_s3_bucket.b.bucket} $${X} {")}\n"`},
+		{`${element(sort(x), 0)}-"z"`, `"${element(sort(x), 0)}-\"z\""`},
+		{`%{ if a }"x"%{ endif }`, `"%{ if a }\"x\"%{ endif }"`},
+	} {
+		if got := hclTemplate(tc.in); got != tc.want {
+			t.Errorf("hclTemplate(%q) = %s, want %s", tc.in, got, tc.want)
+		}
+	}
 }
 
 func TestTFJSONToHCL(t *testing.T) {

@@ -97,6 +97,37 @@ func escapeTemplate(s string) string {
 	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
 }
 
+// hclString quotes the template text s as an HCL quoted string: quotes,
+// backslashes and control characters are escaped; template sequences
+// (references, and the escapes $${ and %%{) stay as they are, since they
+// mean the same in a quoted string.
+func hclString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch r {
+		case '"':
+			b.WriteString(`\"`)
+		case '\\':
+			b.WriteString(`\\`)
+		case '\n':
+			b.WriteString(`\n`)
+		case '\r':
+			b.WriteString(`\r`)
+		case '\t':
+			b.WriteString(`\t`)
+		default:
+			if r < 0x20 {
+				fmt.Fprintf(&b, `\u%04x`, r)
+			} else {
+				b.WriteRune(r)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
 // unit returns the systemd unit as installed, for the served bucket name
 // servedBucket.
 func (b bootScript) unit(servedBucket string) string {
