@@ -49,8 +49,10 @@ type Config struct {
 	// Default: ["0.0.0.0/0"] (a public listing service).
 	AllowedCIDRs []string
 
-	// TLS serves self-signed HTTPS on 443 beside HTTP on 80. Context key
-	// "tls", env BUCKETLS_TLS. Default: true.
+	// TLS serves self-signed HTTPS on 443 beside HTTP on 80. Mode "single"
+	// only: in mode "ha" the load balancer terminates TLS (see
+	// CertificateARN) and the instances serve plain HTTP to it, so TLS has
+	// no effect there. Context key "tls", env BUCKETLS_TLS. Default: true.
 	TLS bool
 
 	// SSM attaches the AWS-managed AmazonSSMManagedInstanceCore policy so the
@@ -58,6 +60,44 @@ type Config struct {
 	// and no port 22 either way. Context key "ssm", env BUCKETLS_SSM.
 	// Default: true.
 	SSM bool
+
+	// Mode chooses how the service runs. "single": one EC2 instance in one
+	// zone, the smallest bill, a few minutes of downtime on each deploy.
+	// "ha": an Auto Scaling group across both zones behind an Application
+	// Load Balancer, scaled on CPU, with rolling deploys that keep full
+	// capacity. Context key "mode", env BUCKETLS_MODE. Default: "single"
+	// (an empty Mode means "single" too).
+	Mode string
+
+	// MinSize is the fewest instances the group runs, and so the capacity
+	// left when a zone fails (each zone runs about half). Mode "ha" only.
+	// Context key "minSize", env BUCKETLS_MIN_SIZE. Default: 2 (one per zone).
+	MinSize int
+
+	// MaxSize is the most instances scaling may add up to. Mode "ha" only.
+	// Context key "maxSize", env BUCKETLS_MAX_SIZE. Default: 4.
+	MaxSize int
+
+	// DesiredCapacity is the number of instances the group starts with,
+	// between MinSize and MaxSize. After the first deploy the scaling
+	// policy owns the number: later deploys leave it where scaling put it.
+	// Mode "ha" only. Context key "desiredCapacity", env
+	// BUCKETLS_DESIRED_CAPACITY. Default: 2.
+	DesiredCapacity int
+
+	// TargetCPU is the average CPU utilization, in percent, that
+	// target-tracking scaling keeps the group at: above it the group adds
+	// instances, well below it removes them. Mode "ha" only. Context key
+	// "targetCpu", env BUCKETLS_TARGET_CPU. Default: 50.
+	TargetCPU int
+
+	// CertificateARN is an ACM certificate, in Region, for the load
+	// balancer: when set, it serves HTTPS on 443 with this certificate and
+	// redirects HTTP on 80 to it. Point the certificate's domain at the load
+	// balancer (CNAME or Route 53 alias). Mode "ha" only: the single
+	// instance has no place for an ACM certificate (see TLS). Context key
+	// "certificateArn", env BUCKETLS_CERTIFICATE_ARN. Default: "" (HTTP only).
+	CertificateARN string
 
 	// ModuleDir is the root of the Go module that holds
 	// ./service/cmd/bucketls, built at synth time. It is not read from
@@ -76,8 +116,20 @@ func DefaultConfig() Config {
 		AllowedCIDRs: []string{"0.0.0.0/0"},
 		TLS:          true,
 		SSM:          true,
+
+		Mode:            ModeSingle,
+		MinSize:         2,
+		MaxSize:         4,
+		DesiredCapacity: 2,
+		TargetCPU:       50,
 	}
 }
+
+// The values of Config.Mode.
+const (
+	ModeSingle = "single"
+	ModeHA     = "ha"
+)
 
 // ConfigError is one bad configuration value: the setting (its cdktf.json
 // context key and its environment variable), the value, what is wrong with it
@@ -136,6 +188,12 @@ var settings = []setting{
 	},
 	boolSetting("tls", "BUCKETLS_TLS", func(c *Config) *bool { return &c.TLS }),
 	boolSetting("ssm", "BUCKETLS_SSM", func(c *Config) *bool { return &c.SSM }),
+	stringSetting("mode", "BUCKETLS_MODE", func(c *Config) *string { return &c.Mode }),
+	intSetting("minSize", "BUCKETLS_MIN_SIZE", func(c *Config) *int { return &c.MinSize }),
+	intSetting("maxSize", "BUCKETLS_MAX_SIZE", func(c *Config) *int { return &c.MaxSize }),
+	intSetting("desiredCapacity", "BUCKETLS_DESIRED_CAPACITY", func(c *Config) *int { return &c.DesiredCapacity }),
+	intSetting("targetCpu", "BUCKETLS_TARGET_CPU", func(c *Config) *int { return &c.TargetCPU }),
+	stringSetting("certificateArn", "BUCKETLS_CERTIFICATE_ARN", func(c *Config) *string { return &c.CertificateARN }),
 }
 
 func stringSetting(key, env string, field func(*Config) *string) setting {
@@ -169,6 +227,30 @@ func boolSetting(key, env string, field func(*Config) *bool) setting {
 					Problem: "not a boolean", Fix: "set it to true or false"}
 			}
 			*field(c) = b
+			return nil
+		},
+	}
+}
+
+func intSetting(key, env string, field func(*Config) *int) setting {
+	return setting{
+		key: key, env: env,
+		fromJSON: func(c *Config, raw json.RawMessage) error {
+			// json.Unmarshal into an int rejects strings, fractions and
+			// numbers out of range.
+			if err := json.Unmarshal(raw, field(c)); err != nil {
+				return &ConfigError{Key: key, Env: env, Value: string(raw),
+					Problem: "not a whole number", Fix: "write a number such as 2 without quotes"}
+			}
+			return nil
+		},
+		fromEnv: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return &ConfigError{Key: key, Env: env, Value: strconv.Quote(v),
+					Problem: "not a whole number", Fix: "set it to a number such as 2"}
+			}
+			*field(c) = n
 			return nil
 		},
 	}
@@ -294,8 +376,119 @@ func (c Config) Validate() error {
 		}
 	}
 	errs = append(errs, validCIDRs(c.AllowedCIDRs)...)
+	errs = append(errs, c.validMode()...)
 	return errors.Join(errs...)
 }
+
+// maxGroupSize bounds maxSize. A rolling deploy runs up to twice the
+// group (maxHealthyPercentage), and twice this still fits the two /24
+// subnets with room for the load balancer's nodes; it also stops a typo
+// such as 400 from becoming a bill.
+const maxGroupSize = 100
+
+// acmARNRE matches an ACM certificate ARN and captures its partition,
+// region and account.
+var acmARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):acm:([a-z0-9-]+):([0-9]{12}):certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// validMode checks mode and the settings that belong to mode "ha".
+//
+// In mode "single" the "ha" settings must stay at their defaults (or
+// zero, for a Config built in Go): cdktf.json lists every key at its
+// default, so those values mean "not set", but any other value is a
+// mistake, most likely a forgotten mode "ha", and ignoring it would deploy
+// something other than what was asked for (one instance instead of a
+// group, or no HTTPS at all for a certificateArn).
+func (c Config) validMode() []error {
+	var errs []error
+	bad := func(key, env, value, problem, fix string) {
+		errs = append(errs, &ConfigError{Key: key, Env: env, Value: value, Problem: problem, Fix: fix})
+	}
+	type intField struct {
+		key, env string
+		value    int
+		def      int
+	}
+	def := DefaultConfig()
+	ints := []intField{
+		{"minSize", "BUCKETLS_MIN_SIZE", c.MinSize, def.MinSize},
+		{"maxSize", "BUCKETLS_MAX_SIZE", c.MaxSize, def.MaxSize},
+		{"desiredCapacity", "BUCKETLS_DESIRED_CAPACITY", c.DesiredCapacity, def.DesiredCapacity},
+		{"targetCpu", "BUCKETLS_TARGET_CPU", c.TargetCPU, def.TargetCPU},
+	}
+	switch c.Mode {
+	case "", ModeSingle:
+		for _, f := range ints {
+			if f.value != 0 && f.value != f.def {
+				bad(f.key, f.env, strconv.Itoa(f.value), `applies to mode "ha" only, but mode is "single"`,
+					fmt.Sprintf(`set mode to "ha", or set %s back to its default %d`, f.key, f.def))
+			}
+		}
+		if c.CertificateARN != "" {
+			bad("certificateArn", "BUCKETLS_CERTIFICATE_ARN", strconv.Quote(c.CertificateARN),
+				`applies to mode "ha" only: the single instance serves a self-signed certificate (tls), not an ACM one`,
+				`set mode to "ha" to serve HTTPS from a load balancer with this certificate, or remove certificateArn`)
+		}
+		return errs
+	case ModeHA:
+	default:
+		bad("mode", "BUCKETLS_MODE", strconv.Quote(c.Mode), "unknown mode",
+			`use "single" (one instance) or "ha" (load balancer and Auto Scaling group across two zones)`)
+		return errs
+	}
+
+	minOK := c.MinSize >= 1
+	if !minOK {
+		bad("minSize", "BUCKETLS_MIN_SIZE", strconv.Itoa(c.MinSize), "below 1: the load balancer would have nothing to send requests to",
+			"set it to 1 or more; 2 keeps one instance in each zone")
+	}
+	maxOK := true
+	switch {
+	case c.MaxSize > maxGroupSize:
+		maxOK = false
+		bad("maxSize", "BUCKETLS_MAX_SIZE", strconv.Itoa(c.MaxSize), fmt.Sprintf("above %d", maxGroupSize),
+			fmt.Sprintf("set it to %d or less", maxGroupSize))
+	case minOK && c.MaxSize < c.MinSize:
+		maxOK = false
+		bad("maxSize", "BUCKETLS_MAX_SIZE", strconv.Itoa(c.MaxSize), fmt.Sprintf("below minSize %d", c.MinSize),
+			fmt.Sprintf("set maxSize to %d or more, or lower minSize", c.MinSize))
+	}
+	if minOK && maxOK && (c.DesiredCapacity < c.MinSize || c.DesiredCapacity > c.MaxSize) {
+		bad("desiredCapacity", "BUCKETLS_DESIRED_CAPACITY", strconv.Itoa(c.DesiredCapacity),
+			fmt.Sprintf("outside minSize %d to maxSize %d", c.MinSize, c.MaxSize),
+			fmt.Sprintf("set it between %d and %d", c.MinSize, c.MaxSize))
+	}
+	if c.TargetCPU < 1 || c.TargetCPU > 100 {
+		bad("targetCpu", "BUCKETLS_TARGET_CPU", strconv.Itoa(c.TargetCPU), "not a CPU percentage from 1 to 100",
+			"set the average CPU utilization to keep the group at, such as 50")
+	}
+	if c.CertificateARN != "" {
+		const key, env = "certificateArn", "BUCKETLS_CERTIFICATE_ARN"
+		value := strconv.Quote(c.CertificateARN)
+		m := acmARNRE.FindStringSubmatch(c.CertificateARN)
+		switch {
+		case m == nil:
+			bad(key, env, value, "not an ACM certificate ARN",
+				`give the ARN that ACM shows, such as "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f", or leave it empty for HTTP only`)
+		case m[2] != c.Region:
+			bad(key, env, value, fmt.Sprintf("a certificate in %s, but region is %q; a load balancer uses certificates of its own region only", m[2], c.Region),
+				fmt.Sprintf("request or import the certificate in ACM in %s and give that ARN", c.Region))
+		case m[1] != c.partition():
+			bad(key, env, value, fmt.Sprintf("a certificate in partition %s, but region %q is in %s", m[1], c.Region, c.partition()),
+				"give the ARN of a certificate in the deployment's region")
+		}
+	}
+	return errs
+}
+
+// ha reports whether the stack runs the load-balanced Auto Scaling group.
+func (c Config) ha() bool { return c.Mode == ModeHA }
+
+// instanceTLS reports whether the instances serve their own self-signed
+// HTTPS on 443: in mode "single" when TLS is on; in mode "ha" never, since
+// the load balancer talks plain HTTP to them inside the VPC and terminates
+// clients' TLS itself with a real certificate, and a port 443 that nothing
+// may reach would only be attack surface.
+func (c Config) instanceTLS() bool { return c.TLS && !c.ha() }
 
 // validCIDRs checks allowedCidrs: canonical IPv4 prefixes, no duplicates, at
 // least one and at most maxAllowedCIDRs.

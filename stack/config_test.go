@@ -111,9 +111,76 @@ func TestLoadConfigOverrides(t *testing.T) {
 	want := Config{
 		Region: "eu-central-1", Arch: "arm64", InstanceType: "m7g.large", BucketName: "from-env",
 		AllowedCIDRs: []string{"203.0.113.0/24", "198.51.100.7/32"}, TLS: true, SSM: false,
+		Mode: ModeSingle, MinSize: 2, MaxSize: 4, DesiredCapacity: 2, TargetCPU: 50,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("LoadConfig = %+v\nwant %+v", cfg, want)
+	}
+}
+
+// TestLoadConfigHA sets every "ha" key, from cdktf.json and from the
+// environment, which wins.
+func TestLoadConfigHA(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cdktf.json")
+	err := os.WriteFile(path, []byte(`{"context": {
+		"mode": "ha", "minSize": 3, "maxSize": 9, "desiredCapacity": 5, "targetCpu": 70,
+		"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"}}`), 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(path, env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultConfig()
+	want.Mode, want.MinSize, want.MaxSize, want.DesiredCapacity, want.TargetCPU = ModeHA, 3, 9, 5, 70
+	want.CertificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("LoadConfig = %+v\nwant %+v", cfg, want)
+	}
+
+	cfg, err = LoadConfig(path, env(map[string]string{
+		"BUCKETLS_MIN_SIZE":         "1",
+		"BUCKETLS_MAX_SIZE":         "2",
+		"BUCKETLS_DESIRED_CAPACITY": "1",
+		"BUCKETLS_TARGET_CPU":       "35",
+		"BUCKETLS_CERTIFICATE_ARN":  "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000002",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.MinSize, want.MaxSize, want.DesiredCapacity, want.TargetCPU = 1, 2, 1, 35
+	want.CertificateARN = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000002"
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("LoadConfig with env = %+v\nwant %+v", cfg, want)
+	}
+
+	// The environment alone switches the default cdktf.json to ha.
+	cfg, err = LoadConfig(cdktfJSONPath, env(map[string]string{"BUCKETLS_MODE": "ha"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ha() || cfg.instanceTLS() {
+		t.Errorf("BUCKETLS_MODE=ha: ha() = %v, instanceTLS() = %v; want true, false", cfg.ha(), cfg.instanceTLS())
+	}
+}
+
+// TestInstanceTLS: only a single instance serves its own (self-signed)
+// HTTPS; behind the load balancer the instances serve plain HTTP.
+func TestInstanceTLS(t *testing.T) {
+	for _, tc := range []struct {
+		mode string
+		tls  bool
+		want bool
+	}{
+		{"", true, true}, {ModeSingle, true, true}, {ModeSingle, false, false},
+		{ModeHA, true, false}, {ModeHA, false, false},
+	} {
+		c := DefaultConfig()
+		c.Mode, c.TLS = tc.mode, tc.tls
+		if got := c.instanceTLS(); got != tc.want {
+			t.Errorf("mode %q tls %v: instanceTLS() = %v, want %v", tc.mode, tc.tls, got, tc.want)
+		}
 	}
 }
 
@@ -147,6 +214,34 @@ func TestConfigErrors(t *testing.T) {
 		{"tls from env", "", map[string]string{"BUCKETLS_TLS": "maybe"}, "tls", `"maybe"`},
 		{"ssm as a number", `"ssm": 1`, nil, "ssm", `1`},
 		{"unknown key", `"instancetype": "t3.micro"`, nil, "instancetype", `"t3.micro"`},
+		{"unknown mode", `"mode": "cluster"`, nil, "mode", `"cluster"`},
+		{"unknown mode from env", "", map[string]string{"BUCKETLS_MODE": "HA"}, "mode", `"HA"`},
+		{"minSize not a number", `"mode": "ha", "minSize": "2"`, nil, "minSize", `"2"`},
+		{"minSize a fraction", `"mode": "ha", "minSize": 1.5`, nil, "minSize", `1.5`},
+		{"maxSize from env not a number", `"mode": "ha"`, map[string]string{"BUCKETLS_MAX_SIZE": "four"}, "maxSize", `"four"`},
+		{"minSize zero", `"mode": "ha", "minSize": 0, "desiredCapacity": 2`, nil, "minSize", `0`},
+		{"minSize negative", `"mode": "ha", "minSize": -1`, nil, "minSize", `-1`},
+		{"maxSize below minSize", `"mode": "ha", "minSize": 3, "maxSize": 2, "desiredCapacity": 3`, nil, "maxSize", `2`},
+		{"maxSize too large", `"mode": "ha", "maxSize": 400`, nil, "maxSize", `400`},
+		{"desired below minSize", `"mode": "ha", "minSize": 2, "desiredCapacity": 1`, nil, "desiredCapacity", `1`},
+		{"desired above maxSize", `"mode": "ha", "desiredCapacity": 5`, nil, "desiredCapacity", `5`},
+		{"desired above maxSize from env", `"mode": "ha"`, map[string]string{"BUCKETLS_DESIRED_CAPACITY": "9"}, "desiredCapacity", `9`},
+		{"targetCpu zero", `"mode": "ha", "targetCpu": 0`, nil, "targetCpu", `0`},
+		{"targetCpu above 100", `"mode": "ha", "targetCpu": 101`, nil, "targetCpu", `101`},
+		{"certificateArn not an ARN", `"mode": "ha", "certificateArn": "my-cert"`, nil, "certificateArn", `"my-cert"`},
+		{"certificateArn of IAM", `"mode": "ha", "certificateArn": "arn:aws:iam::123456789012:server-certificate/x"`, nil, "certificateArn", `"arn:aws:iam::123456789012:server-certificate/x"`},
+		{"certificateArn in another region", `"mode": "ha", "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"`, nil,
+			"certificateArn", `"arn:aws:acm:eu-west-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"`},
+		{"certificateArn in another partition", `"mode": "ha", "certificateArn": "arn:aws-cn:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"`, nil,
+			"certificateArn", `"arn:aws-cn:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"`},
+		// In mode single, the ha settings must stay at their defaults: a
+		// changed one most likely means a forgotten mode "ha".
+		{"minSize in single mode", `"minSize": 1`, nil, "minSize", `1`},
+		{"maxSize in single mode from env", "", map[string]string{"BUCKETLS_MAX_SIZE": "6"}, "maxSize", `6`},
+		{"desiredCapacity in single mode", `"mode": "single", "desiredCapacity": 3`, nil, "desiredCapacity", `3`},
+		{"targetCpu in single mode", `"targetCpu": 70`, nil, "targetCpu", `70`},
+		{"certificateArn in single mode", `"certificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"`, nil,
+			"certificateArn", `"arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000001"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -188,6 +283,28 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	for _, key := range []string{"config arch", "config region", "config bucketName"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
 			t.Errorf("Validate() = %v, want it to name %s", err, key)
+		}
+	}
+}
+
+// TestModeConfigsAreValid: the defaults are valid in both modes, the
+// defaults of the "ha" keys (or zero, from a Config built in Go) are
+// accepted in mode single, and the edges of the ranges are accepted in "ha".
+func TestModeConfigsAreValid(t *testing.T) {
+	ha := DefaultConfig()
+	ha.Mode = ModeHA
+	zero := DefaultConfig()
+	zero.Mode, zero.MinSize, zero.MaxSize, zero.DesiredCapacity, zero.TargetCPU = "", 0, 0, 0, 0
+	edges := ha
+	edges.MinSize, edges.MaxSize, edges.DesiredCapacity, edges.TargetCPU = 1, 1, 1, 1
+	top := ha
+	top.MinSize, top.MaxSize, top.DesiredCapacity, top.TargetCPU = maxGroupSize, maxGroupSize, maxGroupSize, 100
+	cert := ha
+	cert.Region = "us-gov-west-1"
+	cert.CertificateARN = "arn:aws-us-gov:acm:us-gov-west-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
+	for name, c := range map[string]Config{"ha defaults": ha, "single with zero ha values": zero, "ha lower edges": edges, "ha upper edges": top, "GovCloud certificate": cert} {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: Validate() = %v", name, err)
 		}
 	}
 }

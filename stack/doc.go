@@ -2,21 +2,31 @@
 //
 // It builds the service binary (./service/cmd/bucketls) for linux/<arch> at
 // synth time, uploads it as an S3 object whose key carries its SHA-256, and
-// boots one EC2 instance whose user data downloads that object, verifies the
+// boots EC2 instances whose user data downloads that object, verifies the
 // checksum, installs the binary and starts it as a hardened systemd service.
+//
+// Config.Mode chooses the compute. "single" (the default) boots one
+// instance. "ha" runs the same instances (same AMI lookup, identity,
+// artifact and boot script, without the instance's own TLS) from a launch
+// template in an Auto Scaling group across both zones, behind an
+// Application Load Balancer, scaled on CPU and rolled to each new build by
+// an instance refresh that keeps full capacity.
 //
 // One file per concern:
 //
-//	config.go    Config, DefaultConfig, LoadConfig, Validate (pure Go)
-//	stack.go     New and Synth: validate, build, wire the constructs together
-//	build.go     the reproducible cross-compile and its SHA-256 (pure Go)
-//	network.go   VPC, two public subnets, internet gateway, web security group
-//	buckets.go   the private-bucket hardening shared by every bucket, the seeded content
-//	artifact.go  the artifact bucket, the TerraformAsset and the S3 object
-//	iam.go       the instance role, its policy document (pure Go) and profile
-//	compute.go   the AMI lookup and the instance
-//	userdata.go  the boot script and the systemd unit (pure Go, no jsii)
-//	outputs.go   url, https_url, instance_id, bucket_name, artifact_uri
+//	config.go        Config, DefaultConfig, LoadConfig, Validate (pure Go)
+//	stack.go         New and Synth: validate, build, wire the constructs together
+//	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
+//	network.go       VPC, two public subnets, internet gateway, security groups
+//	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
+//	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
+//	iam.go           the instance role, its policy document (pure Go) and profile
+//	compute.go       the AMI lookup, the shared instance hardening, the single instance
+//	loadbalancer.go  ha: the load balancer, its target group and listeners
+//	autoscaling.go   ha: the launch template, the Auto Scaling group, the scaling policy
+//	userdata.go      the boot script and the systemd unit (pure Go, no jsii)
+//	outputs.go       single: url, https_url, instance_id, bucket_name, artifact_uri;
+//	                 ha: url, https_url, autoscaling_group_name, bucket_name, artifact_uri
 //
 // The package imports nothing from service/: it meets the service only as the
 // bytes of `go build ./service/cmd/bucketls`.

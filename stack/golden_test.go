@@ -22,13 +22,27 @@ func (c *synthCase) normalize() []byte {
 	return assetHashRE.ReplaceAll(out, []byte("assets/$1/<ASSET_HASH>/"))
 }
 
-// TestGolden pins the synthesized JSON of both test stacks, less the
-// artifact's hashes: any change to resources, names, user data or outputs
-// shows up as a diff to review. After an intended change, run
+// TestGolden pins the synthesized JSON of both single-mode test stacks,
+// less the artifact's hashes: any change to resources, names, user data or
+// outputs shows up as a diff to review. After an intended change, run
 // go test ./stack -run Golden -update and commit the files.
 func TestGolden(t *testing.T) {
 	def, _, variant := synthesized(t)
-	for name, c := range map[string]*synthCase{"default": def, "variant": variant} {
+	checkGolden(t, map[string]*synthCase{"default": def, "variant": variant})
+}
+
+// TestGoldenHA pins the two stacks of mode "ha" the same way, in their
+// own files: go test ./stack -run GoldenHA -update rewrites only those.
+func TestGoldenHA(t *testing.T) {
+	def, variant := haSynthesized(t)
+	checkGolden(t, map[string]*synthCase{"ha-default": def, "ha-variant": variant})
+}
+
+// checkGolden compares each stack with testdata/golden/<name>.cdk.tf.json,
+// or rewrites the file with -update.
+func checkGolden(t *testing.T, cases map[string]*synthCase) {
+	t.Helper()
+	for name, c := range cases {
 		path := filepath.Join("testdata", "golden", name+".cdk.tf.json")
 		got := c.normalize()
 		if *update {

@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"strings"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsavailabilityzones"
@@ -26,14 +28,21 @@ var subnetCIDRs = []string{"10.0.0.0/24", "10.0.1.0/24"}
 type networkConfig struct {
 	instanceType string   // subnets go to zones that offer it
 	allowedCIDRs []string // may reach 80 (and 443)
-	tls          bool     // open 443
+	tls          bool     // open 443 (on the instance, or on the load balancer)
+	// loadBalanced puts the instances behind a load balancer (mode "ha"):
+	// the allowed CIDRs reach the load balancer, and only the load
+	// balancer reaches the instances.
+	loadBalanced bool
 }
 
-// network is the VPC and what instances attach to.
+// network is the VPC and what instances and the load balancer attach to.
 type network struct {
 	vpcID     string
-	subnetIDs []string // two public subnets in two zones; instances use the first
-	webSGID   string   // 80/443 in from allowedCIDRs, 443 out
+	subnetIDs []string // two public subnets in two zones; a single instance uses the first
+	webSGID   string   // single: 80/443 in from allowedCIDRs, 443 out
+	// Mode "ha" (loadBalanced) has two groups instead of webSGID.
+	lbSGID       string // the load balancer: 80/443 in from allowedCIDRs, 80 out to the instances
+	instanceSGID string // the instances: 80 in from the load balancer only, 443 out
 }
 
 // newNetwork creates a VPC with two public subnets in two availability zones
@@ -107,7 +116,13 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 		subnetIDs = append(subnetIDs, *s.Id())
 	}
 
-	return network{vpcID: *v.Id(), subnetIDs: subnetIDs, webSGID: newWebSecurityGroup(c, "web-sg", *v.Id(), cfg)}
+	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs}
+	if cfg.loadBalanced {
+		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), cfg)
+	} else {
+		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), cfg)
+	}
+	return n
 }
 
 // subnetConstructIDs are the construct IDs of the two subnets.
@@ -138,6 +153,44 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg netwo
 	// not fixed; VPC endpoints would avoid that at about 7 USD a month each.
 	rule("https-out", "egress", "HTTPS to S3, SSM and package mirrors", 443, []string{"0.0.0.0/0"})
 	return *sg.Id()
+}
+
+// newLoadBalancedSecurityGroups creates the two groups of mode "ha" and
+// returns their IDs. The load balancer's group admits 80 (and 443 with a
+// certificate) from the allowed CIDRs and may only open connections to
+// the instances' group on port 80. The instances' group admits port 80
+// from the load balancer's group and nothing else: the instances have
+// public IPs (for egress without a NAT gateway, see newAutoScaling), but
+// no address on the internet can open a connection to them, and no
+// client can go around the load balancer. Egress is HTTPS only, as in
+// the web group. The rules that point at the other group are separate
+// resources, so the two groups do not depend on each other in a cycle.
+func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, cfg networkConfig) (lbSGID, instanceSGID string) {
+	group := func(id, namePrefix, description string) string {
+		return *securitygroup.NewSecurityGroup(scope, jsii.String(id), &securitygroup.SecurityGroupConfig{
+			NamePrefix:  jsii.String(namePrefix),
+			Description: jsii.String(description),
+			VpcId:       jsii.String(vpcID),
+			Tags:        &map[string]*string{"Name": jsii.String(strings.TrimSuffix(namePrefix, "-"))},
+			// As for the web group: the replacement exists before the old
+			// one goes, so nothing is ever left without a group.
+			Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
+		}).Id()
+	}
+	lb := group("lb-sg", "bucketls-lb-", "bucketls load balancer: HTTP and HTTPS in from allowedCidrs, HTTP out to the instances")
+	inst := group("instance-sg", "bucketls-instance-", "bucketls instances: HTTP in from the load balancer only, HTTPS out")
+
+	newSGRule(scope, "lb-http-in", lb, sgRule{kind: "ingress", description: "HTTP from allowedCidrs", port: 80, cidrs: cfg.allowedCIDRs})
+	if cfg.tls {
+		newSGRule(scope, "lb-https-in", lb, sgRule{kind: "ingress", description: "HTTPS from allowedCidrs", port: 443, cidrs: cfg.allowedCIDRs})
+	}
+	// Requests and health checks, to the instances only.
+	newSGRule(scope, "lb-to-instances", lb, sgRule{kind: "egress", description: "HTTP to the bucketls instances", port: 80, peerSGID: inst})
+	newSGRule(scope, "instance-http-from-lb", inst, sgRule{kind: "ingress", description: "HTTP from the load balancer only", port: 80, peerSGID: lb})
+	// As in the web group: S3, SSM and the package mirrors are public
+	// endpoints without fixed addresses.
+	newSGRule(scope, "instance-https-out", inst, sgRule{kind: "egress", description: "HTTPS to S3, SSM and package mirrors", port: 443, cidrs: []string{"0.0.0.0/0"}})
+	return lb, inst
 }
 
 // sgRule is one security group rule: one TCP port, to or from either a

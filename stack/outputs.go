@@ -38,3 +38,31 @@ func newOutput(scope constructs.Construct, name, description, value string) {
 		StaticId: jsii.Bool(true),
 	})
 }
+
+// haOutputValues are the outputs of mode "ha".
+type haOutputValues struct {
+	dnsName     string // the load balancer's
+	groupName   string
+	bucketName  string
+	artifactURI string
+	https       bool // the load balancer serves HTTPS (certificateArn)
+}
+
+// newHAOutputs declares the outputs of mode "ha": url (HTTPS with a
+// certificate), https_url (with a certificate only), autoscaling_group_name,
+// bucket_name and artifact_uri. There is no instance_id: instances come
+// and go with scaling and deploys; the group's name finds the current ones.
+func newHAOutputs(scope constructs.Construct, v haOutputValues) {
+	if v.https {
+		url := "https://" + v.dnsName + "/list-bucket-content"
+		newOutput(scope, "url", "The listing endpoint, on the load balancer (HTTP redirects here). "+
+			"The certificate names your domain, not this host: point the domain at it (CNAME or alias) and use it.", url)
+		newOutput(scope, "https_url", "The listing endpoint over HTTPS, with the certificate of certificateArn.", url)
+	} else {
+		newOutput(scope, "url", "The listing endpoint, on the load balancer: curl it.", "http://"+v.dnsName+"/list-bucket-content")
+	}
+	newOutput(scope, "autoscaling_group_name", "The Auto Scaling group; list its instances with: "+
+		"aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names <name>.", v.groupName)
+	newOutput(scope, "bucket_name", "The bucket the service lists.", v.bucketName)
+	newOutput(scope, "artifact_uri", "The S3 URI of the deployed binary; its key contains the binary's SHA-256.", v.artifactURI)
+}

@@ -132,13 +132,10 @@ func scan(t *testing.T, tfsec string, tfJSON []byte) []finding {
 	return out.Results
 }
 
-// mustPass are checks the stack is built to pass. Each must have been
+// mustPass are checks every stack is built to pass. Each must have been
 // evaluated and passed: that proves the scanner read the nested blocks
 // they live in, not just that it found nothing.
 var mustPass = []string{
-	"aws-ec2-enforce-http-token-imds",
-	"aws-ec2-enable-at-rest-encryption",
-	"aws-ec2-no-secrets-in-user-data",
 	"aws-s3-enable-bucket-encryption",
 	"aws-s3-enable-versioning",
 	"aws-s3-block-public-acls",
@@ -150,12 +147,50 @@ var mustPass = []string{
 	"aws-vpc-add-description-to-security-group-rule",
 }
 
+// mustPassSingle are checks of the single instance.
+var mustPassSingle = []string{
+	"aws-ec2-enforce-http-token-imds",
+	"aws-ec2-enable-at-rest-encryption",
+	"aws-ec2-no-secrets-in-user-data",
+}
+
+// mustPassHA are checks of the launch template and the load balancer.
+// (tfsec has no check for a launch template's volume encryption;
+// TestHALaunchTemplate asserts it.)
+var mustPassHA = []string{
+	"aws-autoscaling-enforce-http-token-imds",
+	"aws-autoscaling-no-secrets-in-user-data",
+	"aws-elb-drop-invalid-headers",
+}
+
+// mustPassHTTPS are checks of the HTTPS listener, with certificateArn.
+var mustPassHTTPS = []string{
+	"aws-elb-use-secure-tls-policy",
+	"aws-elb-http-not-used",
+}
+
+// mustPassFor returns the checks the stack of cfg must pass.
+func mustPassFor(cfg Config) []string {
+	rules := slices.Clone(mustPass)
+	if !cfg.ha() {
+		return append(rules, mustPassSingle...)
+	}
+	rules = append(rules, mustPassHA...)
+	if cfg.CertificateARN != "" {
+		rules = append(rules, mustPassHTTPS...)
+	}
+	return rules
+}
+
+// TestSecurityScan scans the four test stacks: single and ha, each in its
+// default and its variant configuration.
 func TestSecurityScan(t *testing.T) {
 	def, _, variant := synthesized(t)
+	haDef, haVariant := haSynthesized(t)
 	policy := readScanPolicy(t)
 	tfsec := tfsecBinary(t, policy.Scanner)
 	used := map[int]bool{}
-	for _, c := range []*synthCase{def, variant} {
+	for _, c := range []*synthCase{def, variant, haDef, haVariant} {
 		results := scan(t, tfsec, c.raw)
 		passed, failed := map[string]bool{}, map[string]bool{}
 		for _, f := range results {
@@ -181,7 +216,7 @@ func TestSecurityScan(t *testing.T) {
 			}
 			used[i] = true
 		}
-		for _, rule := range mustPass {
+		for _, rule := range mustPassFor(c.cfg) {
 			if !passed[rule] || failed[rule] {
 				t.Errorf("%s: check %s passed = %v, failed = %v; want it evaluated and passed", c.res.Dir, rule, passed[rule], failed[rule])
 			}
@@ -205,15 +240,7 @@ func TestScanCanary(t *testing.T) {
 		t.Fatal(err)
 	}
 	res := doc["resource"].(map[string]any)
-	pick := func(typ, prefix string) (string, map[string]any) {
-		for name, body := range res[typ].(map[string]any) {
-			if strings.HasPrefix(name, prefix) {
-				return typ + "." + name, body.(map[string]any)
-			}
-		}
-		t.Fatalf("no %s.%s*", typ, prefix)
-		return "", nil
-	}
+	pick := func(typ, prefix string) (string, map[string]any) { return pickResource(t, res, typ, prefix) }
 	inst, instBody := pick("aws_instance", "compute_instance")
 	instBody["metadata_options"].(map[string]any)["http_tokens"] = "optional"
 	instBody["root_block_device"].(map[string]any)["encrypted"] = false
@@ -243,6 +270,71 @@ func TestScanCanary(t *testing.T) {
 		"aws-vpc-no-public-ingress-sgr aws_security_group_rule.ssh-in",
 		"aws-s3-block-public-acls ",
 		"aws-s3-enable-bucket-encryption " + artifactBucket,
+	} {
+		if !slices.ContainsFunc(failed, func(f string) bool { return strings.HasPrefix(f, want) }) {
+			t.Errorf("the scan missed a planted problem: no %q among the failures:\n%s", want, strings.Join(failed, "\n"))
+		}
+	}
+}
+
+// pickResource returns the address and body of the first resource of type
+// typ in res (the "resource" object of a decoded cdk.tf.json) whose name
+// starts with prefix.
+func pickResource(t *testing.T, res map[string]any, typ, prefix string) (string, map[string]any) {
+	t.Helper()
+	for _, name := range sortedKeys(res[typ].(map[string]any)) {
+		if strings.HasPrefix(name, prefix) {
+			return typ + "." + name, res[typ].(map[string]any)[name].(map[string]any)
+		}
+	}
+	t.Fatalf("no %s.%s*", typ, prefix)
+	return "", nil
+}
+
+// TestScanCanaryHA breaks the ha stack with a certificate on purpose and
+// checks that the scan catches each break: it reads the launch template's
+// nested blocks, the load balancer, both listeners and the instances'
+// security group.
+func TestScanCanaryHA(t *testing.T) {
+	_, variant := haSynthesized(t)
+	policy := readScanPolicy(t)
+	tfsec := tfsecBinary(t, policy.Scanner)
+	var doc map[string]any
+	if err := json.Unmarshal(variant.raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	res := doc["resource"].(map[string]any)
+	pick := func(typ, prefix string) (string, map[string]any) { return pickResource(t, res, typ, prefix) }
+	lt, ltBody := pick("aws_launch_template", "autoscaling_launch-template")
+	ltBody["metadata_options"].(map[string]any)["http_tokens"] = "optional"
+	alb, albBody := pick("aws_lb", "load-balancer_alb")
+	albBody["drop_invalid_header_fields"] = false
+	https, httpsBody := pick("aws_lb_listener", "load-balancer_https")
+	httpsBody["ssl_policy"] = "ELBSecurityPolicy-2016-08"
+	http, httpBody := pick("aws_lb_listener", "load-balancer_http_")
+	tg, _ := pick("aws_lb_target_group", "load-balancer_targets")
+	httpBody["default_action"] = []any{map[string]any{"type": "forward", "target_group_arn": "${" + tg + ".arn}"}}
+	instSG, _ := pick("aws_security_group", "network_instance-sg")
+	res["aws_security_group_rule"].(map[string]any)["ssh-in"] = map[string]any{
+		"type": "ingress", "protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": []any{"0.0.0.0/0"},
+		"description": "SSH from anywhere", "security_group_id": "${" + instSG + ".id}",
+	}
+	broken, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var failed []string
+	for _, f := range scan(t, tfsec, broken) {
+		if f.failed() {
+			failed = append(failed, f.Rule+" "+f.Resource)
+		}
+	}
+	for _, want := range []string{
+		"aws-autoscaling-enforce-http-token-imds " + lt,
+		"aws-elb-drop-invalid-headers " + alb,
+		"aws-elb-use-secure-tls-policy " + https,
+		"aws-elb-http-not-used " + http,
+		"aws-vpc-no-public-ingress-sgr aws_security_group_rule.ssh-in",
 	} {
 		if !slices.ContainsFunc(failed, func(f string) bool { return strings.HasPrefix(f, want) }) {
 			t.Errorf("the scan missed a planted problem: no %q among the failures:\n%s", want, strings.Join(failed, "\n"))

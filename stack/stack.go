@@ -63,7 +63,10 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 	net := newNetwork(st, "network", networkConfig{
 		instanceType: cfg.instanceType(),
 		allowedCIDRs: cfg.AllowedCIDRs,
-		tls:          cfg.TLS,
+		// Port 443 opens where HTTPS is served: on the instance (single,
+		// tls) or on the load balancer (ha, certificateArn).
+		tls:          cfg.instanceTLS() || cfg.CertificateARN != "",
+		loadBalanced: cfg.ha(),
 	})
 
 	// The served bucket: an existing one by name, or a new, seeded one.
@@ -88,13 +91,45 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 		ArtifactKey:    art.key,
 		ArtifactSHA256: art.sha256,
 		ServedBucket:   servedName,
-		TLS:            cfg.TLS,
+		TLS:            cfg.instanceTLS(),
 	}.userData()
 	if err != nil {
 		return nil, built{}, fmt.Errorf("stack %s: %w", id, err)
 	}
 
 	deps := append([]cdktf.ITerraformDependable{art.object}, who.ready...)
+	if cfg.ha() {
+		alb := newLoadBalancer(st, "load-balancer", loadBalancerConfig{
+			vpcID:          net.vpcID,
+			subnetIDs:      net.subnetIDs,
+			sgID:           net.lbSGID,
+			certificateARN: cfg.CertificateARN,
+		})
+		deps = append(deps, seeded...)
+		grp := newAutoScaling(st, "autoscaling", groupConfig{
+			arch:           cfg.Arch,
+			instanceType:   cfg.instanceType(),
+			subnetIDs:      net.subnetIDs,
+			sgID:           net.instanceSGID,
+			profileName:    who.profileName,
+			userData:       userData,
+			targetGroupARN: alb.targetGroupARN,
+			minSize:        cfg.MinSize,
+			maxSize:        cfg.MaxSize,
+			desired:        cfg.DesiredCapacity,
+			targetCPU:      cfg.TargetCPU,
+			dependsOn:      append(deps, alb.listeners...),
+		})
+		newHAOutputs(st, haOutputValues{
+			dnsName:     alb.dnsName,
+			groupName:   grp.name,
+			bucketName:  servedName,
+			artifactURI: art.uri,
+			https:       cfg.CertificateARN != "",
+		})
+		return st, built{artifact: art}, nil
+	}
+
 	vm := newCompute(st, "compute", computeConfig{
 		arch:         cfg.Arch,
 		instanceType: cfg.instanceType(),

@@ -88,16 +88,8 @@ func synthesized(t *testing.T) (def, again, variant *synthCase) {
 			if fx.err != nil {
 				return nil
 			}
-			c := &synthCase{cfg: cfg}
-			c.res, fx.err = Synth(filepath.Join(fx.dir, name), cfg)
-			if fx.err != nil {
-				fx.err = fmt.Errorf("synth %s: %w", name, fx.err)
-				return nil
-			}
-			if c.raw, fx.err = os.ReadFile(c.res.JSON); fx.err != nil {
-				return nil
-			}
-			fx.err = json.Unmarshal(c.raw, &c.tf)
+			var c *synthCase
+			c, fx.err = synthCaseFor(filepath.Join(fx.dir, name), cfg)
 			return c
 		}
 		fx.def = run("default", DefaultConfig())
@@ -113,11 +105,29 @@ func synthesized(t *testing.T) (def, again, variant *synthCase) {
 	return fx.def, fx.again, fx.variant
 }
 
+// synthCaseFor synthesizes cfg into outdir and reads the result.
+func synthCaseFor(outdir string, cfg Config) (*synthCase, error) {
+	c := &synthCase{cfg: cfg}
+	var err error
+	if c.res, err = Synth(outdir, cfg); err != nil {
+		return nil, fmt.Errorf("synth %s: %w", filepath.Base(outdir), err)
+	}
+	if c.raw, err = os.ReadFile(c.res.JSON); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(c.raw, &c.tf); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
-	if fx.dir != "" {
-		os.RemoveAll(fx.dir)
+	for _, dir := range []string{fx.dir, haFx.dir} {
+		if dir != "" {
+			os.RemoveAll(dir)
+		}
 	}
 	os.Exit(code)
 }

@@ -97,6 +97,15 @@ func escapeTemplate(s string) string {
 	return strings.NewReplacer("${", "$${", "%{", "%%{").Replace(s)
 }
 
+// base64Expression returns a Terraform expression whose value is the
+// template s, rendered (its references filled in), then base64-encoded:
+// what a launch template's user_data takes. cdktf's Fn.base64encode
+// refuses a string with double quotes in it, and Fn.rawString would
+// escape the references too, so the expression is written out here.
+func base64Expression(s string) string {
+	return "${base64encode(" + hclString(s) + ")}"
+}
+
 // hclString quotes the template text s as an HCL quoted string: quotes,
 // backslashes and control characters are escaped; template sequences
 // (references, and the escapes $${ and %%{) stay as they are, since they
