@@ -4,12 +4,9 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
-	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aws/jsii-runtime-go"
@@ -52,41 +49,13 @@ func haVariantConfig() Config {
 	}
 }
 
-var haFx struct {
-	once         sync.Once
-	dir          string
-	err          error
-	def, variant *synthCase
-	skipMsg      string
-}
+var haFx fixture
 
 // haSynthesized returns the default and the variant stack of mode "ha".
 func haSynthesized(t *testing.T) (def, variant *synthCase) {
 	t.Helper()
-	haFx.once.Do(func() {
-		if err := CheckNode(); err != nil {
-			if os.Getenv("CI") == "" {
-				haFx.skipMsg = "cannot synthesize here: " + err.Error()
-				return
-			}
-			haFx.err = err
-			return
-		}
-		if haFx.dir, haFx.err = os.MkdirTemp("", "bucketls-stack-ha-test-"); haFx.err != nil {
-			return
-		}
-		if haFx.def, haFx.err = synthCaseFor(filepath.Join(haFx.dir, "ha-default"), haDefaultConfig()); haFx.err != nil {
-			return
-		}
-		haFx.variant, haFx.err = synthCaseFor(filepath.Join(haFx.dir, "ha-variant"), haVariantConfig())
-	})
-	if haFx.skipMsg != "" {
-		t.Skip(haFx.skipMsg)
-	}
-	if haFx.err != nil {
-		t.Fatal(haFx.err)
-	}
-	return haFx.def, haFx.variant
+	c := haFx.synth(t, namedConfig{"ha-default", haDefaultConfig()}, namedConfig{"ha-variant", haVariantConfig()})
+	return c[0], c[1]
 }
 
 // bothHA runs f for the default and the variant stack of mode "ha".
@@ -154,21 +123,7 @@ func TestHAResourceCounts(t *testing.T) {
 		// Variant: an existing bucket, HTTPS (443 in, a second listener), no SSM.
 		{variant, haCounts(1, 1, 5, 0, 2)},
 	} {
-		got := map[string]int{}
-		for typ, rs := range tc.c.tf.Resource {
-			got[typ] = len(rs)
-		}
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: resource counts = %v\nwant %v", tc.c.res.Dir, got, tc.want)
-		}
-		gotData := map[string]int{}
-		for typ, ds := range tc.c.tf.Data {
-			gotData[typ] = len(ds)
-		}
-		wantData := map[string]int{"aws_ssm_parameter": 1, "aws_availability_zones": 1, "aws_ec2_instance_type_offerings": 1}
-		if !reflect.DeepEqual(gotData, wantData) {
-			t.Errorf("%s: data source counts = %v, want %v", tc.c.res.Dir, gotData, wantData)
-		}
+		tc.c.checkCounts(t, tc.want)
 	}
 }
 

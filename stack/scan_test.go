@@ -250,10 +250,29 @@ func TestScanCanary(t *testing.T) {
 	delete(res["aws_s3_bucket_server_side_encryption_configuration"].(map[string]any), strings.TrimPrefix(sse, "aws_s3_bucket_server_side_encryption_configuration."))
 	artifactBucket, _ := pick("aws_s3_bucket", "artifact_")
 	sgID, _ := pick("aws_security_group", "network_web-sg")
+	plantSSHFromAnywhere(res, sgID)
+	requireCaught(t, tfsec, doc, []string{
+		"aws-ec2-enforce-http-token-imds " + inst,
+		"aws-ec2-enable-at-rest-encryption " + inst,
+		"aws-vpc-no-public-ingress-sgr aws_security_group_rule.ssh-in",
+		"aws-s3-block-public-acls ",
+		"aws-s3-enable-bucket-encryption " + artifactBucket,
+	})
+}
+
+// plantSSHFromAnywhere adds a rule opening port 22 to the world on the
+// security group at address sg.
+func plantSSHFromAnywhere(res map[string]any, sg string) {
 	res["aws_security_group_rule"].(map[string]any)["ssh-in"] = map[string]any{
 		"type": "ingress", "protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": []any{"0.0.0.0/0"},
-		"description": "SSH from anywhere", "security_group_id": "${" + sgID + ".id}",
+		"description": "SSH from anywhere", "security_group_id": "${" + sg + ".id}",
 	}
+}
+
+// requireCaught scans the broken stack doc and fails the test unless each
+// wanted "rule resource-address" prefix is among the failed findings.
+func requireCaught(t *testing.T, tfsec string, doc map[string]any, wants []string) {
+	t.Helper()
 	broken, err := json.Marshal(doc)
 	if err != nil {
 		t.Fatal(err)
@@ -264,13 +283,7 @@ func TestScanCanary(t *testing.T) {
 			failed = append(failed, f.Rule+" "+f.Resource)
 		}
 	}
-	for _, want := range []string{
-		"aws-ec2-enforce-http-token-imds " + inst,
-		"aws-ec2-enable-at-rest-encryption " + inst,
-		"aws-vpc-no-public-ingress-sgr aws_security_group_rule.ssh-in",
-		"aws-s3-block-public-acls ",
-		"aws-s3-enable-bucket-encryption " + artifactBucket,
-	} {
+	for _, want := range wants {
 		if !slices.ContainsFunc(failed, func(f string) bool { return strings.HasPrefix(f, want) }) {
 			t.Errorf("the scan missed a planted problem: no %q among the failures:\n%s", want, strings.Join(failed, "\n"))
 		}
@@ -315,29 +328,12 @@ func TestScanCanaryHA(t *testing.T) {
 	tg, _ := pick("aws_lb_target_group", "load-balancer_targets")
 	httpBody["default_action"] = []any{map[string]any{"type": "forward", "target_group_arn": "${" + tg + ".arn}"}}
 	instSG, _ := pick("aws_security_group", "network_instance-sg")
-	res["aws_security_group_rule"].(map[string]any)["ssh-in"] = map[string]any{
-		"type": "ingress", "protocol": "tcp", "from_port": 22, "to_port": 22, "cidr_blocks": []any{"0.0.0.0/0"},
-		"description": "SSH from anywhere", "security_group_id": "${" + instSG + ".id}",
-	}
-	broken, err := json.Marshal(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var failed []string
-	for _, f := range scan(t, tfsec, broken) {
-		if f.failed() {
-			failed = append(failed, f.Rule+" "+f.Resource)
-		}
-	}
-	for _, want := range []string{
+	plantSSHFromAnywhere(res, instSG)
+	requireCaught(t, tfsec, doc, []string{
 		"aws-autoscaling-enforce-http-token-imds " + lt,
 		"aws-elb-drop-invalid-headers " + alb,
 		"aws-elb-use-secure-tls-policy " + https,
 		"aws-elb-http-not-used " + http,
 		"aws-vpc-no-public-ingress-sgr aws_security_group_rule.ssh-in",
-	} {
-		if !slices.ContainsFunc(failed, func(f string) bool { return strings.HasPrefix(f, want) }) {
-			t.Errorf("the scan missed a planted problem: no %q among the failures:\n%s", want, strings.Join(failed, "\n"))
-		}
-	}
+	})
 }

@@ -59,50 +59,65 @@ func variantConfig() Config {
 	}
 }
 
-var fx struct {
-	once                sync.Once
-	dir                 string
-	err                 error
-	def, again, variant *synthCase
-	skipMsg             string
+// fixture synthesizes a set of stacks once per test binary: the jsii
+// runtime serves one goroutine at a time, and each synth takes seconds.
+type fixture struct {
+	once    sync.Once
+	dir     string
+	cases   []*synthCase
+	err     error
+	skipMsg string
 }
+
+// namedConfig is one stack of a fixture and the directory it goes to.
+type namedConfig struct {
+	name string
+	cfg  Config
+}
+
+// synth synthesizes configs into a new temporary directory on first use
+// and returns the cases in the same order. Without Node.js it skips, except
+// under CI, where a missing Node.js is a failure.
+func (f *fixture) synth(t *testing.T, configs ...namedConfig) []*synthCase {
+	t.Helper()
+	f.once.Do(func() {
+		if err := CheckNode(); err != nil {
+			if os.Getenv("CI") == "" {
+				f.skipMsg = "cannot synthesize here: " + err.Error()
+				return
+			}
+			f.err = err // CI must have Node.js
+			return
+		}
+		if f.dir, f.err = os.MkdirTemp("", "bucketls-stack-test-"); f.err != nil {
+			return
+		}
+		for _, nc := range configs {
+			c, err := synthCaseFor(filepath.Join(f.dir, nc.name), nc.cfg)
+			if err != nil {
+				f.err = err
+				return
+			}
+			f.cases = append(f.cases, c)
+		}
+	})
+	if f.skipMsg != "" {
+		t.Skip(f.skipMsg)
+	}
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	return f.cases
+}
+
+var fx fixture
 
 // synthesized returns the default stack, the default stack synthesized a
 // second time into another directory, and the variant stack.
 func synthesized(t *testing.T) (def, again, variant *synthCase) {
 	t.Helper()
-	fx.once.Do(func() {
-		if err := CheckNode(); err != nil {
-			if os.Getenv("CI") == "" {
-				fx.skipMsg = "cannot synthesize here: " + err.Error()
-				return
-			}
-			fx.err = err // CI must have Node.js
-			return
-		}
-		fx.dir, fx.err = os.MkdirTemp("", "bucketls-stack-test-")
-		if fx.err != nil {
-			return
-		}
-		run := func(name string, cfg Config) *synthCase {
-			if fx.err != nil {
-				return nil
-			}
-			var c *synthCase
-			c, fx.err = synthCaseFor(filepath.Join(fx.dir, name), cfg)
-			return c
-		}
-		fx.def = run("default", DefaultConfig())
-		fx.again = run("again", DefaultConfig())
-		fx.variant = run("variant", variantConfig())
-	})
-	if fx.skipMsg != "" {
-		t.Skip(fx.skipMsg)
-	}
-	if fx.err != nil {
-		t.Fatal(fx.err)
-	}
-	return fx.def, fx.again, fx.variant
+	c := fx.synth(t, namedConfig{"default", DefaultConfig()}, namedConfig{"again", DefaultConfig()}, namedConfig{"variant", variantConfig()})
+	return c[0], c[1], c[2]
 }
 
 // synthCaseFor synthesizes cfg into outdir and reads the result.
@@ -197,21 +212,28 @@ func TestResourceCounts(t *testing.T) {
 		// Variant: an existing bucket, no TLS, no SSM.
 		{variant, want(1, 1, 2, 0)},
 	} {
-		got := map[string]int{}
-		for typ, rs := range tc.c.tf.Resource {
-			got[typ] = len(rs)
-		}
-		if !reflect.DeepEqual(got, tc.want) {
-			t.Errorf("%s: resource counts = %v\nwant %v", tc.c.res.Dir, got, tc.want)
-		}
-		gotData := map[string]int{}
-		for typ, ds := range tc.c.tf.Data {
-			gotData[typ] = len(ds)
-		}
-		wantData := map[string]int{"aws_ssm_parameter": 1, "aws_availability_zones": 1, "aws_ec2_instance_type_offerings": 1}
-		if !reflect.DeepEqual(gotData, wantData) {
-			t.Errorf("%s: data source counts = %v, want %v", tc.c.res.Dir, gotData, wantData)
-		}
+		tc.c.checkCounts(t, tc.want)
+	}
+}
+
+// checkCounts compares the number of resources of each type with want, and
+// the data sources with the three every mode reads.
+func (c *synthCase) checkCounts(t *testing.T, want map[string]int) {
+	t.Helper()
+	got := map[string]int{}
+	for typ, rs := range c.tf.Resource {
+		got[typ] = len(rs)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s: resource counts = %v\nwant %v", c.res.Dir, got, want)
+	}
+	gotData := map[string]int{}
+	for typ, ds := range c.tf.Data {
+		gotData[typ] = len(ds)
+	}
+	wantData := map[string]int{"aws_ssm_parameter": 1, "aws_availability_zones": 1, "aws_ec2_instance_type_offerings": 1}
+	if !reflect.DeepEqual(gotData, wantData) {
+		t.Errorf("%s: data source counts = %v, want %v", c.res.Dir, gotData, wantData)
 	}
 }
 
