@@ -25,9 +25,9 @@ const awsEnableVar = "BUCKETLS_E2E_AWS"
 // it always lets the stack create and seed its bucket.
 func TestDeployToAWS(t *testing.T) {
 	if os.Getenv(awsEnableVar) != "1" {
-		t.Skipf("real AWS deploy is opt-in: set %s=1 with AWS credentials in the environment and terraform (or tofu, as TERRATEST_TERRAFORM_BINARY=tofu) on PATH; it creates billable resources for a few minutes and destroys them", awsEnableVar)
+		t.Skipf("real AWS deploy is opt-in: set %s=1 with AWS credentials in the environment and terraform (or tofu, as BUCKETLS_TERRAFORM=tofu) on PATH; it creates billable resources for a few minutes and destroys them", awsEnableVar)
 	}
-	binary := envOr("TERRATEST_TERRAFORM_BINARY", "terraform")
+	binary := envOr("BUCKETLS_TERRAFORM", "terraform")
 	if _, err := exec.LookPath(binary); err != nil {
 		t.Fatalf("%s=1 but %s is not on PATH", awsEnableVar, binary)
 	}
