@@ -70,6 +70,9 @@ func BootVM(cfg VMConfig) (*VM, error) {
 		return nil, err
 	}
 	httpsPort, err := freePort()
+	for err == nil && httpsPort == httpPort {
+		httpsPort, err = freePort()
+	}
 	if err != nil {
 		return nil, err
 	}
