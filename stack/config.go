@@ -196,64 +196,57 @@ var settings = []setting{
 	stringSetting("certificateArn", "BUCKETLS_CERTIFICATE_ARN", func(c *Config) *string { return &c.CertificateARN }),
 }
 
-func stringSetting(key, env string, field func(*Config) *string) setting {
+// kind is how settings of one Go type read a value and what their errors
+// say; the three kinds below cover every scalar setting.
+type kind[T any] struct {
+	problem string // what is wrong with a value that does not parse
+	jsonFix string // how to write it in cdktf.json
+	envFix  string // how to write it in the environment
+	parse   func(string) (T, error)
+}
+
+var (
+	stringKind = kind[string]{"not a string", "write the value in double quotes", "",
+		func(v string) (string, error) { return v, nil }}
+	boolKind = kind[bool]{"not a boolean", "write true or false without quotes", "set it to true or false",
+		strconv.ParseBool}
+	// json.Unmarshal into an int rejects strings, fractions and numbers out
+	// of range.
+	intKind = kind[int]{"not a whole number", "write a number such as 2 without quotes", "set it to a number such as 2",
+		strconv.Atoi}
+)
+
+// scalarSetting ties field to key and env, reading values of kind k.
+func scalarSetting[T any](key, env string, k kind[T], field func(*Config) *T) setting {
 	return setting{
 		key: key, env: env,
 		fromJSON: func(c *Config, raw json.RawMessage) error {
 			if err := json.Unmarshal(raw, field(c)); err != nil {
-				return &ConfigError{Key: key, Env: env, Value: string(raw),
-					Problem: "not a string", Fix: "write the value in double quotes"}
+				return &ConfigError{Key: key, Env: env, Value: string(raw), Problem: k.problem, Fix: k.jsonFix}
 			}
 			return nil
 		},
-		fromEnv: func(c *Config, v string) error { *field(c) = v; return nil },
+		fromEnv: func(c *Config, v string) error {
+			parsed, err := k.parse(v)
+			if err != nil {
+				return &ConfigError{Key: key, Env: env, Value: strconv.Quote(v), Problem: k.problem, Fix: k.envFix}
+			}
+			*field(c) = parsed
+			return nil
+		},
 	}
+}
+
+func stringSetting(key, env string, field func(*Config) *string) setting {
+	return scalarSetting(key, env, stringKind, field)
 }
 
 func boolSetting(key, env string, field func(*Config) *bool) setting {
-	return setting{
-		key: key, env: env,
-		fromJSON: func(c *Config, raw json.RawMessage) error {
-			if err := json.Unmarshal(raw, field(c)); err != nil {
-				return &ConfigError{Key: key, Env: env, Value: string(raw),
-					Problem: "not a boolean", Fix: "write true or false without quotes"}
-			}
-			return nil
-		},
-		fromEnv: func(c *Config, v string) error {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				return &ConfigError{Key: key, Env: env, Value: strconv.Quote(v),
-					Problem: "not a boolean", Fix: "set it to true or false"}
-			}
-			*field(c) = b
-			return nil
-		},
-	}
+	return scalarSetting(key, env, boolKind, field)
 }
 
 func intSetting(key, env string, field func(*Config) *int) setting {
-	return setting{
-		key: key, env: env,
-		fromJSON: func(c *Config, raw json.RawMessage) error {
-			// json.Unmarshal into an int rejects strings, fractions and
-			// numbers out of range.
-			if err := json.Unmarshal(raw, field(c)); err != nil {
-				return &ConfigError{Key: key, Env: env, Value: string(raw),
-					Problem: "not a whole number", Fix: "write a number such as 2 without quotes"}
-			}
-			return nil
-		},
-		fromEnv: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				return &ConfigError{Key: key, Env: env, Value: strconv.Quote(v),
-					Problem: "not a whole number", Fix: "set it to a number such as 2"}
-			}
-			*field(c) = n
-			return nil
-		},
-	}
+	return scalarSetting(key, env, intKind, field)
 }
 
 // LoadConfig returns DefaultConfig overridden by the context block of the
