@@ -1,8 +1,6 @@
 package stack
 
 import (
-	"strings"
-
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawsssmparameter"
@@ -50,9 +48,10 @@ const (
 )
 
 // burstable reports whether instanceType is a burstable (T family) type,
-// which has CPU credits to configure.
+// which has CPU credits to configure: "t" and a generation digit, so that
+// trn1 (Trainium) and other families starting with "t" are not taken for one.
 func burstable(instanceType string) bool {
-	return strings.HasPrefix(instanceType, "t")
+	return len(instanceType) > 1 && instanceType[0] == 't' && instanceType[1] >= '0' && instanceType[1] <= '9'
 }
 
 // computeConfig is what the instance needs.

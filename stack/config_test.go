@@ -332,3 +332,17 @@ func TestPartition(t *testing.T) {
 		}
 	}
 }
+
+func TestBurstable(t *testing.T) {
+	for _, tt := range []struct {
+		instanceType string
+		want         bool
+	}{
+		{"t3.micro", true}, {"t4g.micro", true}, {"t2.nano", true},
+		{"trn1.2xlarge", false}, {"c7g.medium", false}, {"m5.large", false}, {"t", false}, {"", false},
+	} {
+		if got := burstable(tt.instanceType); got != tt.want {
+			t.Errorf("burstable(%q) = %v, want %v", tt.instanceType, got, tt.want)
+		}
+	}
+}
