@@ -97,7 +97,9 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 		return nil, built{}, fmt.Errorf("stack %s: %w", id, err)
 	}
 
-	deps := append([]cdktf.ITerraformDependable{art.object}, who.ready...)
+	// What must exist before an instance boots: the artifact object, the
+	// role's permissions and the seeded content.
+	deps := append(append([]cdktf.ITerraformDependable{art.object}, who.ready...), seeded...)
 	if cfg.ha() {
 		alb := newLoadBalancer(st, "load-balancer", loadBalancerConfig{
 			vpcID:          net.vpcID,
@@ -105,7 +107,6 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 			sgID:           net.lbSGID,
 			certificateARN: cfg.CertificateARN,
 		})
-		deps = append(deps, seeded...)
 		grp := newAutoScaling(st, "autoscaling", groupConfig{
 			arch:           cfg.Arch,
 			instanceType:   cfg.instanceType(),
@@ -137,7 +138,7 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 		sgID:         net.webSGID,
 		profileName:  who.profileName,
 		userData:     userData,
-		dependsOn:    append(deps, seeded...),
+		dependsOn:    deps,
 	})
 
 	newOutputs(st, outputValues{
