@@ -42,9 +42,17 @@ type Config struct {
 	// Demo serves an in-process gofakes3 bucket seeded with the reference
 	// tree instead of S3 (--demo, BUCKETLS_DEMO). Default: false.
 	Demo bool
-	// S3Timeout bounds the S3 work of one request, every page included. It
-	// has no flag; tests shorten it. Default: 30s.
-	S3Timeout time.Duration
+	// RequestTimeout bounds a listing request as a whole, from the first
+	// S3 call to the last byte (--request-timeout, BUCKETLS_REQUEST_TIMEOUT).
+	// Default: 0 (none): each S3 call has its own deadline and each write
+	// to the client StallTimeout, so a listing of any size completes for a
+	// client that keeps reading, and every wait is bounded without it.
+	RequestTimeout time.Duration
+	// StallTimeout is how long one write of a listing may wait for the
+	// client to take it (--stall-timeout, BUCKETLS_STALL_TIMEOUT). It is
+	// renewed as the client makes progress; a client that stops reading is
+	// cut off and logged as stalled. Default: 30s.
+	StallTimeout time.Duration
 	// ShutdownTimeout is how long in-flight requests may run after SIGTERM.
 	// It has no flag. Default: 10s.
 	ShutdownTimeout time.Duration
@@ -53,7 +61,7 @@ type Config struct {
 // Defaults for the fields without a flag, and for Addr.
 const (
 	defaultAddr            = ":8080"
-	defaultS3Timeout       = 30 * time.Second
+	defaultStallTimeout    = 30 * time.Second
 	defaultShutdownTimeout = 10 * time.Second
 )
 
@@ -96,6 +104,8 @@ const (
 	envTLSKey        = "BUCKETLS_TLS_KEY"
 	envTLSSelfSigned = "BUCKETLS_TLS_SELF_SIGNED"
 	envDemo          = "BUCKETLS_DEMO"
+	envRequestTO     = "BUCKETLS_REQUEST_TIMEOUT"
+	envStallTO       = "BUCKETLS_STALL_TIMEOUT"
 )
 
 // newFlagSet declares every flag. Each default is the environment variable
@@ -125,18 +135,23 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 		fs.BoolVar(p, name, def, usage+" (env "+env+")")
 	}
 
+	duration := func(p *time.Duration, name, env string, def time.Duration, usage string) {
+		if v := getenv(env); v != "" {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				envErrs[name] = fmt.Errorf("%s=%q is not a duration (use e.g. 1s or 500ms)", env, v)
+			}
+			def = d
+		}
+		fs.DurationVar(p, name, def, usage+" (env "+env+")")
+	}
+
 	str(&cfg.Bucket, "bucket", envBucket, "", "S3 bucket to list; required unless --demo")
 	str(&cfg.Addr, "addr", envAddr, defaultAddr, "HTTP listen address")
 	str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
-	ttl := time.Duration(0)
-	if v := getenv(envCacheTTL); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			envErrs["cache-ttl"] = fmt.Errorf("%s=%q is not a duration (use e.g. 1s or 500ms)", envCacheTTL, v)
-		}
-		ttl = d
-	}
-	fs.DurationVar(&cfg.CacheTTL, "cache-ttl", ttl, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off (env "+envCacheTTL+")")
+	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
+	duration(&cfg.RequestTimeout, "request-timeout", envRequestTO, 0, "end a listing request that takes longer than this in all; 0 means no such bound")
+	duration(&cfg.StallTimeout, "stall-timeout", envStallTO, defaultStallTimeout, "cut off a client that takes no listing bytes for this long")
 	str(&cfg.TLSAddr, "tls-addr", envTLSAddr, "", "HTTPS listen address, served beside HTTP; needs --tls-cert and --tls-key, or --tls-self-signed")
 	str(&cfg.TLSCert, "tls-cert", envTLSCert, "", "PEM certificate file for HTTPS")
 	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
@@ -149,7 +164,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 // through getenv, and validates the result. Every error is a *ConfigError
 // with one line of text, except flag.ErrHelp for -h/--help.
 func parseConfig(args []string, getenv func(string) string) (Config, error) {
-	cfg := Config{S3Timeout: defaultS3Timeout, ShutdownTimeout: defaultShutdownTimeout}
+	cfg := Config{ShutdownTimeout: defaultShutdownTimeout}
 	envErrs := map[string]error{}
 	fs := newFlagSet(&cfg, getenv, envErrs)
 	if err := fs.Parse(args); err != nil {
@@ -163,7 +178,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"cache-ttl", "tls-self-signed", "demo"} {
+	for _, name := range []string{"cache-ttl", "request-timeout", "stall-timeout", "tls-self-signed", "demo"} {
 		if err := envErrs[name]; err != nil && !set[name] {
 			return cfg, &ConfigError{Msg: err.Error()}
 		}
@@ -180,6 +195,10 @@ func (c Config) validate() error {
 		return configErrorf("--bucket %q is not an S3 bucket name (3-255 letters, digits, '.', '-' or '_', starting and ending with a letter or digit)", c.Bucket)
 	case c.CacheTTL < 0:
 		return configErrorf("--cache-ttl %s is negative; use 0 to turn the cache off", c.CacheTTL)
+	case c.RequestTimeout < 0:
+		return configErrorf("--request-timeout %s is negative; use 0 for no bound", c.RequestTimeout)
+	case c.StallTimeout <= 0:
+		return configErrorf("--stall-timeout %s must be positive, e.g. 30s", c.StallTimeout)
 	case c.Demo && c.S3Endpoint != "":
 		return configErrorf("--demo serves its own in-memory S3; drop --s3-endpoint")
 	}

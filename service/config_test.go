@@ -28,7 +28,7 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{"defaults", []string{"--bucket", "b-1"}, nil, func(c Config) bool {
 			return c.Bucket == "b-1" && c.Addr == ":8080" && c.CacheTTL == 0 && c.S3Endpoint == "" &&
-				c.TLSAddr == "" && !c.TLSSelfSigned && !c.Demo && c.S3Timeout == 30*time.Second && c.ShutdownTimeout == 10*time.Second
+				c.TLSAddr == "" && !c.TLSSelfSigned && !c.Demo && c.RequestTimeout == 0 && c.StallTimeout == 30*time.Second && c.ShutdownTimeout == 10*time.Second
 		}},
 		{"single dash works too", []string{"-bucket", "b-1", "-addr", ":9"}, nil, func(c Config) bool { return c.Addr == ":9" }},
 		{"everything from env", nil, []string{

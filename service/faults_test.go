@@ -54,7 +54,7 @@ func TestFaultyLister(t *testing.T) {
 				}
 				return tt.err
 			})
-			srv := testServer(t, lister, Config{S3Timeout: 50 * time.Millisecond})
+			srv := testServer(t, lister, Config{RequestTimeout: 50 * time.Millisecond})
 			r := get(t, srv.URL, "/list-bucket-content/x")
 			if r.status != tt.wantStatus {
 				t.Fatalf("GET x: status = %d, want %d (%s)", r.status, tt.wantStatus, r.body)
@@ -103,9 +103,10 @@ func TestPanicIsContained(t *testing.T) {
 	}
 }
 
-// midStreamLister sends one batch that says more follows, then fails.
+// midStreamLister sends a batch that says more follows, large enough that
+// the status and body start going out (past commitThreshold), then fails.
 var midStreamLister = funcLister(func(ctx context.Context, path string, page func([]string, bool) error) error {
-	if err := page(names("n", 1000), false); err != nil {
+	if err := page(names("n", 10_000), false); err != nil {
 		return err
 	}
 	return fmt.Errorf("list: %w: connection reset", ErrUpstream)
@@ -261,7 +262,7 @@ func TestS3Faults(t *testing.T) {
 				endpoint = srv.URL
 			}
 			lister := NewS3Lister(testS3Client(endpoint), testBucket, S3ListerOptions{CallTimeout: time.Second})
-			srv := testServer(t, lister, Config{S3Timeout: 300 * time.Millisecond})
+			srv := testServer(t, lister, Config{RequestTimeout: 300 * time.Millisecond})
 			r := get(t, srv.URL, "/list-bucket-content/dir2")
 			if r.status != tt.wantStatus {
 				t.Fatalf("GET dir2: status = %d, want %d (%s)", r.status, tt.wantStatus, r.body)

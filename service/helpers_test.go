@@ -196,9 +196,29 @@ func sorted(s []string) bool {
 	return slices.IsSortedFunc(s, strings.Compare) && len(slices.Compact(slices.Clone(s))) == len(s)
 }
 
-// funcLister adapts a function to Lister, for fault injection.
+// funcLister adapts a names-only function to Lister, for fault injection.
+// It serves plain listings: options that need a real walk are ignored.
 type funcLister func(ctx context.Context, path string, page func([]string, bool) error) error
 
-func (f funcLister) List(ctx context.Context, path string, page func([]string, bool) error) error {
-	return f(ctx, path, page)
+func (f funcLister) List(ctx context.Context, req ListRequest, page func([]Entry, bool) error) (*Position, error) {
+	return nil, f(ctx, req.Path, namesPage(page))
+}
+
+// namesPage turns a names callback into an entries callback.
+func namesPage(page func([]Entry, bool) error) func([]string, bool) error {
+	return func(names []string, last bool) error {
+		entries := make([]Entry, len(names))
+		for i, n := range names {
+			entries[i] = Entry{Name: n}
+		}
+		return page(entries, last)
+	}
+}
+
+// listNames walks path with l and hands the names of each batch to page.
+func listNames(ctx context.Context, l Lister, path string, page func(names []string, last bool) error) error {
+	_, err := l.List(ctx, ListRequest{Path: path}, func(entries []Entry, last bool) error {
+		return page(entryNames(entries), last)
+	})
+	return err
 }

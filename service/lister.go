@@ -3,30 +3,75 @@ package service
 import (
 	"context"
 	"errors"
+	"time"
 )
 
-// Lister lists the immediate children of one "directory" of a bucket. It is
-// the seam between the HTTP side and storage: production and --demo use the
-// S3 lister from [NewS3Lister]; tests may plug in a Lister that fails on
-// purpose.
+// Lister lists one "directory" of a bucket. It is the seam between the
+// HTTP side and storage: production and --demo use the S3 lister from
+// [NewS3Lister]; tests may plug in a Lister that fails on purpose.
 type Lister interface {
-	// List walks path and hands its entries to page in order, one batch at
-	// a time, so a caller can stream a directory of any size without
-	// holding it in memory. path is "" for the bucket root, otherwise a
-	// validated slash-separated path without a leading slash; a trailing
-	// slash ("dir2/") means the path must be a directory.
+	// List walks req.Path and hands its entries to page in order, one
+	// batch at a time, so a caller can stream a directory of any size
+	// without holding it in memory.
 	//
 	// For a directory, page is called one or more times and last is true
 	// on the final call only (an empty directory gives one call with no
-	// names). For a path that is an object and not a directory, page is
-	// called once with its base name. When nothing exists at path, List
+	// entries). For a path that is an object and not a directory, page is
+	// called once with its entry. When nothing exists at the path, List
 	// returns an error matching [ErrNotFound] and never calls page.
+	//
+	// With req.Limit > 0, List stops after that many entries; when more
+	// may follow it returns the position to resume from (req.After of the
+	// next call), otherwise nil.
 	//
 	// When page returns an error, List stops and returns it (wrapped or
 	// not). Storage failures are reported as errors matching
-	// [ErrBucketUnavailable], [ErrThrottled], [ErrTimeout] or
-	// [ErrUpstream]; cancellation of ctx as context.Canceled.
-	List(ctx context.Context, path string, page func(names []string, last bool) error) error
+	// [ErrBucketUnavailable], [ErrThrottled], [ErrTimeout], [ErrBadCursor]
+	// or [ErrUpstream]; cancellation of ctx as context.Canceled.
+	List(ctx context.Context, req ListRequest, page func(entries []Entry, last bool) error) (next *Position, err error)
+}
+
+// ListRequest is what a listing asks of a Lister: the typed form of the
+// request path and query (see listOptions), nothing from net/http.
+type ListRequest struct {
+	// Path is "" for the root, otherwise a validated slash-separated path
+	// without a leading slash; a trailing slash ("dir2/") means the path
+	// must be a directory.
+	Path string
+	// NamePrefix keeps only the entries whose name starts with it; it is
+	// pushed down to storage, never filtered after the fact.
+	NamePrefix string
+	// Recursive lists every object below Path, names relative to it.
+	Recursive bool
+	// Details asks for exact entry types: an object "a" that has a
+	// directory "a/" beside it is a directory, which can cost a lookahead
+	// call when the two fall on different storage pages.
+	Details bool
+	// Limit is the most entries to list; 0 means all.
+	Limit int
+	// After resumes a listing after this position (from a cursor).
+	After *Position
+}
+
+// Entry is one name in a listing. Size, Modified, ETag and StorageClass
+// are set for objects only.
+type Entry struct {
+	Name         string
+	Dir          bool
+	Size         int64
+	Modified     time.Time
+	ETag         string
+	StorageClass string
+}
+
+// Position is where a paged listing stands: the storage key of the last
+// entry handed out (relative to the listed directory, with a trailing "/"
+// for a common prefix) and the objects whose "name/" directory may still
+// follow and must not be listed twice (a chain: each is a prefix of the
+// next). It is all the state a walk needs, so paging keeps no server state.
+type Position struct {
+	Key  string
+	Open []string
 }
 
 // Domain errors a Lister returns; handlers map them to HTTP statuses in one
@@ -42,6 +87,8 @@ var (
 	ErrThrottled = errors.New("throttled by storage")
 	// ErrTimeout reports that storage did not answer within the deadline.
 	ErrTimeout = errors.New("storage timeout")
+	// ErrBadCursor reports a resume position storage refused.
+	ErrBadCursor = errors.New("invalid cursor")
 	// ErrUpstream reports any other storage failure (5xx after retries,
 	// connection refused, no credentials, a broken pagination sequence).
 	ErrUpstream = errors.New("storage error")

@@ -16,6 +16,7 @@ type httpMetrics struct {
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
+	aborted  *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -35,8 +36,12 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Name: "bucketls_http_requests_in_flight",
 			Help: "HTTP requests being served.",
 		}),
+		aborted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bucketls_http_responses_aborted_total",
+			Help: "Responses cut off after their status was sent (also counted in bucketls_http_requests_total under that status), by route and reason: storage, client_gone, client_stalled, request_timeout, panic.",
+		}, []string{"route", "reason"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight)
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.aborted)
 	return m
 }
 
@@ -47,6 +52,9 @@ type s3Metrics struct {
 	duration  prometheus.Histogram
 	cacheHits prometheus.Counter
 	coalesced prometheus.Counter
+	// paginationErrors counts walks ended because S3's pages did not form
+	// a sequence: a repeated token, keys going backwards, too many pages.
+	paginationErrors *prometheus.CounterVec
 }
 
 func newS3Metrics() *s3Metrics {
@@ -68,6 +76,10 @@ func newS3Metrics() *s3Metrics {
 			Name: "bucketls_s3_coalesced_total",
 			Help: "ListObjectsV2 pages a request got from an identical call already in flight.",
 		}),
+		paginationErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bucketls_s3_pagination_errors_total",
+			Help: "Listings ended because S3's pages did not form a sequence, by reason: repeated_token, backwards, too_many_pages.",
+		}, []string{"reason"}),
 	}
 }
 
@@ -101,6 +113,7 @@ func (m *s3Metrics) describe(ch chan<- *prometheus.Desc) {
 	m.duration.Describe(ch)
 	m.cacheHits.Describe(ch)
 	m.coalesced.Describe(ch)
+	m.paginationErrors.Describe(ch)
 }
 
 func (m *s3Metrics) collect(ch chan<- prometheus.Metric) {
@@ -108,4 +121,5 @@ func (m *s3Metrics) collect(ch chan<- prometheus.Metric) {
 	m.duration.Collect(ch)
 	m.cacheHits.Collect(ch)
 	m.coalesced.Collect(ch)
+	m.paginationErrors.Collect(ch)
 }

@@ -11,112 +11,171 @@ import (
 	"time"
 )
 
-// requestInfo collects what the access log line needs from deeper layers:
-// the error behind a failed answer and the S3 calls made for the request.
+// requestInfo is what the middleware layers and handlers share about one
+// request: what was sent, the error and limit behind a failed answer, and
+// the S3 calls made for it. trackRequests puts it in the context; each
+// layer reads or adds its part.
 type requestInfo struct {
-	s3Calls atomic.Int32 // atomic: a coalesced S3 call may finish after the request
+	start   time.Time
+	status  int   // as sent; 0 until a status is written
+	bytes   int64 // body bytes written
 	err     error
+	limit   string // which limit ended the request, if one did
+	aborted bool   // the transfer was broken on purpose
+	s3Calls atomic.Int32 // atomic: a coalesced S3 call may finish after the request
 }
+
+// Limits that can end a request, as the access log names them.
+const (
+	limitRequest = "request_timeout" // --request-timeout
+	limitStall   = "client_stalled"  // --stall-timeout: the client stopped reading
+)
 
 type infoKey struct{}
 
-// countS3Call records one S3 call made on behalf of the request in ctx.
-func countS3Call(ctx context.Context) {
-	if info, ok := ctx.Value(infoKey{}).(*requestInfo); ok {
-		info.s3Calls.Add(1)
+func infoOf(r *http.Request) *requestInfo {
+	info, _ := r.Context().Value(infoKey{}).(*requestInfo)
+	if info == nil {
+		return &requestInfo{} // outside trackRequests (a handler under test): a sink
 	}
+	return info
 }
 
 // noteError hands err to the access log line of the request.
-func noteError(r *http.Request, err error) {
-	if info, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
-		info.err = err
-	}
+func noteError(r *http.Request, err error) { infoOf(r).err = err }
+
+// noteLimit records which limit ended the request.
+func noteLimit(r *http.Request, limit string) { infoOf(r).limit = limit }
+
+// trackRequests is the outermost layer: it starts the request's info and
+// the writer that records status and bytes, and at the very end breaks the
+// connection of a response marked aborted, after every other layer has
+// logged and counted it. Re-panicking with http.ErrAbortHandler makes
+// net/http drop the connection (HTTP/1.1) or reset the stream (HTTP/2): the
+// client sees a broken transfer, never a short body that looks complete.
+func trackRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		info := &requestInfo{start: time.Now()}
+		ctx := context.WithValue(r.Context(), infoKey{}, info)
+		ctx = withS3CallCounter(ctx, &info.s3Calls)
+		next.ServeHTTP(&responseWriter{ResponseWriter: w, info: info}, r.WithContext(ctx))
+		if info.aborted {
+			panic(http.ErrAbortHandler)
+		}
+	})
 }
 
-// rejectBadPaths answers 400 JSON for a malformed path before the mux can
-// redirect it (the mux answers ".", ".." and "//" with a 307 and HTML).
-func rejectBadPaths(next http.Handler) http.Handler {
+// recoverPanics turns a panic into a 500 JSON answer, or into an aborted
+// response when the status had already gone out, so one bad request cannot
+// take the process down or leave a valid-looking partial body.
+func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := checkRequestPath(r.URL.Path); err != nil {
-			writeError(w, r, err)
-			return
-		}
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			info := infoOf(r)
+			if rec != http.ErrAbortHandler {
+				logger.Error("panic", "method", r.Method, "path", printable(clip(r.URL.Path)), "panic", rec, "stack", string(debug.Stack()))
+				if info.status == 0 {
+					writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error"})
+					return
+				}
+			}
+			info.aborted = true
+		}()
 		next.ServeHTTP(w, r)
 	})
+}
+
+// setHeaders adds the headers every answer carries. Bodies are JSON (or
+// Prometheus text); never let a browser guess otherwise.
+func setHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// countRequests feeds the HTTP metrics.
+func countRequests(m *httpMetrics, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		m.inFlight.Inc()
+		defer m.inFlight.Dec()
+		next.ServeHTTP(w, r)
+		info := infoOf(r)
+		route := routeLabel(r.Pattern)
+		m.requests.WithLabelValues(route, strconv.Itoa(sentStatus(info))).Inc()
+		m.duration.WithLabelValues(route).Observe(time.Since(info.start).Seconds())
+		if info.aborted {
+			m.aborted.WithLabelValues(route, abortReason(r, info)).Inc()
+		}
+	})
+}
+
+// sentStatus is the status the client got: 200 when the handler wrote
+// nothing, as net/http then sends.
+func sentStatus(info *requestInfo) int {
+	if info.status == 0 {
+		return http.StatusOK
+	}
+	return info.status
+}
+
+// abortReason names why a transfer was broken, with a fixed set of values.
+func abortReason(r *http.Request, info *requestInfo) string {
+	switch {
+	case info.limit != "":
+		return info.limit
+	case r.Context().Err() != nil:
+		return "client_gone"
+	case info.err != nil:
+		return "storage"
+	default:
+		return "panic"
+	}
 }
 
 // maxLoggedPath caps the path in a log line; the URL itself is only capped
 // by the header size limit.
 const maxLoggedPath = 2048
 
-// logRequests writes one JSON access line per request, counts it in the
-// metrics, and turns a panic into a 500 JSON answer (or an aborted response
-// when the body had already started) so one bad request cannot take the
-// process down or leave a valid-looking partial body.
-func logRequests(logger *slog.Logger, m *httpMetrics, next http.Handler) http.Handler {
+// logRequests writes one JSON access line per request.
+func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		m.inFlight.Inc()
-		info := &requestInfo{}
-		r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
-		rw := &responseWriter{ResponseWriter: w}
-		// Every body is JSON (or Prometheus text); never let a browser
-		// guess otherwise.
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		aborted := false
-		defer func() {
-			rec := recover()
-			if rec != nil {
-				aborted = true
-				if rec != http.ErrAbortHandler {
-					logger.Error("panic", "method", r.Method, "path", clip(r.URL.Path), "panic", rec, "stack", string(debug.Stack()))
-				}
-				if rec != http.ErrAbortHandler && !rw.wroteHeader {
-					aborted = false
-					writeJSON(rw, http.StatusInternalServerError, errorBody{Error: "internal error"})
-				}
-			}
-			m.inFlight.Dec()
-			d := time.Since(start)
-			status := rw.status
-			if status == 0 {
-				status = http.StatusOK // handler wrote nothing: net/http sends 200
-			}
-			route := routeLabel(r.Pattern)
-			m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
-			m.duration.WithLabelValues(route).Observe(d.Seconds())
-
-			level := slog.LevelInfo
-			if status >= 500 || (aborted && r.Context().Err() == nil) {
-				// A transfer we broke on purpose is a server-side failure;
-				// one the client walked away from is not.
-				level = slog.LevelError
-			}
-			attrs := []slog.Attr{
-				slog.String("method", r.Method),
-				slog.String("path", clip(r.URL.Path)),
-				slog.String("route", route),
-				slog.Int("status", status),
-				slog.Int64("bytes", rw.bytes),
-				slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-				slog.Int("s3_calls", int(info.s3Calls.Load())),
-			}
-			if info.err != nil {
-				attrs = append(attrs, slog.String("err", info.err.Error()))
-			}
-			if aborted {
-				attrs = append(attrs, slog.Bool("aborted", true))
-			}
-			logger.LogAttrs(r.Context(), level, "request", attrs...)
-			if aborted {
-				// Re-panic so net/http drops the connection (HTTP/1.1) or
-				// resets the stream (HTTP/2): the client must see a broken
-				// transfer, never a short body that looks complete.
-				panic(http.ErrAbortHandler)
-			}
-		}()
-		next.ServeHTTP(rw, r)
+		next.ServeHTTP(w, r)
+		info := infoOf(r)
+		status := sentStatus(info)
+		level := slog.LevelInfo
+		if status >= 500 || (info.aborted && r.Context().Err() == nil && info.limit != limitStall) {
+			// A transfer we broke on purpose is a server-side failure;
+			// one the client walked away from or stalled is not.
+			level = slog.LevelError
+		}
+		route := routeLabel(r.Pattern)
+		attrs := []slog.Attr{
+			slog.String("method", r.Method),
+			slog.String("path", printable(clip(r.URL.Path))),
+			slog.String("route", route),
+			slog.Int("status", status),
+			slog.Int64("bytes", info.bytes),
+			slog.Float64("duration_ms", float64(time.Since(info.start).Microseconds())/1000),
+			slog.Int("s3_calls", int(info.s3Calls.Load())),
+		}
+		if r.URL.RawQuery != "" {
+			attrs = append(attrs, slog.String("query", printable(clip(r.URL.RawQuery))))
+		}
+		if info.err != nil {
+			attrs = append(attrs, slog.String("err", printable(info.err.Error())))
+		}
+		if info.limit != "" {
+			attrs = append(attrs, slog.String("limit", info.limit))
+		}
+		if info.aborted {
+			attrs = append(attrs, slog.Bool("aborted", true))
+		}
+		logger.LogAttrs(r.Context(), level, "request", attrs...)
 	})
 }
 
@@ -140,31 +199,38 @@ func clip(s string) string {
 	return s
 }
 
-// responseWriter records the status and body size for the access log.
+// rejectBadPaths answers 400 JSON for a malformed path before the mux can
+// redirect it (the mux answers ".", ".." and "//" with a 307 and HTML).
+func rejectBadPaths(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkRequestPath(r.URL.Path); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// responseWriter records the status and body size in the request's info.
 type responseWriter struct {
 	http.ResponseWriter
-	status      int
-	bytes       int64
-	wroteHeader bool
+	info *requestInfo
 }
 
 func (w *responseWriter) WriteHeader(code int) {
-	if !w.wroteHeader {
-		w.status = code
-		if code >= 200 {
-			// 1xx answers are informational; the final status follows.
-			w.wroteHeader = true
-		}
+	// 1xx answers are informational; the final status follows.
+	if w.info.status == 0 && code >= 200 {
+		w.info.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
-	if !w.wroteHeader {
-		w.WriteHeader(http.StatusOK)
+	if w.info.status == 0 {
+		w.info.status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(p)
-	w.bytes += int64(n)
+	w.info.bytes += int64(n)
 	return n, err
 }
 

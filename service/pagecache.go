@@ -1,59 +1,127 @@
 package service
 
 import (
+	"container/list"
 	"context"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"golang.org/x/sync/singleflight"
 )
 
-// cacheMaxKeys bounds what the page cache holds, counted in keys and common
-// prefixes (a slimmed key costs roughly 200 bytes, so about 4 MiB). Past it,
-// new pages are not cached: a cache must not turn into the memory growth
-// that streaming avoids.
-const cacheMaxKeys = 20_000
+// s3Page is one ListObjectsV2 answer, reduced to what a listing reads. It
+// is what the cache holds, so its size is what the cache budget counts.
+type s3Page struct {
+	objects   []s3Object
+	prefixes  []string // common prefixes
+	truncated bool
+	next      string // continuation token
+}
 
-// pageCache sits between the paginator and S3. It coalesces identical
-// concurrent ListObjectsV2 calls into one (always, whatever the TTL), and
-// with a TTL it also serves repeated calls from memory. Working on pages
-// rather than whole listings keeps streaming intact: N clients walking the
-// same large directory at the same time share each page's S3 call without
-// any of them holding more than a page.
+type s3Object struct {
+	key      string
+	size     int64
+	modified time.Time
+	etag     string
+	class    string
+}
+
+// memSize estimates the bytes a cached page keeps alive: the structs, the
+// strings' bytes and the bookkeeping of its cache slot. It is what the
+// byte budget counts, so the budget is a bound on memory, not on keys.
+func (p *s3Page) memSize(key string) int {
+	n := int(unsafe.Sizeof(*p)+unsafe.Sizeof(cacheSlot{})) + len(key) + len(p.next) + cacheSlotOverhead
+	n += len(p.objects) * int(unsafe.Sizeof(s3Object{}))
+	for _, o := range p.objects {
+		n += len(o.key) + len(o.etag) + len(o.class)
+	}
+	n += len(p.prefixes) * int(unsafe.Sizeof(""))
+	for _, pr := range p.prefixes {
+		n += len(pr)
+	}
+	return n
+}
+
+// cacheSlotOverhead is the map entry and list element behind each slot.
+const cacheSlotOverhead = 128
+
+func pageFromOutput(out *s3.ListObjectsV2Output) *s3Page {
+	p := &s3Page{
+		objects:   make([]s3Object, len(out.Contents)),
+		prefixes:  make([]string, len(out.CommonPrefixes)),
+		truncated: aws.ToBool(out.IsTruncated),
+		next:      aws.ToString(out.NextContinuationToken),
+	}
+	for i, o := range out.Contents {
+		p.objects[i] = s3Object{
+			key:      aws.ToString(o.Key),
+			size:     aws.ToInt64(o.Size),
+			modified: aws.ToTime(o.LastModified).UTC(),
+			etag:     aws.ToString(o.ETag),
+			class:    string(o.StorageClass),
+		}
+	}
+	for i, cp := range out.CommonPrefixes {
+		p.prefixes[i] = aws.ToString(cp.Prefix)
+	}
+	return p
+}
+
+// s3CallsKey carries a request's S3 call counter in its context. The
+// lister owns it: whoever wants the count (the access log) hands a counter
+// down with withS3CallCounter, and nothing in the S3 path reaches up into
+// HTTP code for it.
+type s3CallsKey struct{}
+
+// withS3CallCounter returns ctx with n attached: every S3 call made for a
+// request with that context adds one to n (a coalesced call counts for the
+// request that led it).
+func withS3CallCounter(ctx context.Context, n *atomic.Int32) context.Context {
+	return context.WithValue(ctx, s3CallsKey{}, n)
+}
+
+func countS3Call(ctx context.Context) {
+	if n, ok := ctx.Value(s3CallsKey{}).(*atomic.Int32); ok {
+		n.Add(1)
+	}
+}
+
+// emptyPageTTL caps how long an empty answer stays cached.
+const emptyPageTTL = time.Second
+
+// pageCache sits between a walk and S3. It coalesces identical concurrent
+// ListObjectsV2 calls into one (always, whatever the TTL), and with a TTL
+// it also serves repeated calls from memory. Working on pages rather than
+// whole listings keeps streaming intact: N clients walking the same large
+// directory at the same time share each page's S3 call without any of them
+// holding more than a page.
 type pageCache struct {
 	next    s3.ListObjectsV2APIClient
 	ttl     time.Duration
 	timeout time.Duration
 	m       *s3Metrics
 	group   singleflight.Group
-
-	mu      sync.Mutex
-	entries map[string]cachedPage
-	keys    int // keys and prefixes held in entries
+	store   *slru
 }
 
-type cachedPage struct {
-	out     *s3.ListObjectsV2Output
-	expires time.Time
+func newPageCache(next s3.ListObjectsV2APIClient, ttl, timeout time.Duration, maxBytes int, m *s3Metrics) *pageCache {
+	return &pageCache{next: next, ttl: ttl, timeout: timeout, m: m, store: newSLRU(maxBytes)}
 }
 
-func newPageCache(next s3.ListObjectsV2APIClient, ttl, timeout time.Duration, m *s3Metrics) *pageCache {
-	return &pageCache{next: next, ttl: ttl, timeout: timeout, m: m, entries: map[string]cachedPage{}}
-}
-
-// ListObjectsV2 implements s3.ListObjectsV2APIClient. Callers must treat
-// the returned output as read-only: it may be shared with other requests.
-func (c *pageCache) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+// list answers in from the cache, from an identical call in flight, or
+// from S3. Callers must treat the page as read-only: it may be shared.
+func (c *pageCache) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Page, error) {
 	key := pageKey(in)
 	if c.ttl > 0 {
-		if out, ok := c.get(key); ok {
+		if p, ok := c.store.get(key, time.Now()); ok {
 			c.m.cacheHits.Inc()
-			return out, nil
+			return p, nil
 		}
 	}
 	leader := false
@@ -66,12 +134,25 @@ func (c *pageCache) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input
 		defer cancel()
 		countS3Call(ctx)
 		start := time.Now()
-		out, err := c.next.ListObjectsV2(cctx, in, optFns...)
+		out, err := c.next.ListObjectsV2(cctx, in)
 		c.m.observe(time.Since(start), err)
-		if err == nil && c.ttl > 0 {
-			c.put(key, out)
+		if err != nil {
+			return nil, err
 		}
-		return out, err
+		p := pageFromOutput(out)
+		if c.ttl > 0 {
+			ttl := c.ttl
+			if len(p.objects) == 0 && len(p.prefixes) == 0 {
+				// Empty answers (a path that does not exist, a prefix
+				// nothing matches) are what a scanner's flood of one-off
+				// paths produces: they are kept only briefly, and like
+				// every new page only in the probation segment, so they
+				// cannot push out the listings people repeat.
+				ttl = min(ttl, emptyPageTTL)
+			}
+			c.store.put(key, p, time.Now().Add(ttl))
+		}
+		return p, nil
 	})
 	select {
 	case <-ctx.Done():
@@ -83,7 +164,7 @@ func (c *pageCache) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input
 		if res.Err != nil {
 			return nil, res.Err
 		}
-		return res.Val.(*s3.ListObjectsV2Output), nil
+		return res.Val.(*s3Page), nil
 	}
 }
 
@@ -91,7 +172,7 @@ func (c *pageCache) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input
 // are valid UTF-8 without NUL (validated paths), so NUL separates fields.
 func pageKey(in *s3.ListObjectsV2Input) string {
 	var b strings.Builder
-	b.Grow(len(aws.ToString(in.Prefix)) + len(aws.ToString(in.ContinuationToken)) + 16)
+	b.Grow(len(aws.ToString(in.Prefix)) + len(aws.ToString(in.ContinuationToken)) + len(aws.ToString(in.StartAfter)) + 16)
 	b.WriteString(aws.ToString(in.Prefix))
 	b.WriteByte(0)
 	b.WriteString(aws.ToString(in.Delimiter))
@@ -106,60 +187,120 @@ func pageKey(in *s3.ListObjectsV2Input) string {
 	return b.String()
 }
 
-func (c *pageCache) get(key string) (*s3.ListObjectsV2Output, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	e, ok := c.entries[key]
+// slru is a segmented LRU bounded in bytes. A page enters the probation
+// segment; a second hit promotes it to the protected segment, which holds
+// most of the budget. A flood of one-off listings therefore only churns
+// probation, and the listings people repeat stay cached.
+type slru struct {
+	mu        sync.Mutex
+	max       int // bytes, both segments
+	protMax   int // bytes the protected segment may hold
+	items     map[string]*list.Element
+	probation *list.List
+	protected *list.List
+	probBytes int
+	protBytes int
+}
+
+type cacheSlot struct {
+	key       string
+	page      *s3Page
+	expires   time.Time
+	size      int
+	protected bool
+}
+
+// protectedShare is the part of the budget kept for pages hit twice.
+const protectedShare = 0.8
+
+func newSLRU(maxBytes int) *slru {
+	return &slru{
+		max:       maxBytes,
+		protMax:   int(float64(maxBytes) * protectedShare),
+		items:     map[string]*list.Element{},
+		probation: list.New(),
+		protected: list.New(),
+	}
+}
+
+func (s *slru) get(key string, now time.Time) (*s3Page, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.items[key]
 	if !ok {
 		return nil, false
 	}
-	if time.Now().After(e.expires) {
-		c.remove(key, e)
+	slot := e.Value.(*cacheSlot)
+	if now.After(slot.expires) {
+		s.remove(e)
 		return nil, false
 	}
-	return e.out, true
+	if slot.protected {
+		s.protected.MoveToFront(e)
+		return slot.page, true
+	}
+	// Second hit: promote, and demote the protected segment's oldest
+	// pages to probation while it is over its share.
+	s.probation.Remove(e)
+	s.probBytes -= slot.size
+	slot.protected = true
+	s.items[key] = s.protected.PushFront(slot)
+	s.protBytes += slot.size
+	for s.protBytes > s.protMax && s.protected.Len() > 1 {
+		old := s.protected.Back()
+		demoted := old.Value.(*cacheSlot)
+		s.protected.Remove(old)
+		s.protBytes -= demoted.size
+		demoted.protected = false
+		s.items[demoted.key] = s.probation.PushFront(demoted)
+		s.probBytes += demoted.size
+	}
+	s.evict()
+	return slot.page, true
 }
 
-func (c *pageCache) put(key string, out *s3.ListObjectsV2Output) {
-	slim := slimPage(out)
-	n := len(slim.Contents) + len(slim.CommonPrefixes) + 1
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.entries[key]; ok {
-		c.remove(key, old)
+func (s *slru) put(key string, p *s3Page, expires time.Time) {
+	size := p.memSize(key)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if size > s.max-s.protMax {
+		return // larger than probation could ever hold
 	}
-	if c.keys+n > cacheMaxKeys {
-		now := time.Now()
-		for k, e := range c.entries {
-			if now.After(e.expires) {
-				c.remove(k, e)
-			}
+	if e, ok := s.items[key]; ok {
+		s.remove(e)
+	}
+	s.items[key] = s.probation.PushFront(&cacheSlot{key: key, page: p, expires: expires, size: size})
+	s.probBytes += size
+	s.evict()
+}
+
+// evict drops the least recently used probation pages, then protected
+// ones, until both segments fit the budget.
+func (s *slru) evict() {
+	for s.probBytes+s.protBytes > s.max {
+		e := s.probation.Back()
+		if e == nil {
+			e = s.protected.Back()
 		}
-		if c.keys+n > cacheMaxKeys {
-			return
-		}
+		s.remove(e)
 	}
-	c.entries[key] = cachedPage{out: slim, expires: time.Now().Add(c.ttl)}
-	c.keys += n
 }
 
-func (c *pageCache) remove(key string, e cachedPage) {
-	delete(c.entries, key)
-	c.keys -= len(e.out.Contents) + len(e.out.CommonPrefixes) + 1
+func (s *slru) remove(e *list.Element) {
+	slot := e.Value.(*cacheSlot)
+	delete(s.items, slot.key)
+	if slot.protected {
+		s.protected.Remove(e)
+		s.protBytes -= slot.size
+	} else {
+		s.probation.Remove(e)
+		s.probBytes -= slot.size
+	}
 }
 
-// slimPage keeps only what the lister reads, so a cached page costs a key
-// string and a size per object rather than the SDK's full metadata.
-func slimPage(out *s3.ListObjectsV2Output) *s3.ListObjectsV2Output {
-	objs := make([]types.Object, len(out.Contents))
-	for i, o := range out.Contents {
-		objs[i] = types.Object{Key: o.Key, Size: o.Size}
-	}
-	return &s3.ListObjectsV2Output{
-		Contents:              objs,
-		CommonPrefixes:        out.CommonPrefixes,
-		IsTruncated:           out.IsTruncated,
-		KeyCount:              out.KeyCount,
-		NextContinuationToken: out.NextContinuationToken,
-	}
+// bytes is what the cache holds now, by its own accounting.
+func (s *slru) bytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.probBytes + s.protBytes
 }

@@ -2,11 +2,18 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
 
 // countingS3 wraps a fake S3 handler to count ListObjectsV2 calls and
@@ -100,26 +107,99 @@ func TestCacheTTL(t *testing.T) {
 	}
 }
 
-// TestCacheBudget checks the cache stops growing at cacheMaxKeys.
+// TestCacheBudget checks the cache stops growing at its byte budget, and
+// that its own accounting is an honest estimate of the heap it keeps.
 func TestCacheBudget(t *testing.T) {
 	t.Parallel()
+	const total = 23_000
 	f := startFakeS3(t, nil, nil)
-	for _, n := range names("f", cacheMaxKeys+3000) {
+	for _, n := range names("f", total) {
 		f.put(t, "huge/"+n)
 	}
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Minute})
+	const budget = 1 << 20
+	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Minute, CacheBytes: budget})
 	n := 0
-	err := lister.List(context.Background(), "huge", func(names []string, last bool) error {
+	err := listNames(context.Background(), lister, "huge", func(names []string, last bool) error {
 		n += len(names)
 		return nil
 	})
-	if err != nil || n != cacheMaxKeys+3000 {
+	if err != nil || n != total {
 		t.Fatalf("List huge: %d names, %v", n, err)
 	}
-	lister.api.mu.Lock()
-	keys, entries := lister.api.keys, len(lister.api.entries)
-	lister.api.mu.Unlock()
-	if keys > cacheMaxKeys || entries == 0 {
-		t.Errorf("cache holds %d keys in %d pages, want at most %d and some", keys, entries, cacheMaxKeys)
+	if got := lister.api.store.bytes(); got > budget || got == 0 {
+		t.Errorf("cache holds %d bytes, want some and at most %d", got, budget)
 	}
+}
+
+// TestCacheFlood floods the cache with one-off paths, as a scanner would,
+// and checks the listing people repeat stays cached and the cache stays
+// within its budget.
+func TestCacheFlood(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	f := startFakeS3(t, ReferenceKeys(), countingS3(0, &calls))
+	for i := range 3000 {
+		f.put(t, fmt.Sprintf("small%04d/file", i))
+	}
+	const budget = 256 << 10
+	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Hour, CacheBytes: budget})
+	srv := testServer(t, lister, Config{})
+	hot := func() {
+		t.Helper()
+		if r := get(t, srv.URL, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2"]}` {
+			t.Fatalf("GET dir2: %d %s", r.status, r.body)
+		}
+	}
+	hot()
+	hot() // the second hit promotes it
+	for i := range 3000 {
+		// One-off 404s (never cached) and one-off real directories
+		// (cached once each, more than the budget holds), between hot hits.
+		get(t, srv.URL, fmt.Sprintf("/list-bucket-content/nope%04d%s", i, strings.Repeat("x", 900)))
+		get(t, srv.URL, fmt.Sprintf("/list-bucket-content/small%04d", i))
+		if i%500 == 0 {
+			hot()
+		}
+	}
+	before := calls.Load()
+	hot()
+	if got := calls.Load() - before; got != 0 {
+		t.Errorf("GET dir2 after the flood made %d S3 calls, want 0 (still cached)", got)
+	}
+	if got := lister.api.store.bytes(); got > budget {
+		t.Errorf("cache holds %d bytes, budget %d", got, budget)
+	}
+}
+
+// TestCacheSizeEstimate checks memSize against what the heap really keeps
+// for cached pages, so the byte budget is a true bound on memory.
+func TestCacheSizeEstimate(t *testing.T) {
+	pages := make([]*s3Page, 200)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	before := ms.HeapAlloc
+	s := newSLRU(1 << 30)
+	est := 0
+	for i := range pages {
+		out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(true), NextContinuationToken: aws.String(strings.Repeat("t", 60))}
+		for j := range 500 {
+			out.Contents = append(out.Contents, types.Object{
+				Key: aws.String(fmt.Sprintf("some/dir/name-%05d-%05d.txt", i, j)), Size: aws.Int64(10),
+				ETag: aws.String(`"0123456789abcdef0123456789abcdef"`), StorageClass: types.ObjectStorageClassStandard,
+				LastModified: aws.Time(time.Now()),
+			})
+		}
+		pages[i] = pageFromOutput(out)
+		key := fmt.Sprintf("some/dir/\x00/\x00%d\x00\x00", i)
+		s.put(key, pages[i], time.Now().Add(time.Hour))
+		est += pages[i].memSize(key)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	real := int(ms.HeapAlloc - before)
+	if ratio := float64(real) / float64(est); ratio > 1.25 || ratio < 0.5 {
+		t.Errorf("heap grew %d bytes for pages estimated at %d (ratio %.2f); the estimate must be within 25%% over and 2x under", real, est, ratio)
+	}
+	runtime.KeepAlive(s)
 }

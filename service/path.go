@@ -2,6 +2,8 @@ package service
 
 import (
 	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -93,4 +95,38 @@ func checkSegments(p string) error {
 		}
 	}
 	return nil
+}
+
+// printable returns s with every rune that is not graphic (control and
+// format characters such as U+202E RIGHT-TO-LEFT OVERRIDE, U+200B, a BOM,
+// line and paragraph separators) and every invalid byte written as a Go
+// escape. Whatever echoes a client's path or parameter (error bodies, log
+// lines) goes through it, so a log line or a terminal cannot be made to lie;
+// such characters stay valid in paths, as S3 allows them in keys.
+func printable(s string) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || (r != ' ' && !unicode.IsGraphic(r)) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r == ' ' || unicode.IsGraphic(r):
+			b.WriteString(s[i : i+n])
+		default:
+			q := strconv.QuoteRuneToASCII(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	return b.String()
 }

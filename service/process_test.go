@@ -256,6 +256,26 @@ func TestProcessBadConfig(t *testing.T) {
 	}
 }
 
+// TestProcessPortInUse checks a busy port: the configuration is valid, the
+// machine is not ready for it, so the exit status is 1 (runtime failure),
+// not 2 (configuration mistake), with one line naming the address.
+func TestProcessPortInUse(t *testing.T) {
+	t.Parallel()
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	addr := busy.Addr().String()
+	p := startProc(t, []string{"--demo", "--addr", addr})
+	if code := p.exit(t, 10*time.Second); code != 1 {
+		t.Errorf("exit status = %d, want 1", code)
+	}
+	if got, want := p.stderrText(), "bucketls: listen on "+addr+": "; !strings.HasPrefix(got, want) || !strings.Contains(got, "address already in use") || strings.Count(got, "\n") != 1 {
+		t.Errorf("stderr = %q, want one line starting %q about the address in use", got, want)
+	}
+}
+
 // TestProcessWrongBucketAndTLS starts the binary as the deployed unit does
 // (HTTP and self-signed HTTPS) but with a bucket that does not exist: it
 // answers 502 JSON on both, stays up, and /readyz says 503.

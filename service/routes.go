@@ -2,30 +2,30 @@ package service
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // addRoutes registers every endpoint of the service; this is the one place
-// to find them.
-func addRoutes(mux *http.ServeMux, lister Lister, ready *readiness, gatherer prometheus.Gatherer, timeout time.Duration) {
-	list := handleList(lister, ready, timeout)
+// to find them. A route is one line.
+func addRoutes(mux *http.ServeMux, lister Lister, ready *readiness, gatherer prometheus.Gatherer, limits listLimits) {
+	list := handleList(lister, ready, limits)
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
-	// "GET" patterns also match HEAD, which net/http answers without a body.
-	mux.Handle("GET /list-bucket-content", list)
-	mux.Handle("GET /list-bucket-content/{path...}", list)
-	mux.Handle("GET /healthz", handleHealthz())
-	mux.Handle("GET /readyz", handleReadyz(ready))
-	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
-
-	// The same paths without a method catch every other method. A pattern
-	// with a method is more specific, so GET and HEAD still reach the
-	// handlers above; the rest get a JSON 405 instead of the mux's text one.
-	for _, p := range []string{"/list-bucket-content", "/list-bucket-content/{path...}", "/healthz", "/readyz", "/metrics"} {
-		mux.Handle(p, methodNotAllowed("GET, HEAD"))
-	}
+	getRoute(mux, "/list-bucket-content", list)
+	getRoute(mux, "/list-bucket-content/{path...}", list)
+	getRoute(mux, "/healthz", handleHealthz())
+	getRoute(mux, "/readyz", handleReadyz(ready))
+	getRoute(mux, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	mux.Handle("/", handleNotFound())
+}
+
+// getRoute registers h for GET (and so HEAD, which net/http answers without a
+// body) on pattern, and a JSON 405 for every other method on the same
+// path. The pattern with a method is more specific, so GET and HEAD still
+// reach h; the mux's own 405 would have a plain-text body.
+func getRoute(mux *http.ServeMux, pattern string, h http.Handler) {
+	mux.Handle("GET "+pattern, h)
+	mux.Handle(pattern, methodNotAllowed("GET, HEAD"))
 }

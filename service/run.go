@@ -19,10 +19,10 @@ import (
 )
 
 // Server timeouts. ReadHeaderTimeout stops slowloris clients; requests have
-// no body, so ReadTimeout can be short too. WriteTimeout must outlast the S3
-// work of one request (Config.S3Timeout, 30 s by default) plus streaming a
-// large listing to a slow client. IdleTimeout frees keep-alive connections
-// nobody uses.
+// no body, so ReadTimeout can be short too. WriteTimeout bounds the small
+// answers; a streamed listing renews its own write deadline as the client
+// makes progress (Config.StallTimeout), so it is not cut off at this bound.
+// IdleTimeout frees keep-alive connections nobody uses.
 const (
 	readHeaderTimeout = 5 * time.Second
 	readTimeout       = 10 * time.Second
@@ -50,70 +50,25 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	var client s3.ListObjectsV2APIClient
-	if cfg.Demo {
-		if cfg.Bucket == "" {
-			cfg.Bucket = "demo"
-		}
-		endpoint, stopS3, err := startDemoS3(cfg.Bucket)
-		if err != nil {
-			return err
-		}
-		defer stopS3()
-		client = newStaticS3Client(endpoint)
-	} else {
-		c, err := newS3Client(ctx, cfg, getenv)
-		if err != nil {
-			return err
-		}
-		client = c
+	client, closeStorage, err := openStorage(ctx, &cfg, getenv)
+	if err != nil {
+		return err
 	}
-	var tlsCfg *tls.Config
-	if cfg.TLSAddr != "" {
-		if tlsCfg, err = tlsConfig(cfg); err != nil {
-			return err
-		}
-	}
-
+	defer closeStorage()
 	lister := NewS3Lister(client, cfg.Bucket, S3ListerOptions{CacheTTL: cfg.CacheTTL})
 	srv := NewServer(logger, lister, cfg)
 
-	// Listen before serving so a busy port fails Run at once, and so
-	// ":0" works: the log line says which port was picked.
-	ln, err := net.Listen("tcp", cfg.Addr)
+	listeners, err := listen(cfg, srv, logger)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	}
-	servers := []*http.Server{newHTTPServer(srv, logger)}
-	serve := []func() error{func() error { return servers[0].Serve(ln) }}
-	attrs := []any{"addr", ln.Addr().String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()}
-	if cfg.TLSAddr != "" {
-		tln, err := net.Listen("tcp", cfg.TLSAddr)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("listen on %s: %w", cfg.TLSAddr, err)
-		}
-		hs := newHTTPServer(srv, logger)
-		hs.TLSConfig = tlsCfg
-		servers = append(servers, hs)
-		// ServeTLS (not a tls.Listener) so net/http sets up HTTP/2 too.
-		serve = append(serve, func() error { return hs.ServeTLS(tln, "", "") })
-		attrs = append(attrs, "tls_addr", tln.Addr().String(), "tls_self_signed", cfg.TLSSelfSigned)
-	}
-	if cfg.S3Endpoint != "" {
-		attrs = append(attrs, "s3_endpoint", cfg.S3Endpoint)
-	}
-
-	errc := make(chan error, len(serve))
-	for _, f := range serve {
-		go func() { errc <- f() }()
-	}
+	errc := listeners.serve()
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go srv.WatchBucket(watchCtx)
-	logger.Info("serving", attrs...)
+	logger.Info("serving", listeners.attrs...)
 	if cfg.Demo {
-		printDemoHelp(stderr, ln.Addr(), cfg.Bucket)
+		printDemoHelp(stderr, listeners.addr, cfg.Bucket)
 	}
 
 	var serveErr error
@@ -125,26 +80,107 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	srv.Drain()
 	stopWatch()
-
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
-	defer cancel()
-	done := make(chan error, len(servers))
-	for _, hs := range servers {
-		go func() { done <- hs.Shutdown(sctx) }()
-	}
-	for range servers {
-		if err := <-done; err != nil {
-			logger.Warn("in-flight requests cut off at shutdown timeout", "err", err.Error())
-		}
-	}
-	for _, hs := range servers {
-		_ = hs.Close() // no-op after a clean Shutdown; cuts what outlived the timeout
-	}
+	listeners.shutdown(ctx, cfg.ShutdownTimeout, logger)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", serveErr)
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// openStorage returns the S3 client to list with: the in-process demo
+// server (which it starts, and close stops), or the real S3 the SDK's
+// default chain points at.
+func openStorage(ctx context.Context, cfg *Config, getenv func(string) string) (client s3.ListObjectsV2APIClient, close func(), err error) {
+	if !cfg.Demo {
+		c, err := newS3Client(ctx, *cfg, getenv)
+		return c, func() {}, err
+	}
+	if cfg.Bucket == "" {
+		cfg.Bucket = "demo"
+	}
+	endpoint, stopS3, err := startDemoS3(cfg.Bucket)
+	if err != nil {
+		return nil, nil, err
+	}
+	return newStaticS3Client(endpoint), stopS3, nil
+}
+
+// listeners are the HTTP (and optional HTTPS) servers of the process.
+type listeners struct {
+	servers []*http.Server
+	serves  []func() error
+	addr    net.Addr // the HTTP listener's, for the demo's help text
+	attrs   []any    // the "serving" log line
+}
+
+// listen binds every configured address before anything is served, so a
+// busy port fails Run at once, and so ":0" works: the log line says which
+// port was picked.
+func listen(cfg Config, h http.Handler, logger *slog.Logger) (*listeners, error) {
+	var tlsCfg *tls.Config
+	if cfg.TLSAddr != "" {
+		var err error
+		if tlsCfg, err = tlsConfig(cfg); err != nil {
+			return nil, err
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	hs := newHTTPServer(h, logger)
+	l := &listeners{
+		servers: []*http.Server{hs},
+		serves:  []func() error{func() error { return hs.Serve(ln) }},
+		addr:    ln.Addr(),
+		attrs:   []any{"addr", ln.Addr().String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()},
+	}
+	if cfg.TLSAddr != "" {
+		tln, err := net.Listen("tcp", cfg.TLSAddr)
+		if err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listen on %s: %w", cfg.TLSAddr, err)
+		}
+		ts := newHTTPServer(h, logger)
+		ts.TLSConfig = tlsCfg
+		l.servers = append(l.servers, ts)
+		// ServeTLS (not a tls.Listener) so net/http sets up HTTP/2 too.
+		l.serves = append(l.serves, func() error { return ts.ServeTLS(tln, "", "") })
+		l.attrs = append(l.attrs, "tls_addr", tln.Addr().String(), "tls_self_signed", cfg.TLSSelfSigned)
+	}
+	if cfg.S3Endpoint != "" {
+		l.attrs = append(l.attrs, "s3_endpoint", cfg.S3Endpoint)
+	}
+	return l, nil
+}
+
+// serve starts every server; the channel gets the first one that fails.
+func (l *listeners) serve() <-chan error {
+	errc := make(chan error, len(l.serves))
+	for _, f := range l.serves {
+		go func() { errc <- f() }()
+	}
+	return errc
+}
+
+// shutdown stops accepting, lets in-flight requests finish for up to
+// timeout, then cuts what outlived it.
+func (l *listeners) shutdown(ctx context.Context, timeout time.Duration, logger *slog.Logger) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
+	done := make(chan error, len(l.servers))
+	for _, hs := range l.servers {
+		go func() { done <- hs.Shutdown(sctx) }()
+	}
+	for range l.servers {
+		if err := <-done; err != nil {
+			logger.Warn("in-flight requests cut off at shutdown timeout", "err", err.Error())
+		}
+	}
+	for _, hs := range l.servers {
+		_ = hs.Close() // no-op after a clean Shutdown; cuts what outlived the timeout
+	}
 }
 
 // newHTTPServer sets the timeouts every listener shares and routes

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -22,21 +22,31 @@ type S3ListerOptions struct {
 	// repeated listings from memory. Default: 0 (off): every listing asks
 	// S3, identical concurrent calls are still coalesced.
 	CacheTTL time.Duration
+	// CacheBytes bounds the memory the cached pages take. Default: 32 MiB.
+	CacheBytes int
 	// CallTimeout bounds one ListObjectsV2 call, SDK retries included. The
 	// call runs detached from the request that started it (others may be
 	// waiting on it), so this is what stops it. Default: 10s.
 	CallTimeout time.Duration
 }
 
-// defaultCallTimeout is S3ListerOptions.CallTimeout's default: S3 answers a
-// page in tens of milliseconds, and the SDK's three attempts with backoff
-// fit well inside 10 s.
-const defaultCallTimeout = 10 * time.Second
+// Lister defaults. S3 answers a page in tens of milliseconds, and the SDK's
+// three attempts with backoff fit well inside 10 s. 32 MiB of cache holds
+// about 150 pages of 1,000 long keys, or thousands of small directories,
+// and stays small next to what a streamed walk of any size needs (nothing).
+const (
+	defaultCallTimeout = 10 * time.Second
+	defaultCacheBytes  = 32 << 20
+)
 
-// S3Lister is the production [Lister]: it walks a bucket with the SDK's
-// ListObjectsV2 paginator (delimiter "/"), one page of up to 1,000 keys at a
-// time. It is safe for concurrent use and is a prometheus.Collector of its
-// S3 call metrics.
+// maxListPages is a last-resort bound on the ListObjectsV2 calls of one
+// walk (100 million keys at 1,000 a page): token cycles and keys that go
+// backwards are caught long before, this catches what they cannot.
+const maxListPages = 100_000
+
+// S3Lister is the production [Lister]: it walks a bucket with ListObjectsV2
+// (delimiter "/"), one page of up to 1,000 keys at a time. It is safe for
+// concurrent use and is a prometheus.Collector of its S3 call metrics.
 type S3Lister struct {
 	bucket string
 	api    *pageCache
@@ -51,10 +61,13 @@ func NewS3Lister(client s3.ListObjectsV2APIClient, bucket string, opts S3ListerO
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = defaultCallTimeout
 	}
+	if opts.CacheBytes <= 0 {
+		opts.CacheBytes = defaultCacheBytes
+	}
 	m := newS3Metrics()
 	return &S3Lister{
 		bucket: bucket,
-		api:    newPageCache(client, opts.CacheTTL, opts.CallTimeout, m),
+		api:    newPageCache(client, opts.CacheTTL, opts.CallTimeout, opts.CacheBytes, m),
 		m:      m,
 	}
 }
@@ -66,106 +79,317 @@ func (l *S3Lister) Describe(ch chan<- *prometheus.Desc) { l.m.describe(ch) }
 func (l *S3Lister) Collect(ch chan<- prometheus.Metric) { l.m.collect(ch) }
 
 // List implements [Lister].
-func (l *S3Lister) List(ctx context.Context, path string, page func(names []string, last bool) error) error {
-	dirOnly := strings.HasSuffix(path, "/")
-	dir := strings.TrimSuffix(path, "/")
+func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry, bool) error) (*Position, error) {
+	dirOnly := strings.HasSuffix(req.Path, "/")
+	dir := strings.TrimSuffix(req.Path, "/")
 	prefix := ""
 	if dir != "" {
 		prefix = dir + "/"
 	}
+	w := &walk{l: l, req: req, prefix: prefix, page: page}
+	next, err := w.run(ctx)
+	if err != nil || w.exists {
+		return next, err
+	}
+	if req.NamePrefix != "" && prefix != "" {
+		// Nothing matched the name prefix: that is an empty listing if
+		// the directory exists at all, and only then.
+		found, err := l.anyKey(ctx, prefix)
+		if err != nil {
+			return nil, err
+		}
+		if found {
+			return nil, page([]Entry{}, true)
+		}
+	}
+	if dirOnly || dir == "" {
+		return nil, fmt.Errorf("list %q: %w", prefix, ErrNotFound)
+	}
+	return nil, l.listObject(ctx, dir, req.NamePrefix, page)
+}
 
+// walk is the state of one listing: where it is in S3's key order, what
+// the dedupe has seen, and the batch held back until the next one shows
+// whether it is the last.
+type walk struct {
+	l      *S3Lister
+	req    ListRequest
+	prefix string
+	page   func([]Entry, bool) error
+
+	d       dedupe
+	exists  bool
+	lastKey string // S3 key of the last item read, for the order check
+	count   int    // entries handed out
+	pending []Entry
+	held    bool
+}
+
+func (w *walk) run(ctx context.Context) (*Position, error) {
 	in := &s3.ListObjectsV2Input{
-		Bucket:    aws.String(l.bucket),
-		Delimiter: aws.String("/"),
+		Bucket: aws.String(w.l.bucket),
 		// EncodingType stays unset: with "url" S3 would percent-encode
 		// keys in the answer and every name would need decoding again.
 	}
-	if prefix != "" {
-		in.Prefix = aws.String(prefix)
+	if !w.req.Recursive {
+		in.Delimiter = aws.String("/")
 	}
-	pages := s3.NewListObjectsV2Paginator(l.api, in, func(o *s3.ListObjectsV2PaginatorOptions) {
-		// A buggy or hostile endpoint that repeats its token would loop
-		// forever; we turn the stop into an error below.
-		o.StopOnDuplicateToken = true
-	})
-
-	var (
-		d       dedupe
-		exists  = prefix == "" // the root always exists, even when empty
-		pending []string       // held back one page so "last" is known
-		held    bool
-		out     *s3.ListObjectsV2Output
-	)
-	for pages.HasMorePages() {
-		var err error
-		out, err = pages.NextPage(ctx)
-		if err != nil {
-			return l.fail(ctx, "list", prefix, err)
+	if p := w.prefix + w.req.NamePrefix; p != "" {
+		in.Prefix = aws.String(p)
+	}
+	// The root always exists, even when empty, and so does a directory a
+	// cursor came from (if it was emptied since, the rest is empty).
+	w.exists = w.prefix == "" || w.req.After != nil
+	if a := w.req.After; a != nil {
+		// StartAfter, not a stored continuation token, so a cursor is
+		// plain data that works on any instance and after a restart. For
+		// a common prefix S3 rolls the keys under it up into it again;
+		// the dedupe's memory of the last name drops that repeat.
+		in.StartAfter = aws.String(w.prefix + a.Key)
+		w.lastKey = w.prefix + a.Key
+		w.d.restore(a)
+	}
+	if w.req.Limit > 0 {
+		// One more than asked, so a page that ends exactly at the limit
+		// knows whether more follow without another call.
+		in.MaxKeys = aws.Int32(int32(min(w.req.Limit+1, 1000)))
+	}
+	seen := map[string]bool{} // tokens since the walk last moved forward
+	for pages := 1; ; pages++ {
+		if pages > maxListPages {
+			w.l.m.paginationErrors.WithLabelValues("too_many_pages").Inc()
+			return nil, fmt.Errorf("list %q: %w: more than %d pages", w.prefix, ErrUpstream, maxListPages)
 		}
-		if aws.ToInt32(out.KeyCount) > 0 || len(out.Contents) > 0 || len(out.CommonPrefixes) > 0 {
+		p, err := w.l.api.list(ctx, in)
+		if err != nil {
+			return nil, w.l.fail(ctx, "list", w.prefix, err, w.req.After != nil)
+		}
+		if len(p.objects) > 0 || len(p.prefixes) > 0 {
 			// Any key under prefix, the directory's own marker included,
 			// makes the directory exist.
-			exists = true
+			w.exists = true
+			clear(seen)
 		}
-		names := d.page(prefix, out.Contents, out.CommonPrefixes)
-		if len(names) == 0 {
-			// gofakes3 can end on an empty page after a full one that
-			// said more follows; never hand out an empty non-final batch.
+		next, done, err := w.take(ctx, p)
+		if err != nil || done {
+			return next, err
+		}
+		if !p.truncated {
+			break
+		}
+		// A token seen before without progress in between is a cycle; a
+		// cycle through pages that do hold keys is caught by the order
+		// check instead, as the keys come round again.
+		if p.next == "" || seen[p.next] || p.next == aws.ToString(in.ContinuationToken) {
+			w.l.m.paginationErrors.WithLabelValues("repeated_token").Inc()
+			return nil, fmt.Errorf("list %q: %w: S3 repeated continuation token %q", w.prefix, ErrUpstream, p.next)
+		}
+		seen[p.next] = true
+		in.ContinuationToken = aws.String(p.next)
+	}
+	if !w.exists {
+		return nil, nil
+	}
+	if w.pending == nil {
+		w.pending = []Entry{}
+	}
+	return nil, w.page(w.pending, true)
+}
+
+// take turns one S3 page into entries and hands out the batch held back
+// before it. done reports that the walk ended (at the limit) with next as
+// the position to resume from.
+func (w *walk) take(ctx context.Context, p *s3Page) (next *Position, done bool, err error) {
+	items := mergeItems(p)
+	batch := make([]Entry, 0, len(items))
+	for i, it := range items {
+		if it.key < w.lastKey {
+			w.l.m.paginationErrors.WithLabelValues("backwards").Inc()
+			return nil, true, fmt.Errorf("list %q: %w: key %q came after %q", w.prefix, ErrUpstream, it.key, w.lastKey)
+		}
+		w.lastKey = it.key
+		rel, ok := strings.CutPrefix(it.key, w.prefix)
+		if !ok || rel == "" {
+			// Outside the prefix: S3 never does this, and a broken endpoint
+			// must not leak other keys. Equal to it: the directory's own
+			// marker object (a zero-byte "dir/" made by consoles and sync
+			// tools), which is the directory itself, not a child.
 			continue
 		}
-		if held {
-			if err := page(pending, false); err != nil {
-				return err
+		if w.req.Limit > 0 && w.count == w.req.Limit {
+			// One entry past the limit: more follow.
+			return w.flushAt(batch)
+		}
+		e, ok := w.entry(rel, it)
+		if !ok {
+			continue
+		}
+		if w.req.Details && !w.req.Recursive && !e.Dir {
+			dir, err := w.isDir(ctx, rel, items[i+1:], p.truncated)
+			if err != nil {
+				return nil, true, err
+			}
+			if dir {
+				// An object and a directory of one name: the directory
+				// wins, as in mountpoint-s3.
+				e = Entry{Name: e.Name, Dir: true}
 			}
 		}
-		pending, held = names, true
+		batch = append(batch, e)
+		w.count++
+		w.d.pos = rel
 	}
-	if out != nil && aws.ToBool(out.IsTruncated) {
-		// The paginator stopped although S3 said more follows: a repeated
-		// continuation token. A silently truncated list would look valid.
-		return fmt.Errorf("list %q: %w: S3 repeated continuation token %q", prefix, ErrUpstream, aws.ToString(out.NextContinuationToken))
+	if len(batch) == 0 {
+		// gofakes3 can end on an empty page after a full one that said
+		// more follows; never hand out an empty non-final batch.
+		return nil, false, nil
 	}
-	if exists {
-		if pending == nil {
-			pending = []string{}
+	if w.held {
+		if err := w.page(w.pending, false); err != nil {
+			return nil, true, err
 		}
-		return page(pending, true)
 	}
-	if dirOnly {
-		return fmt.Errorf("list %q: %w", prefix, ErrNotFound)
+	w.pending, w.held = batch, true
+	return nil, false, nil
+}
+
+// flushAt ends a limited walk: the held batch and this one go out as the
+// last, and the position after them is the cursor for the next request.
+func (w *walk) flushAt(batch []Entry) (*Position, bool, error) {
+	if w.held {
+		if err := w.page(w.pending, false); err != nil {
+			return nil, true, err
+		}
 	}
-	return l.listObject(ctx, dir, page)
+	w.held = false
+	w.pending = nil
+	return w.d.position(), true, w.page(batch, true)
+}
+
+// entry makes the Entry for one item, or reports that it is a duplicate.
+func (w *walk) entry(rel string, it item) (Entry, bool) {
+	if w.req.Recursive {
+		// Every key below the path, as it is; a marker keeps its slash.
+		e := Entry{Name: rel, Dir: strings.HasSuffix(rel, "/")}
+		if !e.Dir {
+			it.obj.fill(&e)
+		}
+		return e, true
+	}
+	name, isDir, ok := w.d.add(rel, it.obj == nil)
+	if !ok {
+		return Entry{}, false
+	}
+	e := Entry{Name: name, Dir: isDir}
+	if !isDir {
+		it.obj.fill(&e)
+	}
+	return e, true
+}
+
+// isDir settles whether object rel also has a directory rel+"/" (then the
+// directory wins). The rest of the page usually tells; when it ends before
+// "rel/" could appear, one small ListObjectsV2 asks.
+func (w *walk) isDir(ctx context.Context, rel string, rest []item, truncated bool) (bool, error) {
+	for _, it := range rest {
+		r := strings.TrimPrefix(it.key, w.prefix)
+		if strings.HasPrefix(r, rel+"/") {
+			return true, nil
+		}
+		if slashedLess(rel, r) {
+			return false, nil
+		}
+	}
+	if !truncated {
+		return false, nil
+	}
+	return w.l.anyKey(ctx, w.prefix+rel+"/")
+}
+
+func (o *s3Object) fill(e *Entry) {
+	e.Size, e.Modified, e.ETag, e.StorageClass = o.size, o.modified, o.etag, o.class
+}
+
+// item is one key of a page in S3 order: an object, or a common prefix
+// (obj nil).
+type item struct {
+	key string
+	obj *s3Object
+}
+
+// mergeItems merges a page's objects and common prefixes in key order.
+func mergeItems(p *s3Page) []item {
+	items := make([]item, 0, len(p.objects)+len(p.prefixes))
+	i, j := 0, 0
+	for i < len(p.objects) || j < len(p.prefixes) {
+		if j >= len(p.prefixes) || (i < len(p.objects) && p.objects[i].key <= p.prefixes[j]) {
+			items = append(items, item{key: p.objects[i].key, obj: &p.objects[i]})
+			i++
+		} else {
+			items = append(items, item{key: p.prefixes[j]})
+			j++
+		}
+	}
+	return items
+}
+
+// anyKey reports whether any key starts with prefix.
+func (l *S3Lister) anyKey(ctx context.Context, prefix string) (bool, error) {
+	p, err := l.api.list(ctx, &s3.ListObjectsV2Input{
+		Bucket:  aws.String(l.bucket),
+		Prefix:  aws.String(prefix),
+		MaxKeys: aws.Int32(1),
+	})
+	if err != nil {
+		return false, l.fail(ctx, "find", prefix, err, false)
+	}
+	return len(p.objects) > 0 || len(p.prefixes) > 0, nil
 }
 
 // listObject answers a path that is not a directory: if an object with
 // exactly that key exists it is listed by its base name, like ls FILE. The
-// shortest key starting with dir is dir itself, so a one-key listing with
-// Prefix=dir answers "does this object exist" using only s3:ListBucket.
-func (l *S3Lister) listObject(ctx context.Context, key string, page func(names []string, last bool) error) error {
-	out, err := l.api.ListObjectsV2(ctx, &s3.ListObjectsV2Input{
+// shortest key starting with key is key itself, so a one-key listing with
+// Prefix=key answers "does this object exist" using only s3:ListBucket.
+func (l *S3Lister) listObject(ctx context.Context, key, namePrefix string, page func([]Entry, bool) error) error {
+	p, err := l.api.list(ctx, &s3.ListObjectsV2Input{
 		Bucket:  aws.String(l.bucket),
 		Prefix:  aws.String(key),
 		MaxKeys: aws.Int32(1),
 	})
 	if err != nil {
-		return l.fail(ctx, "find", key, err)
+		return l.fail(ctx, "find", key, err, false)
 	}
-	if len(out.Contents) == 0 || aws.ToString(out.Contents[0].Key) != key {
+	name := key[strings.LastIndexByte(key, '/')+1:]
+	if len(p.objects) == 0 || p.objects[0].key != key || !strings.HasPrefix(name, namePrefix) {
 		return fmt.Errorf("find %q: %w", key, ErrNotFound)
 	}
-	return page([]string{key[strings.LastIndexByte(key, '/')+1:]}, true)
+	e := Entry{Name: name}
+	p.objects[0].fill(&e)
+	return page([]Entry{e}, true)
 }
 
 // fail turns an SDK error into a domain error. The SDK error's text stays in
 // the message for the log (handlers log it once, at the edge) but is not
 // wrapped, so nothing above this layer can reach SDK types.
-func (l *S3Lister) fail(ctx context.Context, op, prefix string, err error) error {
+func (l *S3Lister) fail(ctx context.Context, op, prefix string, err error, resumed bool) error {
 	kind := classify(err)
 	if kind == context.Canceled && ctx.Err() == nil {
 		// The detached S3 call was cancelled, not this request.
 		kind = ErrUpstream
 	}
+	if resumed && errors.Is(kind, ErrBucketUnavailable) && isInvalidArgument(err) {
+		// A start key from a cursor that S3 refuses is the client's
+		// mistake, not an unavailable bucket.
+		kind = ErrBadCursor
+	}
 	return fmt.Errorf("%s %q: %w: %v", op, prefix, kind, err)
+}
+
+// isInvalidArgument reports S3's answer to a start key or token it cannot
+// use.
+func isInvalidArgument(err error) bool {
+	var apiErr smithy.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode() == "InvalidArgument"
 }
 
 // classify maps an SDK error to a domain error. Order matters: a context
@@ -212,61 +436,43 @@ func classify(err error) error {
 	return ErrUpstream
 }
 
-// dedupe turns S3 pages into names. It keeps what is needed to remove
+// dedupe turns S3 keys into names. It keeps what is needed to remove
 // duplicates across the whole walk with memory that does not grow with the
-// directory.
+// directory, and small enough to travel in a cursor.
 //
 // Duplicates come in three shapes: an object "a" and a prefix "a/" (S3 sorts
 // "a" first, and "a!", "a-b"... may sit between them); gofakes3 returning a
 // directory's zero-byte marker "a/" as an object next to the common prefix
-// "a/"; and gofakes3 repeating a common prefix at the start of the next page.
-// The last two are adjacent in key order, so comparing with the last name
-// emitted catches them. For the first, objects are remembered on a stack
-// until the key order passes "name/": every key between "a" and "a/" starts
-// with "a", so the open objects form a chain of prefixes and only the top of
-// the stack can expire first.
+// "a/"; and a common prefix repeated at the start of the next page (gofakes3
+// does it, and S3 does it after StartAfter="a/"). The last two are adjacent
+// in key order, so comparing with the last name emitted catches them. For
+// the first, objects are remembered on a stack until the key order passes
+// "name/": every key between "a" and "a/" starts with "a", so the open
+// objects form a chain of prefixes and only the top of the stack can expire
+// first.
 type dedupe struct {
 	last    string
 	started bool
 	open    []string // object names whose "name/" directory may still follow
+	pos     string   // key (relative) of the last entry handed out
 }
 
-// page merges one page's objects and common prefixes in key order and
-// returns the new names relative to prefix.
-func (d *dedupe) page(prefix string, objs []types.Object, prefixes []types.CommonPrefix) []string {
-	names := make([]string, 0, len(objs)+len(prefixes))
-	i, j := 0, 0
-	for i < len(objs) || j < len(prefixes) {
-		var key string
-		isPrefix := false
-		if j >= len(prefixes) || (i < len(objs) && aws.ToString(objs[i].Key) <= aws.ToString(prefixes[j].Prefix)) {
-			key = aws.ToString(objs[i].Key)
-			i++
-		} else {
-			key, isPrefix = aws.ToString(prefixes[j].Prefix), true
-			j++
-		}
-		rel, ok := strings.CutPrefix(key, prefix)
-		if !ok {
-			continue // S3 never does this; a broken endpoint must not leak other keys
-		}
-		if rel == "" {
-			// The directory's own marker object (a zero-byte "dir/" made by
-			// consoles and sync tools). It is the directory itself, not a
-			// child: it has no name of its own to list.
-			continue
-		}
-		if name, ok := d.add(rel, isPrefix); ok {
-			names = append(names, name)
-		}
-	}
-	return names
+// restore continues a walk from a cursor's position.
+func (d *dedupe) restore(p *Position) {
+	d.pos = p.Key
+	d.last, d.started = strings.TrimSuffix(p.Key, "/"), true
+	d.open = slices.Clone(p.Open)
+}
+
+// position is where the walk stands, for a cursor.
+func (d *dedupe) position() *Position {
+	return &Position{Key: d.pos, Open: slices.Clone(d.open)}
 }
 
 // add records one key (relative to the listed prefix) and reports the name
-// to emit, if any.
-func (d *dedupe) add(rel string, isPrefix bool) (string, bool) {
-	name, isDir := rel, isPrefix
+// to emit and whether it names a directory, or ok false for a duplicate.
+func (d *dedupe) add(rel string, isPrefix bool) (name string, isDir, ok bool) {
+	name, isDir = rel, isPrefix
 	if strings.HasSuffix(rel, "/") {
 		// A common prefix, or gofakes3's zero-byte "dir/" marker returned
 		// as an object at the parent level: both name a directory.
@@ -275,22 +481,22 @@ func (d *dedupe) add(rel string, isPrefix bool) (string, bool) {
 	if name == "" {
 		// A key like "dir//x" makes an empty-named directory that no valid
 		// request path can reach; listing "" would only confuse clients.
-		return "", false
+		return "", false, false
 	}
 	for len(d.open) > 0 && slashedLess(d.open[len(d.open)-1], rel) {
 		d.open = d.open[:len(d.open)-1]
 	}
 	if d.started && name == d.last {
-		return "", false
+		return "", false, false
 	}
 	if isDir && len(d.open) > 0 && d.open[len(d.open)-1] == name {
-		return "", false
+		return "", false, false
 	}
 	if !isDir {
 		d.open = append(d.open, name)
 	}
 	d.last, d.started = name, true
-	return name, true
+	return name, isDir, true
 }
 
 // slashedLess reports whether name+"/" sorts before key, without building

@@ -23,12 +23,12 @@ type Server struct {
 }
 
 // NewServer returns the handler for every route, over lister. cfg supplies
-// the per-request S3 deadline (S3Timeout); a zero value gets its default.
-// If lister is a prometheus.Collector (the S3 lister is), its metrics are
-// served on /metrics next to the HTTP and Go runtime ones.
+// the request limits (RequestTimeout, StallTimeout; zero StallTimeout gets
+// its default). If lister is a prometheus.Collector (the S3 lister is), its
+// metrics are served on /metrics next to the HTTP and Go runtime ones.
 func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
-	if cfg.S3Timeout <= 0 {
-		cfg.S3Timeout = defaultS3Timeout
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = defaultStallTimeout
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -39,10 +39,14 @@ func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
 	ready := &readiness{}
 
 	mux := http.NewServeMux()
-	addRoutes(mux, lister, ready, reg, cfg.S3Timeout)
+	addRoutes(mux, lister, ready, reg, listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout})
 	var h http.Handler = mux
 	h = rejectBadPaths(h) // 400 JSON before the mux can redirect ".", "..", "//"
-	h = logRequests(logger, m, h)
+	h = recoverPanics(logger, h)
+	h = setHeaders(h)
+	h = countRequests(m, h)
+	h = logRequests(logger, h)
+	h = trackRequests(h)
 	return &Server{handler: h, lister: lister, logger: logger.With("component", "s3"), ready: ready}
 }
 
@@ -54,7 +58,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) CheckBucket(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
-	err := s.lister.List(ctx, "", func([]string, bool) error { return errStopWalk })
+	_, err := s.lister.List(ctx, ListRequest{}, func([]Entry, bool) error { return errStopWalk })
 	if err == nil || errors.Is(err, errStopWalk) {
 		s.ready.answered()
 		return nil

@@ -1,0 +1,326 @@
+package service
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"hash/fnv"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// errStopWalk ends a listing early on purpose: HEAD, 304 and the readiness
+// probe need the first page only.
+var errStopWalk = errors.New("stop walk")
+
+// listLimits are the bounds a listing request runs under (see Config).
+type listLimits struct {
+	request time.Duration // whole request; 0: none
+	stall   time.Duration // one write to the client
+}
+
+// handleList serves GET and HEAD /list-bucket-content[/{path...}].
+func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		path, err := parseListPath(r.PathValue("path"))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		opts, err := parseListOptions(r.URL.RawQuery, path)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		ctx := r.Context()
+		if limits.request > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, limits.request, errRequestTimeout)
+			defer cancel()
+		}
+		lw := newListWriter(w, r, opts, limits.stall)
+		next, err := lister.List(ctx, opts.request(path), lw.page)
+		if err == nil && opts.limit > 0 {
+			err = lw.whole(next, path)
+		}
+		switch {
+		case err == nil || errors.Is(err, errStopWalk):
+			ready.answered()
+			return
+		case errors.Is(err, ErrNotFound):
+			ready.answered() // storage did answer
+		}
+		if context.Cause(ctx) == errRequestTimeout {
+			noteLimit(r, limitRequest)
+		}
+		if lw.committed {
+			// Status and part of the list are out: the only honest thing
+			// left is to break the transfer (see abortOnPanic).
+			noteError(r, err)
+			panic(http.ErrAbortHandler)
+		}
+		writeError(w, r, err)
+	})
+}
+
+// errRequestTimeout is the cause of a request ended by --request-timeout.
+var errRequestTimeout = errors.New("request timeout")
+
+// commitThreshold is how much of a streamed listing is held before the
+// status goes out. Until then a storage failure still gets its own status
+// and JSON error instead of a cut connection; past it, memory stays flat.
+const commitThreshold = 64 << 10
+
+// listWriter writes a listing as the Lister hands it over: in one piece
+// with an ETag when the first batch is also the last (or when the request
+// pages with limit, which bounds the size), otherwise streamed batch by
+// batch so memory stays flat however large the directory.
+type listWriter struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	opts    listOptions
+	stall   time.Duration
+	buf     []byte  // body not sent yet
+	entries []Entry // a limited page, collected whole
+	opened  bool    // the streamed body has begun (in buf or on the wire)
+	wrote   bool    // at least one entry streamed (a comma is due before the next)
+
+	committed bool // status and headers are sent
+}
+
+func newListWriter(w http.ResponseWriter, r *http.Request, opts listOptions, stall time.Duration) *listWriter {
+	return &listWriter{w: w, r: r, opts: opts, stall: stall}
+}
+
+func (lw *listWriter) page(entries []Entry, last bool) error {
+	if lw.opts.limit > 0 {
+		lw.entries = append(lw.entries, entries...)
+		return nil
+	}
+	if !lw.opened && last {
+		lw.entries = entries
+		return lw.whole(nil, "")
+	}
+	if !lw.opened {
+		lw.setHeaders()
+		if ifNoneMatch(lw.r, "") || lw.r.Method == http.MethodHead {
+			// Same headers as GET, no need to walk on.
+			return lw.sendStatus(http.StatusOK)
+		}
+		lw.opened = true
+		lw.buf = append(lw.buf, `{"content":[`...)
+	}
+	if len(entries) > 0 {
+		if lw.wrote {
+			lw.buf = append(lw.buf, ',')
+		}
+		var err error
+		if lw.buf, err = appendEntries(lw.buf, entries, lw.opts.details); err != nil {
+			return err
+		}
+		lw.wrote = true
+	}
+	if last {
+		lw.buf = append(lw.buf, "]}"...)
+	}
+	if last || lw.committed || len(lw.buf) >= commitThreshold {
+		return lw.flush()
+	}
+	return nil
+}
+
+func (lw *listWriter) setHeaders() {
+	h := lw.w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Cache-Control", "no-cache") // revalidate every time: the bucket may change
+}
+
+// sendStatus answers HEAD and If-None-Match: * for a streamed listing.
+func (lw *listWriter) sendStatus(status int) error {
+	if ifNoneMatch(lw.r, "") {
+		status = http.StatusNotModified
+	}
+	lw.w.WriteHeader(status)
+	return errStopWalk
+}
+
+// flush sends what is held, the status first if it has not gone yet. Each
+// write gets its own deadline, renewed as the client makes progress, so a
+// listing of any size completes for a client that keeps reading, and one
+// that stops is cut off after the stall timeout (logged as such).
+func (lw *listWriter) flush() error {
+	if !lw.committed {
+		lw.committed = true
+		lw.w.WriteHeader(http.StatusOK)
+	}
+	rc := http.NewResponseController(lw.w)
+	if lw.stall > 0 {
+		_ = rc.SetWriteDeadline(time.Now().Add(lw.stall))
+	}
+	_, err := lw.w.Write(lw.buf)
+	if err == nil {
+		err = rc.Flush()
+	}
+	lw.buf = lw.buf[:0]
+	if err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			noteLimit(lw.r, limitStall)
+		}
+		return &clientWriteError{err}
+	}
+	return nil
+}
+
+// clientWriteError is a failed write to the client: the client's fault
+// (gone or stalled), never storage's.
+type clientWriteError struct{ err error }
+
+func (e *clientWriteError) Error() string { return "write to client: " + e.err.Error() }
+func (e *clientWriteError) Unwrap() error { return e.err }
+
+// listBody is a names listing sent in one piece.
+type listBody struct {
+	Content []string `json:"content"`
+	Next    string   `json:"next,omitempty"`
+}
+
+// detailBody is a details listing sent in one piece.
+type detailBody struct {
+	Content []entryJSON `json:"content"`
+	Next    string      `json:"next,omitempty"`
+}
+
+// entryJSON is an entry with details=true.
+type entryJSON struct {
+	Name         string `json:"name"`
+	Type         string `json:"type"`
+	Size         *int64 `json:"size,omitempty"`
+	Modified     string `json:"modified,omitempty"`
+	ETag         string `json:"etag,omitempty"`
+	StorageClass string `json:"storageClass,omitempty"`
+}
+
+func toJSON(entries []Entry) []entryJSON {
+	out := make([]entryJSON, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		j := &out[i]
+		j.Name = e.Name
+		if e.Dir {
+			j.Type = "directory"
+			continue
+		}
+		j.Type = "file"
+		j.Size = &e.Size
+		if !e.Modified.IsZero() {
+			j.Modified = e.Modified.UTC().Format(time.RFC3339)
+		}
+		j.ETag, j.StorageClass = e.ETag, e.StorageClass
+	}
+	return out
+}
+
+func entryNames(entries []Entry) []string {
+	out := make([]string, len(entries))
+	for i := range entries {
+		out[i] = entries[i].Name
+	}
+	return out
+}
+
+// appendEntries appends the entries as the inside of a JSON array.
+func appendEntries(buf []byte, entries []Entry, details bool) ([]byte, error) {
+	var b []byte
+	var err error
+	if details {
+		b, err = json.Marshal(toJSON(entries))
+	} else {
+		b, err = json.Marshal(entryNames(entries))
+	}
+	if err != nil {
+		return buf, err
+	}
+	return append(buf, b[1:len(b)-1]...), nil // drop the brackets: this batch joins a longer array
+}
+
+// whole sends a listing in one piece, with a strong ETag over the exact
+// bytes so clients can revalidate with If-None-Match. Larger listings
+// stream and never see their last byte before their first, so they get
+// none. With limit the page is bounded, so it always goes whole, with the
+// cursor of the next page in the body and in a Link header.
+func (lw *listWriter) whole(next *Position, path string) error {
+	entries := lw.entries
+	var cursor string
+	if next != nil {
+		cursor = encodeCursor(next, lw.opts.binding(path))
+	}
+	var body []byte
+	var err error
+	if lw.opts.details {
+		body, err = json.Marshal(detailBody{Content: toJSON(entries), Next: cursor})
+	} else {
+		body, err = json.Marshal(listBody{Content: entryNames(entries), Next: cursor})
+	}
+	if err != nil {
+		return err
+	}
+	etag := etagOf(body)
+	lw.setHeaders()
+	h := lw.w.Header()
+	h.Set("ETag", etag)
+	if cursor != "" {
+		h.Set("Link", "<"+nextURL(lw.r, cursor)+`>; rel="next"`)
+	}
+	if ifNoneMatch(lw.r, etag) {
+		lw.w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	lw.w.WriteHeader(http.StatusOK)
+	if lw.r.Method == http.MethodHead {
+		return nil
+	}
+	_, err = lw.w.Write(body)
+	return err
+}
+
+// nextURL is the request's own URL with the cursor of the next page: the
+// path as the client escaped it and every other parameter kept.
+func nextURL(r *http.Request, cursor string) string {
+	q := r.URL.Query()
+	q.Set("cursor", cursor)
+	return r.URL.EscapedPath() + "?" + q.Encode()
+}
+
+// etagOf is a strong validator over the body bytes; FNV-64a is plenty to
+// tell two listings of one path apart and costs nanoseconds.
+func etagOf(body []byte) string {
+	h := fnv.New64a()
+	_, _ = h.Write(body)
+	var sum [8]byte
+	return `"` + hex.EncodeToString(h.Sum(sum[:0])) + `"`
+}
+
+// ifNoneMatch reports whether the request's If-None-Match matches etag
+// (weak comparison, as RFC 9110 asks for this header) or is "*" (the
+// listing exists, which is the case whenever this is asked).
+func ifNoneMatch(r *http.Request, etag string) bool {
+	v := r.Header.Get("If-None-Match")
+	if v == "" {
+		return false
+	}
+	for tag := range strings.SplitSeq(v, ",") {
+		tag = strings.TrimSpace(tag)
+		if tag == "*" {
+			return true
+		}
+		if etag != "" && strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,173 @@
+package service
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// listOptions is a listing request's query, parsed once and strictly: an
+// unknown parameter or a bad value is a 400 that names it, because a typo
+// must never silently give a different listing. Handlers and the lister
+// take this typed value, never r.URL.Query().
+type listOptions struct {
+	details   bool
+	recursive bool
+	limit     int    // 0: no paging
+	prefix    string // name prefix inside the listed directory
+	cursor    *Position
+	rawCursor string
+	format    format
+}
+
+// format is the representation a client asked for.
+type format int
+
+const (
+	formatAuto format = iota // by Accept: JSON unless a browser asks for HTML
+	formatJSON
+	formatHTML
+)
+
+// maxLimit is the largest page a client may ask for: one S3 page.
+const maxLimit = 1000
+
+// queryParams names every parameter the listing routes accept, in the
+// order error messages list them.
+var queryParams = []string{"details", "limit", "cursor", "prefix", "recursive", "format"}
+
+// queryError is a bad query parameter (answered with 400).
+type queryError struct{ msg string }
+
+func (e *queryError) Error() string { return e.msg }
+
+func queryErrorf(format string, args ...any) error {
+	return &queryError{msg: fmt.Sprintf(format, args...)}
+}
+
+// parseListOptions reads the raw query of a listing request for the
+// listing of dir (the validated path). The raw query is parsed here, not by
+// r.URL.Query(), so a malformed escape is an error instead of a dropped
+// parameter.
+func parseListOptions(rawQuery, path string) (listOptions, error) {
+	var o listOptions
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return o, queryErrorf("invalid query string: %s", printable(err.Error()))
+	}
+	for name, vs := range q {
+		if !isQueryParam(name) {
+			return o, queryErrorf("unknown query parameter %q; accepted: %s", printable(name), strings.Join(queryParams, ", "))
+		}
+		if len(vs) > 1 {
+			return o, queryErrorf("query parameter %q given %d times; give it once", name, len(vs))
+		}
+	}
+	if o.details, err = boolParam(q, "details"); err != nil {
+		return o, err
+	}
+	if o.recursive, err = boolParam(q, "recursive"); err != nil {
+		return o, err
+	}
+	if v, ok := q["limit"]; ok {
+		n, err := strconv.Atoi(v[0])
+		if err != nil || n < 1 || n > maxLimit {
+			return o, queryErrorf("limit=%q: use a whole number from 1 to %d", printable(v[0]), maxLimit)
+		}
+		o.limit = n
+	}
+	if v, ok := q["prefix"]; ok {
+		if err := checkNamePrefix(v[0]); err != nil {
+			return o, err
+		}
+		o.prefix = v[0]
+	}
+	if v, ok := q["format"]; ok {
+		switch v[0] {
+		case "json":
+			o.format = formatJSON
+		case "html":
+			o.format = formatHTML
+		default:
+			return o, queryErrorf("format=%q: use json or html", printable(v[0]))
+		}
+	}
+	if v, ok := q["cursor"]; ok {
+		if o.limit == 0 {
+			return o, queryErrorf("cursor needs the limit it was given with")
+		}
+		if o.cursor, err = decodeCursor(v[0], o.binding(path)); err != nil {
+			return o, err
+		}
+		o.rawCursor = v[0]
+	}
+	return o, nil
+}
+
+func isQueryParam(name string) bool {
+	for _, p := range queryParams {
+		if p == name {
+			return true
+		}
+	}
+	return false
+}
+
+// boolParam reads true or false; anything else is an error naming it.
+func boolParam(q url.Values, name string) (bool, error) {
+	v, ok := q[name]
+	if !ok {
+		return false, nil
+	}
+	switch v[0] {
+	case "true":
+		return true, nil
+	case "false":
+		return false, nil
+	}
+	return false, queryErrorf("%s=%q: use true or false", name, printable(v[0]))
+}
+
+// checkNamePrefix applies the path rules to a name prefix: it names the
+// start of one entry, so it has no slash.
+func checkNamePrefix(p string) error {
+	switch {
+	case p == "":
+		return queryErrorf("prefix is empty; leave it out to list everything")
+	case len(p) > maxPathLen:
+		return queryErrorf("prefix is longer than %d bytes", maxPathLen)
+	case strings.Contains(p, "/"):
+		return queryErrorf("prefix %q has a slash; put directories in the path", printable(p))
+	}
+	if err := checkSegments(p); err != nil {
+		return queryErrorf("prefix: %s", strings.TrimPrefix(err.Error(), "invalid path: "))
+	}
+	return nil
+}
+
+// request is the Lister's view of these options for path.
+func (o listOptions) request(path string) ListRequest {
+	return ListRequest{
+		Path:       path,
+		NamePrefix: o.prefix,
+		Recursive:  o.recursive,
+		Details:    o.details,
+		Limit:      o.limit,
+		After:      o.cursor,
+	}
+}
+
+// binding is what a cursor is bound to: the directory and every option
+// that changes which entries a page holds. "dir2" and "dir2/" list the
+// same, so they share cursors; the format does not change the entries, so
+// the HTML index and JSON share them too.
+func (o listOptions) binding(path string) string {
+	return strings.Join([]string{
+		strings.TrimSuffix(path, "/"),
+		o.prefix,
+		strconv.FormatBool(o.recursive),
+		strconv.FormatBool(o.details),
+		strconv.Itoa(o.limit),
+	}, "\x00")
+}
