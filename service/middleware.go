@@ -20,8 +20,8 @@ type requestInfo struct {
 	status  int   // as sent; 0 until a status is written
 	bytes   int64 // body bytes written
 	err     error
-	limit   string // which limit ended the request, if one did
-	aborted bool   // the transfer was broken on purpose
+	limit   string       // which limit ended the request, if one did
+	aborted bool         // the transfer was broken on purpose
 	s3Calls atomic.Int32 // atomic: a coalesced S3 call may finish after the request
 }
 
