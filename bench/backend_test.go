@@ -43,8 +43,10 @@ func TestSortedBackend(t *testing.T) {
 	}
 	list := func(l *service.S3Lister, path string) []string {
 		var out []string
-		err := l.List(context.Background(), path, func(names []string, last bool) error {
-			out = append(out, names...)
+		_, err := l.List(context.Background(), service.ListRequest{Path: path}, func(entries []service.Entry, last bool) error {
+			for _, e := range entries {
+				out = append(out, e.Name)
+			}
 			return nil
 		})
 		if err != nil {
