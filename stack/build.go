@@ -8,13 +8,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/bucketls/bucketls/stack/gobuild"
 )
 
 // servicePackage is the service's main package, relative to the module root.
-const servicePackage = "./service/cmd/bucketls"
+const servicePackage = gobuild.Package
 
 // binary is one build of the service.
 type binary struct {
@@ -23,50 +24,18 @@ type binary struct {
 	arch   string // GOARCH it was built for
 }
 
-// buildEnv returns the environment for the cross-compile: the caller's, with
-// every variable that changes the output bytes pinned, so the same source
-// and toolchain always give the same binary (and so the same S3 key, user
-// data and instance).
-func buildEnv(arch string) []string {
-	pinned := map[string]string{
-		"CGO_ENABLED": "0", // static binary: AL2023's libc does not matter
-		"GOOS":        "linux",
-		"GOARCH":      arch,
-		"GOAMD64":     "v1",   // baseline x86-64: any developer tuning would change the bytes
-		"GOARM64":     "v8.0", // baseline arm64, for the same reason
-		"GOFLAGS":     "",     // e.g. -race or -tags in a developer's GOFLAGS would change the bytes
-	}
-	var env []string
-	for _, kv := range os.Environ() {
-		name, _, _ := strings.Cut(kv, "=")
-		if _, ok := pinned[name]; !ok {
-			env = append(env, kv)
-		}
-	}
-	for _, name := range sortedKeys(pinned) {
-		env = append(env, name+"="+pinned[name])
-	}
-	return env
-}
-
 // buildService cross-compiles servicePackage of the module in moduleDir for
-// linux/arch into out and returns its SHA-256. The flags make the build
-// reproducible: -trimpath drops file system paths, -buildvcs=false drops the
-// git state, -s -w drop the symbol and debug tables, and an empty -buildid
-// drops the ID that changes with the build cache.
+// linux/arch into out and returns its SHA-256. The flags and environment are
+// gobuild's, the one build definition the benchmark shares, so the bytes are
+// the same for the same source and toolchain.
 func buildService(moduleDir, arch, out string) (binary, error) {
-	goBin, err := exec.LookPath("go")
+	cmd, err := gobuild.Command(moduleDir, arch, out)
 	if err != nil {
-		return binary{}, fmt.Errorf("build %s: the go command is not on PATH (%w): synth cross-compiles the service, so it needs Go", servicePackage, err)
+		return binary{}, err
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return binary{}, fmt.Errorf("build %s: %w", servicePackage, err)
 	}
-	cmd := exec.Command(goBin, "build",
-		"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=",
-		"-o", out, servicePackage)
-	cmd.Dir = moduleDir
-	cmd.Env = buildEnv(arch)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

@@ -16,7 +16,8 @@
 //
 //	config.go        Config, DefaultConfig, LoadConfig, Validate (pure Go)
 //	stack.go         New and Synth: validate, build, wire the constructs together
-//	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
+//	build.go         the reproducible cross-compile and its SHA-256 (pure Go); the
+//	                 go build flags and environment are gobuild's, shared with the benchmark
 //	network.go       VPC, two public subnets, internet gateway, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
