@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketls/bucketls/service"
 	"github.com/johannesboyne/gofakes3"
 )
 
@@ -125,7 +126,7 @@ const manyDirs = 1000
 // 100,000-entry directory for the streaming-memory check, and manyDirs
 // copies of dir2 under many/.
 func benchKeys() []string {
-	keys := []string{"dir1/", "dir2/file1", "dir2/file2", "file1", "file2"}
+	keys := service.ReferenceKeys()
 	for i := range 10_000 {
 		keys = append(keys, fmt.Sprintf("ten-k/file%05d", i))
 	}

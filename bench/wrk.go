@@ -12,15 +12,6 @@ import (
 	"time"
 )
 
-// result is one load run.
-type result struct {
-	rps      float64
-	p50, p99 time.Duration
-	non2xx   int64
-	errors   int64 // socket errors (connect, read, write, timeout)
-	requests int64
-}
-
 // runWrk runs wrk with two threads (one per core of the reference machine)
 // and parses its --latency report. script, if not empty, is a wrk Lua
 // script file.
