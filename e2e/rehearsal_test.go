@@ -15,9 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/jsii-runtime-go"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
-
 	"github.com/bucketls/bucketls/stack"
 )
 
@@ -233,7 +230,7 @@ func TestBootRehearsal(t *testing.T) {
 	})
 }
 
-// synthesize runs the stack as main.go does, with cfg, into outdir and
+// synthesize runs stack.Synth, as main.go does, with cfg into outdir and
 // returns the stack's directory (the one holding cdk.tf.json).
 func synthesize(t *testing.T, outdir string, cfg stack.Config) string {
 	t.Helper()
@@ -242,13 +239,11 @@ func synthesize(t *testing.T, outdir string, cfg stack.Config) string {
 		t.Fatal(err)
 	}
 	cfg.ModuleDir = moduleDir
-	flags := stack.ContextFlags()
-	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(outdir), Context: &flags})
-	if _, err := stack.New(app, stack.Name, cfg); err != nil {
-		t.Fatalf("stack.New: %v", err)
+	res, err := stack.Synth(outdir, cfg)
+	if err != nil {
+		t.Fatalf("stack.Synth: %v", err)
 	}
-	app.Synth()
-	return filepath.Join(outdir, "stacks", stack.Name)
+	return res.Dir
 }
 
 // render gives every bucket reference in the user data its rehearsal name:

@@ -15,7 +15,7 @@
 // One file per concern:
 //
 //	config.go        Config, DefaultConfig, LoadConfig, Validate (pure Go)
-//	stack.go         New and Synth: validate, build, wire the constructs together
+//	stack.go         Synth, the one entry point: validate, build, wire the constructs together
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go); the
 //	                 go build flags and environment are gobuild's, shared with the benchmark
 //	network.go       VPC, two public subnets, internet gateway, security groups
@@ -33,6 +33,6 @@
 // bytes of `go build ./service/cmd/bucketls`.
 //
 // Synthesis runs the jsii runtime on Node.js, which serves one goroutine at a
-// time: call New and Synth from one goroutine only, and call jsii.Close (from
+// time: call Synth from one goroutine only, and call jsii.Close (from
 // github.com/aws/jsii-runtime-go) before the process exits.
 package stack

@@ -10,42 +10,85 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
-// New validates cfg, cross-compiles the service for linux/cfg.Arch into
-// <app outdir>/build/, and defines the stack named id under scope (use Name:
-// the synthesized files go to <outdir>/stacks/<id>). The caller synthesizes
-// with app.Synth(). Configuration and build errors return before anything
-// is defined; after any error, do not synthesize the app.
-func New(scope constructs.Construct, id string, cfg Config) (cdktf.TerraformStack, error) {
-	st, _, err := newStack(scope, id, cfg)
-	return st, err
+// Synthesized tells where Synth wrote the stack and what it deploys.
+type Synthesized struct {
+	// Dir is <outdir>/stacks/bucketls: run terraform here.
+	Dir string
+	// JSON is the Terraform configuration, Dir/cdk.tf.json.
+	JSON string
+	// Artifact is the service binary as synth copied it under Dir/assets/:
+	// the file the S3 object uploads.
+	Artifact string
+	// ArtifactKey is the S3 key of the artifact; it contains ArtifactSHA256.
+	ArtifactKey string
+	// ArtifactSHA256 is the lowercase hex SHA-256 of Artifact, as the boot
+	// script checks it.
+	ArtifactSHA256 string
+}
+
+// Synth is the one way to synthesize the stack; main.go (and so `cdktf
+// synth`), the tests and the boot rehearsal all call it. It checks
+// Node.js, creates an app with ContextFlags, validates cfg, cross-compiles
+// the service for linux/cfg.Arch into <outdir>/build/, defines the stack
+// named Name, synthesizes it into outdir and returns where the results
+// are. An empty outdir means the CDKTF CLI's default: $CDKTF_OUTDIR when
+// `cdktf synth` runs the app, else cdktf.out. A given outdir is created if
+// missing (its parent must exist). Errors that jsii reports as panics are
+// returned as errors. The jsii runtime it starts serves one goroutine at a
+// time and lives until jsii.Close; call Synth from one goroutine only.
+func Synth(outdir string, cfg Config) (res Synthesized, err error) {
+	if err := CheckNode(); err != nil {
+		return Synthesized{}, err
+	}
+	// jsii reports errors inside Node.js as panics; return them instead.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("synthesize %s: %v", Name, r)
+		}
+	}()
+	flags := ContextFlags()
+	appConfig := &cdktf.AppConfig{Context: &flags}
+	if outdir != "" {
+		abs, err := filepath.Abs(outdir)
+		if err != nil {
+			return Synthesized{}, err
+		}
+		appConfig.Outdir = jsii.String(abs)
+	}
+	app := cdktf.NewApp(appConfig)
+	art, err := newStack(app, Name, cfg)
+	if err != nil {
+		return Synthesized{}, err
+	}
+	app.Synth()
+	dir := filepath.Join(*app.Outdir(), "stacks", Name)
+	if dir, err = filepath.Abs(dir); err != nil {
+		return Synthesized{}, err
+	}
+	return Synthesized{
+		Dir:            dir,
+		JSON:           filepath.Join(dir, "cdk.tf.json"),
+		Artifact:       filepath.Join(dir, filepath.FromSlash(art.assetPath)),
+		ArtifactKey:    art.key,
+		ArtifactSHA256: art.sha256,
+	}, nil
 }
 
 // statePath is the local Terraform state, relative to the stack directory
 // <outdir>/stacks/bucketls.
 const statePath = "../../../terraform." + Name + ".tfstate"
 
-// built is what newStack knows about the artifact it defined.
-type built struct {
-	artifact artifact
-}
-
-func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.TerraformStack, built, error) {
+// newStack validates cfg, builds the binary and defines the stack named id
+// under scope: what both modes share, then the compute of cfg.Mode. It
+// returns the artifact it defined. Configuration and build errors return
+// before anything is defined.
+func newStack(scope constructs.Construct, id string, cfg Config) (artifact, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, built{}, err
+		return artifact{}, err
 	}
-	moduleDir, err := findModuleDir(cfg.ModuleDir)
+	bin, err := buildFor(scope, id, cfg)
 	if err != nil {
-		return nil, built{}, err
-	}
-	outdir, err := filepath.Abs(*cdktf.App_Of(scope).Outdir())
-	if err != nil {
-		return nil, built{}, fmt.Errorf("stack %s: %w", id, err)
-	}
-	// The binary lives in the output directory until synth copies it into
-	// the stack's assets, so it goes away with the rest of the output.
-	bin, err := buildService(moduleDir, cfg.Arch, filepath.Join(outdir, "build", "linux-"+cfg.Arch, "bucketls"))
-	if err != nil {
-		return nil, built{}, err
+		return artifact{}, err
 	}
 
 	st := cdktf.NewTerraformStack(scope, jsii.String(id))
@@ -68,20 +111,11 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 		tls:          cfg.instanceTLS() || cfg.CertificateARN != "",
 		loadBalanced: cfg.ha(),
 	})
-
-	// The served bucket: an existing one by name, or a new, seeded one.
-	servedName := cfg.BucketName
-	servedARN := "arn:" + cfg.partition() + ":s3:::" + cfg.BucketName
-	var seeded []cdktf.ITerraformDependable
-	if cfg.BucketName == "" {
-		content := newContent(st, "content")
-		servedName, servedARN, seeded = content.bucket.name, content.bucket.arn, content.seeded
-	}
-
+	served := newServedBucket(st, cfg)
 	art := newArtifact(st, "artifact", bin)
 	who := newIdentity(st, "identity", identityConfig{
 		partition:         cfg.partition(),
-		servedBucketARN:   servedARN,
+		servedBucketARN:   served.arn,
 		artifactObjectARN: art.objectARN,
 		ssm:               cfg.SSM,
 	})
@@ -90,121 +124,130 @@ func newStack(scope constructs.Construct, id string, cfg Config) (cdktf.Terrafor
 		ArtifactBucket: art.bucketName,
 		ArtifactKey:    art.key,
 		ArtifactSHA256: art.sha256,
-		ServedBucket:   servedName,
+		ServedBucket:   served.name,
 		TLS:            cfg.instanceTLS(),
 	}.userData()
 	if err != nil {
-		return nil, built{}, fmt.Errorf("stack %s: %w", id, err)
+		return artifact{}, fmt.Errorf("stack %s: %w", id, err)
 	}
-
-	// What must exist before an instance boots: the artifact object, the
-	// role's permissions and the seeded content.
-	deps := append(append([]cdktf.ITerraformDependable{art.object}, who.ready...), seeded...)
+	inst := instances{
+		net:         net,
+		profileName: who.profileName,
+		userData:    userData,
+		bucketName:  served.name,
+		artifactURI: art.uri,
+		// What must exist before an instance boots: the artifact object,
+		// the role's permissions and the seeded content.
+		dependsOn: append(append([]cdktf.ITerraformDependable{art.object}, who.ready...), served.seeded...),
+	}
 	if cfg.ha() {
-		alb := newLoadBalancer(st, "load-balancer", loadBalancerConfig{
-			vpcID:          net.vpcID,
-			subnetIDs:      net.subnetIDs,
-			sgID:           net.lbSGID,
-			certificateARN: cfg.CertificateARN,
-		})
-		grp := newAutoScaling(st, "autoscaling", groupConfig{
-			arch:           cfg.Arch,
-			instanceType:   cfg.instanceType(),
-			subnetIDs:      net.subnetIDs,
-			sgID:           net.instanceSGID,
-			profileName:    who.profileName,
-			userData:       userData,
-			targetGroupARN: alb.targetGroupARN,
-			minSize:        cfg.MinSize,
-			maxSize:        cfg.MaxSize,
-			desired:        cfg.DesiredCapacity,
-			targetCPU:      cfg.TargetCPU,
-			dependsOn:      append(deps, alb.listeners...),
-		})
-		newHAOutputs(st, haOutputValues{
-			dnsName:     alb.dnsName,
-			groupName:   grp.name,
-			bucketName:  servedName,
-			artifactURI: art.uri,
-			https:       cfg.CertificateARN != "",
-		})
-		return st, built{artifact: art}, nil
+		newHA(st, cfg, inst)
+	} else {
+		newSingle(st, cfg, inst)
 	}
+	return art, nil
+}
 
-	vm := newCompute(st, "compute", computeConfig{
+// buildFor cross-compiles the service for the stack id under scope into
+// <app outdir>/build/. The binary lives in the output directory until
+// synth copies it into the stack's assets, so it goes away with the rest
+// of the output.
+func buildFor(scope constructs.Construct, id string, cfg Config) (binary, error) {
+	moduleDir, err := findModuleDir(cfg.ModuleDir)
+	if err != nil {
+		return binary{}, err
+	}
+	outdir, err := filepath.Abs(*cdktf.App_Of(scope).Outdir())
+	if err != nil {
+		return binary{}, fmt.Errorf("stack %s: %w", id, err)
+	}
+	return buildService(moduleDir, cfg.Arch, filepath.Join(outdir, "build", "linux-"+cfg.Arch, "bucketls"))
+}
+
+// servedBucket is the bucket the service lists.
+type servedBucket struct {
+	name, arn string // literal for an existing bucket, references for a created one
+	// seeded are the objects the stack put in it (none for an existing
+	// bucket): instances depend on them.
+	seeded []cdktf.ITerraformDependable
+}
+
+// newServedBucket chooses the served bucket: the existing one of
+// cfg.BucketName, or, when that is empty, a new bucket seeded with the
+// reference tree.
+func newServedBucket(scope constructs.Construct, cfg Config) servedBucket {
+	if cfg.BucketName != "" {
+		return servedBucket{name: cfg.BucketName, arn: "arn:" + cfg.partition() + ":s3:::" + cfg.BucketName}
+	}
+	content := newContent(scope, "content")
+	return servedBucket{name: content.bucket.name, arn: content.bucket.arn, seeded: content.seeded}
+}
+
+// instances is what every bucketls instance needs, in either mode.
+type instances struct {
+	net         network
+	profileName string
+	userData    string
+	bucketName  string // the served bucket, for the outputs
+	artifactURI string
+	dependsOn   []cdktf.ITerraformDependable
+}
+
+// newSingle defines mode "single": one instance in the first subnet, and
+// its outputs.
+func newSingle(scope constructs.Construct, cfg Config, in instances) {
+	vm := newCompute(scope, "compute", computeConfig{
 		arch:         cfg.Arch,
 		instanceType: cfg.instanceType(),
-		subnetID:     net.subnetIDs[0],
-		sgID:         net.webSGID,
-		profileName:  who.profileName,
-		userData:     userData,
-		dependsOn:    deps,
+		subnetID:     in.net.subnetIDs[0],
+		sgID:         in.net.webSGID,
+		profileName:  in.profileName,
+		userData:     in.userData,
+		dependsOn:    in.dependsOn,
 	})
-
-	newOutputs(st, outputValues{
+	newOutputs(scope, outputValues{
 		publicDNS:   vm.publicDNS,
 		instanceID:  vm.instanceID,
-		bucketName:  servedName,
-		artifactURI: art.uri,
+		bucketName:  in.bucketName,
+		artifactURI: in.artifactURI,
 		tls:         cfg.TLS,
 	})
-	return st, built{artifact: art}, nil
+}
+
+// newHA defines mode "ha": the load balancer, the Auto Scaling group
+// behind it across both subnets, and their outputs.
+func newHA(scope constructs.Construct, cfg Config, in instances) {
+	alb := newLoadBalancer(scope, "load-balancer", loadBalancerConfig{
+		vpcID:          in.net.vpcID,
+		subnetIDs:      in.net.subnetIDs,
+		sgID:           in.net.lbSGID,
+		certificateARN: cfg.CertificateARN,
+	})
+	grp := newAutoScaling(scope, "autoscaling", groupConfig{
+		arch:           cfg.Arch,
+		instanceType:   cfg.instanceType(),
+		subnetIDs:      in.net.subnetIDs,
+		sgID:           in.net.instanceSGID,
+		profileName:    in.profileName,
+		userData:       in.userData,
+		targetGroupARN: alb.targetGroupARN,
+		minSize:        cfg.MinSize,
+		maxSize:        cfg.MaxSize,
+		desired:        cfg.DesiredCapacity,
+		targetCPU:      cfg.TargetCPU,
+		dependsOn:      append(in.dependsOn, alb.listeners...),
+	})
+	newHAOutputs(scope, haOutputValues{
+		dnsName:     alb.dnsName,
+		groupName:   grp.name,
+		bucketName:  in.bucketName,
+		artifactURI: in.artifactURI,
+		https:       cfg.CertificateARN != "",
+	})
 }
 
 // defaultTags are on every resource that takes tags: what it belongs to,
 // for the bill and the console.
 func defaultTags() *map[string]*string {
 	return &map[string]*string{"Application": jsii.String("bucketls"), "ManagedBy": jsii.String("cdktf")}
-}
-
-// Synthesized tells where Synth wrote the stack and what it deploys.
-type Synthesized struct {
-	// Dir is <outdir>/stacks/bucketls: run terraform here.
-	Dir string
-	// JSON is the Terraform configuration, Dir/cdk.tf.json.
-	JSON string
-	// Artifact is the service binary as synth copied it under Dir/assets/:
-	// the file the S3 object uploads.
-	Artifact string
-	// ArtifactKey is the S3 key of the artifact; it contains ArtifactSHA256.
-	ArtifactKey string
-	// ArtifactSHA256 is the lowercase hex SHA-256 of Artifact, as the boot
-	// script checks it.
-	ArtifactSHA256 string
-}
-
-// Synth does what main.go and `cdktf synth` do, into outdir (created if
-// missing; its parent must exist): it checks Node.js, creates an app with
-// ContextFlags, calls New with Name and cfg, synthesizes, and returns where
-// the results are. The jsii runtime it starts serves one goroutine at a time
-// and lives until jsii.Close; call Synth from one goroutine only.
-func Synth(outdir string, cfg Config) (res Synthesized, err error) {
-	if err := CheckNode(); err != nil {
-		return Synthesized{}, err
-	}
-	outdir, err = filepath.Abs(outdir)
-	if err != nil {
-		return Synthesized{}, err
-	}
-	// jsii reports errors inside Node.js as panics; return them instead.
-	defer func() {
-		if r := recover(); r != nil {
-			err = fmt.Errorf("synthesize %s: %v", Name, r)
-		}
-	}()
-	flags := ContextFlags()
-	app := cdktf.NewApp(&cdktf.AppConfig{Outdir: jsii.String(outdir), Context: &flags})
-	_, b, err := newStack(app, Name, cfg)
-	if err != nil {
-		return Synthesized{}, err
-	}
-	app.Synth()
-	dir := filepath.Join(outdir, "stacks", Name)
-	return Synthesized{
-		Dir:            dir,
-		JSON:           filepath.Join(dir, "cdk.tf.json"),
-		Artifact:       filepath.Join(dir, filepath.FromSlash(b.artifact.assetPath)),
-		ArtifactKey:    b.artifact.key,
-		ArtifactSHA256: b.artifact.sha256,
-	}, nil
 }
