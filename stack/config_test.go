@@ -42,9 +42,9 @@ func TestCdktfJSONStatesTheDefaults(t *testing.T) {
 		t.Errorf("cdktf.json gives %+v, want the defaults %+v", cfg, DefaultConfig())
 	}
 	doc := readCdktfJSON(t)
-	for _, s := range settings {
-		if _, ok := doc.Context[s.key]; !ok {
-			t.Errorf("cdktf.json context does not list %q", s.key)
+	for _, key := range settingKeys() {
+		if _, ok := doc.Context[key]; !ok {
+			t.Errorf("cdktf.json context does not list %q", key)
 		}
 	}
 }
@@ -205,11 +205,12 @@ func TestConfigErrors(t *testing.T) {
 		{"duplicate CIDR", `"allowedCidrs": ["10.0.0.0/8", "10.0.0.0/8"]`, nil, "allowedCidrs", `"10.0.0.0/8"`},
 		{"bad CIDR from env", "", map[string]string{"BUCKETLS_ALLOWED_CIDRS": "10.0.0.0/8,nope"}, "allowedCidrs", `"nope"`},
 		{"CIDRs not a list", `"allowedCidrs": "0.0.0.0/0"`, nil, "allowedCidrs", `"0.0.0.0/0"`},
-		{"bucket name with capitals", `"bucketName": "My_Bucket"`, nil, "bucketName", `"My_Bucket"`},
 		{"bucket given as URI", `"bucketName": "s3://my-bucket"`, nil, "bucketName", `"s3://my-bucket"`},
+		{"bucket given as ARN", `"bucketName": "arn:aws:s3:::my-bucket"`, nil, "bucketName", `"arn:aws:s3:::my-bucket"`},
 		{"bucket name too short", `"bucketName": "ab"`, nil, "bucketName", `"ab"`},
-		{"bucket name like an IP", `"bucketName": "192.168.1.1"`, nil, "bucketName", `"192.168.1.1"`},
-		{"bucket name with two dots", `"bucketName": "my..bucket"`, nil, "bucketName", `"my..bucket"`},
+		{"bucket name too long", `"bucketName": "` + strings.Repeat("b", 256) + `"`, nil, "bucketName", `"` + strings.Repeat("b", 256) + `"`},
+		{"bucket name with a space", `"bucketName": "my bucket"`, nil, "bucketName", `"my bucket"`},
+		{"bucket name ending in a dot", `"bucketName": "my-bucket."`, nil, "bucketName", `"my-bucket."`},
 		{"tls as a string", `"tls": "yes"`, nil, "tls", `"yes"`},
 		{"tls from env", "", map[string]string{"BUCKETLS_TLS": "maybe"}, "tls", `"maybe"`},
 		{"ssm as a number", `"ssm": 1`, nil, "ssm", `1`},
@@ -278,7 +279,7 @@ func TestConfigErrors(t *testing.T) {
 
 func TestValidateReportsEveryProblem(t *testing.T) {
 	c := DefaultConfig()
-	c.Arch, c.Region, c.BucketName = "sparc", "nowhere", "BAD"
+	c.Arch, c.Region, c.BucketName = "sparc", "nowhere", "s3://bad"
 	err := c.Validate()
 	for _, key := range []string{"config arch", "config region", "config bucketName"} {
 		if err == nil || !strings.Contains(err.Error(), key) {
@@ -343,6 +344,55 @@ func TestBurstable(t *testing.T) {
 	} {
 		if got := burstable(tt.instanceType); got != tt.want {
 			t.Errorf("burstable(%q) = %v, want %v", tt.instanceType, got, tt.want)
+		}
+	}
+}
+
+// TestLegacyBucketNames: an existing bucket may have a name from before
+// today's naming rules (us-east-1 before March 2018: capitals,
+// underscores, up to 255 characters); the stack accepts what the service
+// accepts for --bucket, and still rejects what can never be a bucket.
+func TestLegacyBucketNames(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		ok   bool
+	}{
+		{"my-bucket", true},
+		{"My_Legacy_Bucket", true},
+		{"UPPER.case-and_underscore", true},
+		{"my..bucket", true},
+		{"192.168.1.1", true},
+		{strings.Repeat("b", 255), true},
+		{"abc", true},
+		{"ab", false},
+		{strings.Repeat("b", 256), false},
+		{"_leading", false},
+		{"trailing-", false},
+		{"s3://my-bucket", false},
+		{"arn:aws:s3:::my-bucket", false},
+		{"my bucket", false},
+		{"my/bucket", false},
+	} {
+		c := DefaultConfig()
+		c.BucketName = tc.name
+		err := c.Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("bucketName %q: Validate() = %v, want ok = %v", tc.name, err, tc.ok)
+		}
+	}
+}
+
+// TestREADMEListsEverySetting keeps the README's stack configuration
+// tables the list of every setting: a row per key with its variable.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings {
+		key, env := s.names()
+		if row := "\n| `" + key + "` | `" + env + "`"; !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no stack configuration row %q", strings.TrimSpace(row))
 		}
 	}
 }

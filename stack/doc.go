@@ -14,7 +14,9 @@
 //
 // One file per concern:
 //
-//	config.go        Config, DefaultConfig, LoadConfig, Validate (pure Go)
+//	config.go        Config, DefaultConfig, ConfigError, LoadConfig, Validate (pure Go)
+//	settings.go      every setting declared once: key, variable, default, parser, check
+//	validate.go      the checks the settings declare (pure Go)
 //	stack.go         Synth, the one entry point: validate, build, wire the constructs together
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go); the
 //	                 go build flags and environment are gobuild's, shared with the benchmark

@@ -1,0 +1,198 @@
+package stack
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strconv"
+)
+
+// The checks of the settings (see settings): each returns what is wrong
+// with one setting's value, given the whole Config for the settings that
+// depend on others, and nil when the value can be deployed.
+
+var (
+	// regionRE matches region names such as us-east-1, us-gov-west-1, ap-southeast-5.
+	regionRE = regexp.MustCompile(`^[a-z]{2,4}(-[a-z]+){1,2}-[0-9]{1,2}$`)
+	// instanceTypeRE matches instance types such as t3.micro, m7g.large, c6gn.16xlarge.
+	instanceTypeRE = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+	// gravitonRE matches the families that run arm64: a generation digit
+	// followed by "g" (t4g, m7g, c6gn, im4gn, g5g) or the first Graviton, a1.
+	gravitonRE = regexp.MustCompile(`^([a-z]+[0-9]+g[a-z0-9-]*|a1)\.`)
+	// acmARNRE matches an ACM certificate ARN and captures its partition,
+	// region and account.
+	acmARNRE = regexp.MustCompile(`^arn:(aws|aws-cn|aws-us-gov):acm:([a-z0-9-]+):([0-9]{12}):certificate/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+)
+
+// maxAllowedCIDRs keeps the rules well under the default quota of 60 inbound
+// rules per security group (each CIDR is one rule per port).
+const maxAllowedCIDRs = 50
+
+// maxGroupSize bounds maxSize. A rolling deploy runs up to twice the
+// group (maxHealthyPercentage), and twice this still fits the two /24
+// subnets with room for the load balancer's nodes; it also stops a typo
+// such as 400 from becoming a bill.
+const maxGroupSize = 100
+
+func checkRegion(_ Config, v string) []problem {
+	if !regionRE.MatchString(v) {
+		return bad("not an AWS region name", `use a region such as "us-east-1" or "eu-west-1"`)
+	}
+	return nil
+}
+
+func validArch(arch string) bool { return arch == "amd64" || arch == "arm64" }
+
+func checkArch(_ Config, v string) []problem {
+	if !validArch(v) {
+		return bad("unsupported architecture", `use "amd64" (x86_64) or "arm64" (Graviton)`)
+	}
+	return nil
+}
+
+func checkInstanceType(c Config, v string) []problem {
+	switch {
+	case v == "":
+		return nil
+	case !instanceTypeRE.MatchString(v):
+		return bad("not an EC2 instance type", `use a type such as "t3.micro", or leave it empty for the default of the arch`)
+	case validArch(c.Arch) && instanceTypeArch(v) != c.Arch:
+		return bad(fmt.Sprintf("an %s type, but arch is %q", instanceTypeArch(v), c.Arch),
+			fmt.Sprintf("pick an %s type such as %q, or set arch to %q", c.Arch, defaultInstanceType(c.Arch), instanceTypeArch(v)))
+	}
+	return nil
+}
+
+// instanceTypeArch returns the architecture an instance type runs.
+func instanceTypeArch(instanceType string) string {
+	if gravitonRE.MatchString(instanceType) {
+		return "arm64"
+	}
+	return "amd64"
+}
+
+func checkBucketName(_ Config, v string) []problem {
+	if v != "" && !validBucketName(v) {
+		return bad("not an S3 bucket name (3 to 255 letters, digits, '.', '-' or '_', starting and ending with a letter or digit)",
+			"give the name of an existing bucket (not an ARN or s3:// URI), or leave it empty to create and seed one")
+	}
+	return nil
+}
+
+// validBucketName accepts the names of buckets that can exist, the same
+// names the service accepts for --bucket (service/config.go, validBucket;
+// the stack does not import the service, so the rule is copied and
+// e2e/agree_test.go holds the two to each other). It is deliberately
+// looser than today's naming rules: buckets created in us-east-1 before
+// March 2018 may have capitals, underscores and up to 255 characters, and
+// still exist. It still rejects what can never be a bucket, such as a
+// slash, a space or an ARN, before S3 answers with a less clear error. The
+// stack names the buckets it creates itself, by today's rules.
+func validBucketName(name string) bool {
+	if len(name) < 3 || len(name) > 255 {
+		return false
+	}
+	alnum := func(c byte) bool {
+		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	}
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; !alnum(c) && c != '.' && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return alnum(name[0]) && alnum(name[len(name)-1])
+}
+
+// checkCIDRs checks allowedCidrs: canonical IPv4 prefixes, no duplicates,
+// at least one and at most maxAllowedCIDRs.
+func checkCIDRs(_ Config, cidrs []string) []problem {
+	switch {
+	case len(cidrs) == 0:
+		return bad("empty: nobody could reach the service", `list the networks to admit, or ["0.0.0.0/0"] for everyone`)
+	case len(cidrs) > maxAllowedCIDRs:
+		return bad(fmt.Sprintf("%d entries, more than %d", len(cidrs), maxAllowedCIDRs), "merge them into fewer, larger prefixes")
+	}
+	var ps []problem
+	seen := map[netip.Prefix]bool{}
+	for _, s := range cidrs {
+		one := func(what, fix string) { ps = append(ps, problem{strconv.Quote(s), what, fix}) }
+		p, err := netip.ParsePrefix(s)
+		switch {
+		case err != nil:
+			one("not a CIDR", `write an IPv4 network such as "203.0.113.0/24" or "198.51.100.7/32"`)
+		case !p.Addr().Is4():
+			one("an IPv6 network, but the VPC is IPv4 only", "list IPv4 networks only")
+		case p.Masked() != p:
+			one("host bits set", fmt.Sprintf("write %q", p.Masked().String()))
+		case seen[p]:
+			one("listed twice (AWS rejects duplicate rules)", "remove the duplicate")
+		}
+		seen[p] = true
+	}
+	return ps
+}
+
+func checkMode(_ Config, v string) []problem {
+	switch v {
+	case "", ModeSingle, ModeHA:
+		return nil
+	}
+	return bad("unknown mode", `use "single" (one instance) or "ha" (load balancer and Auto Scaling group across two zones)`)
+}
+
+// The checks of the "ha" settings run in mode "ha" only (see field.haOnly).
+
+func checkMinSize(_ Config, v int) []problem {
+	if v < 1 {
+		return bad("below 1: the load balancer would have nothing to send requests to", "set it to 1 or more; 2 keeps one instance in each zone")
+	}
+	return nil
+}
+
+func checkMaxSize(c Config, v int) []problem {
+	switch {
+	case v > maxGroupSize:
+		return bad(fmt.Sprintf("above %d", maxGroupSize), fmt.Sprintf("set it to %d or less", maxGroupSize))
+	case c.MinSize >= 1 && v < c.MinSize:
+		return bad(fmt.Sprintf("below minSize %d", c.MinSize), fmt.Sprintf("set maxSize to %d or more, or lower minSize", c.MinSize))
+	}
+	return nil
+}
+
+// checkDesiredCapacity checks the start size against minSize and maxSize,
+// once those are valid themselves (their own errors come first).
+func checkDesiredCapacity(c Config, v int) []problem {
+	if checkMinSize(c, c.MinSize) != nil || checkMaxSize(c, c.MaxSize) != nil {
+		return nil
+	}
+	if v < c.MinSize || v > c.MaxSize {
+		return bad(fmt.Sprintf("outside minSize %d to maxSize %d", c.MinSize, c.MaxSize), fmt.Sprintf("set it between %d and %d", c.MinSize, c.MaxSize))
+	}
+	return nil
+}
+
+func checkTargetCPU(_ Config, v int) []problem {
+	if v < 1 || v > 100 {
+		return bad("not a CPU percentage from 1 to 100", "set the average CPU utilization to keep the group at, such as 50")
+	}
+	return nil
+}
+
+func checkCertificateARN(c Config, v string) []problem {
+	if v == "" {
+		return nil
+	}
+	m := acmARNRE.FindStringSubmatch(v)
+	switch {
+	case m == nil:
+		return bad("not an ACM certificate ARN",
+			`give the ARN that ACM shows, such as "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f", or leave it empty for HTTP only`)
+	case m[2] != c.Region:
+		return bad(fmt.Sprintf("a certificate in %s, but region is %q; a load balancer uses certificates of its own region only", m[2], c.Region),
+			fmt.Sprintf("request or import the certificate in ACM in %s and give that ARN", c.Region))
+	case m[1] != c.partition():
+		return bad(fmt.Sprintf("a certificate in partition %s, but region %q is in %s", m[1], c.Region, c.partition()),
+			"give the ARN of a certificate in the deployment's region")
+	}
+	return nil
+}
