@@ -108,7 +108,7 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		allowedCIDRs: cfg.AllowedCIDRs,
 		// Port 443 opens where HTTPS is served: on the instance (single,
 		// tls) or on the load balancer (ha, certificateArn).
-		tls:          cfg.instanceTLS() || cfg.CertificateARN != "",
+		tls:          cfg.clientTLS(),
 		loadBalanced: cfg.ha(),
 	})
 	served := newServedBucket(st, cfg)
