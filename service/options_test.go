@@ -1,0 +1,208 @@
+package service
+
+import (
+	"context"
+	"encoding/base64"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// TestListOptions runs every listing parameter and every kind of bad value
+// through real HTTP against the reference tree.
+func TestListOptions(t *testing.T) {
+	t.Parallel()
+	srv := refServer(t)
+	tests := []struct {
+		name       string
+		target     string
+		wantStatus int
+		wantBody   string // "" = do not check
+		wantErr    string // part of the error message; "" = not an error
+	}{
+		{"default unchanged", "/list-bucket-content/dir2", 200, `{"content":["file1","file2"]}`, ""},
+		{"details=false is the default", "/list-bucket-content/dir2?details=false", 200, `{"content":["file1","file2"]}`, ""},
+		{"recursive from the root", "/list-bucket-content?recursive=true", 200, `{"content":["dir1/","dir2/file1","dir2/file2","file1","file2"]}`, ""},
+		{"recursive below a directory", "/list-bucket-content/dir2?recursive=true", 200, `{"content":["file1","file2"]}`, ""},
+		{"recursive on an object", "/list-bucket-content/file1?recursive=true", 200, `{"content":["file1"]}`, ""},
+		{"prefix", "/list-bucket-content?prefix=f", 200, `{"content":["file1","file2"]}`, ""},
+		{"prefix matching a directory", "/list-bucket-content?prefix=dir", 200, `{"content":["dir1","dir2"]}`, ""},
+		{"prefix matching nothing", "/list-bucket-content/dir2?prefix=zz", 200, `{"content":[]}`, ""},
+		{"prefix in a missing directory", "/list-bucket-content/nope?prefix=x", 404, "", "not found: nope"},
+		{"prefix and recursive", "/list-bucket-content?prefix=dir2&recursive=true", 200, `{"content":["dir2/file1","dir2/file2"]}`, ""},
+		{"limit pages", "/list-bucket-content?limit=4", 200, `{"content":["dir1","dir2","file1","file2"]}`, ""},
+		{"format=json", "/list-bucket-content/dir2?format=json", 200, `{"content":["file1","file2"]}`, ""},
+
+		{"unknown parameter", "/list-bucket-content?detail=true", 400, "", `unknown query parameter "detail"; accepted: details, limit, cursor, prefix, recursive, format`},
+		{"repeated parameter", "/list-bucket-content?limit=1&limit=2", 400, "", `"limit" given 2 times`},
+		{"details not a boolean", "/list-bucket-content?details=1", 400, "", `details="1": use true or false`},
+		{"recursive not a boolean", "/list-bucket-content?recursive=yes", 400, "", `recursive="yes": use true or false`},
+		{"limit zero", "/list-bucket-content?limit=0", 400, "", `limit="0": use a whole number from 1 to 1000`},
+		{"limit too large", "/list-bucket-content?limit=1001", 400, "", "from 1 to 1000"},
+		{"limit not a number", "/list-bucket-content?limit=ten", 400, "", `limit="ten"`},
+		{"limit negative", "/list-bucket-content?limit=-1", 400, "", `limit="-1"`},
+		{"empty prefix", "/list-bucket-content?prefix=", 400, "", "prefix is empty"},
+		{"prefix with a slash", "/list-bucket-content?prefix=dir2/f", 400, "", "has a slash"},
+		{"prefix with a control char", "/list-bucket-content?prefix=a%00", 400, "", "prefix: control character"},
+		{"prefix not UTF-8", "/list-bucket-content?prefix=%ff", 400, "", "prefix: not valid UTF-8"},
+		{"prefix dot-dot", "/list-bucket-content?prefix=..", 400, "", `prefix: "." or ".." segment`},
+		{"prefix too long", "/list-bucket-content?prefix=" + strings.Repeat("a", 1025), 400, "", "longer than 1024"},
+		{"bad format", "/list-bucket-content?format=xml", 400, "", `format="xml": use json or html`},
+		{"malformed escape", "/list-bucket-content?prefix=%zz", 400, "", "invalid query string"},
+		{"cursor without limit", "/list-bucket-content?cursor=abc", 400, "", "cursor needs the limit"},
+		{"cursor garbage", "/list-bucket-content?limit=2&cursor=!!!", 400, "", "cursor is invalid"},
+		{"cursor not ours", "/list-bucket-content?limit=2&cursor=" + base64.RawURLEncoding.EncodeToString([]byte("hello world, a long enough cursor")), 400, "", "cursor is invalid"},
+		{"unknown parameter echoed safely", "/list-bucket-content?%E2%80%AE=1", 400, "", `unknown query parameter "\\u202e"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := get(t, srv.URL, tt.target)
+			if r.status != tt.wantStatus {
+				t.Fatalf("GET %s: status = %d, want %d (%s)", tt.target, r.status, tt.wantStatus, r.body)
+			}
+			if tt.wantBody != "" && r.body != tt.wantBody {
+				t.Errorf("GET %s: body %s, want %s", tt.target, r.body, tt.wantBody)
+			}
+			if tt.wantErr != "" {
+				if msg := checkJSONError(t, r); !strings.Contains(msg, tt.wantErr) {
+					t.Errorf("GET %s: error %q, want it to contain %q", tt.target, msg, tt.wantErr)
+				}
+			}
+		})
+	}
+}
+
+// TestCursorBinding checks a cursor works only for the listing it came
+// from: another path, another limit, prefix, details or recursive is a 400.
+func TestCursorBinding(t *testing.T) {
+	t.Parallel()
+	srv := refServer(t)
+	first := decodePage(t, get(t, srv.URL, "/list-bucket-content?limit=2").body, false)
+	if first.next == "" || strings.Join(first.names, ",") != "dir1,dir2" {
+		t.Fatalf("first page %+v, want dir1,dir2 and a cursor", first)
+	}
+	c := url.QueryEscape(first.next)
+	ok := get(t, srv.URL, "/list-bucket-content?limit=2&cursor="+c)
+	if ok.status != 200 || ok.body != `{"content":["file1","file2"]}` {
+		t.Fatalf("second page: %d %s", ok.status, ok.body)
+	}
+	for _, target := range []string{
+		"/list-bucket-content/dir2?limit=2&cursor=" + c,
+		"/list-bucket-content?limit=3&cursor=" + c,
+		"/list-bucket-content?limit=2&details=true&cursor=" + c,
+		"/list-bucket-content?limit=2&recursive=true&cursor=" + c,
+		"/list-bucket-content?limit=2&prefix=d&cursor=" + c,
+		"/list-bucket-content?limit=2&cursor=" + c[:len(c)-1],
+		"/list-bucket-content?limit=2&cursor=" + c + "A",
+	} {
+		r := get(t, srv.URL, target)
+		if r.status != 400 {
+			t.Errorf("GET %s: status = %d, want 400 (%s)", target, r.status, r.body)
+		}
+		checkJSONError(t, r)
+	}
+}
+
+// TestCursorStaysInPath checks that no crafted cursor reaches a key outside
+// the listed directory: every S3 call a cursor causes starts with the
+// path's prefix.
+func TestCursorStaysInPath(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, []string{"a/x", "a/y", "b/secret", "a-z/secret"}, nil)
+	rec := &recordingS3{next: testS3Client(f.URL())}
+	srv := testServer(t, NewS3Lister(rec, testBucket, S3ListerOptions{}), Config{})
+	opts := listOptions{limit: 5}
+	for _, key := range []string{"../b/", "/../../b", "\x00", "zzzz", "a", strings.Repeat("é", 500)} {
+		c := encodeCursor(&Position{Key: key, Open: []string{"a"}}, opts.binding("a"))
+		r := get(t, srv.URL, "/list-bucket-content/a?limit=5&cursor="+url.QueryEscape(c))
+		if strings.Contains(r.body, "secret") {
+			t.Errorf("cursor key %q: listing %s reaches outside a/", key, r.body)
+		}
+	}
+	for _, in := range rec.prefixes() {
+		if !strings.HasPrefix(in, "a/") {
+			t.Errorf("S3 was asked for prefix %q, outside a/", in)
+		}
+	}
+}
+
+// FuzzListOptions checks the query parser never panics, and that what it
+// accepts is within bounds.
+func FuzzListOptions(f *testing.F) {
+	for _, s := range []string{"", "details=true", "limit=5&cursor=AQ", "prefix=a%00", "limit=1&limit=2", "%zz", "recursive=true&format=html", "prefix=" + strings.Repeat("x", 1100)} {
+		f.Add(s, "dir2")
+	}
+	f.Fuzz(func(t *testing.T, rawQuery, path string) {
+		o, err := parseListOptions(rawQuery, path)
+		if err != nil {
+			if !isQueryError(err) {
+				t.Fatalf("parseListOptions(%q): error %v is not a query error", rawQuery, err)
+			}
+			return
+		}
+		if o.limit < 0 || o.limit > maxLimit || (o.cursor != nil && o.limit == 0) {
+			t.Fatalf("parseListOptions(%q) = %+v: out of bounds", rawQuery, o)
+		}
+		if checkNamePrefix(o.prefix) != nil && o.prefix != "" {
+			t.Fatalf("parseListOptions(%q) accepted prefix %q", rawQuery, o.prefix)
+		}
+	})
+}
+
+// FuzzCursor checks decoding never panics and encoding round-trips.
+func FuzzCursor(f *testing.F) {
+	f.Add("", "dir2/", "a")
+	f.Add("AQ", "x", "")
+	f.Add(encodeCursor(&Position{Key: "sub/", Open: []string{"s", "su"}}, "b"), "é", "é!")
+	f.Fuzz(func(t *testing.T, raw, key, open string) {
+		if p, err := decodeCursor(raw, "b"); err == nil {
+			if !validKey(p.Key) {
+				t.Fatalf("decodeCursor(%q) accepted key %q", raw, p.Key)
+			}
+		}
+		pos := &Position{Key: key}
+		if open != "" && !strings.HasSuffix(open, "/") {
+			pos.Open = []string{open}
+		}
+		if !validKey(key) || (open != "" && !validKey(open)) {
+			return
+		}
+		got, err := decodeCursor(encodeCursor(pos, "b"), "b")
+		if err != nil || got.Key != pos.Key || strings.Join(got.Open, "|") != strings.Join(pos.Open, "|") {
+			t.Fatalf("round trip of %+v: %+v, %v", pos, got, err)
+		}
+		if _, err := decodeCursor(encodeCursor(pos, "b"), "c"); err == nil {
+			t.Fatalf("cursor for listing b accepted for listing c")
+		}
+	})
+}
+
+// recordingS3 passes calls through and remembers every Prefix and
+// StartAfter sent.
+type recordingS3 struct {
+	next s3.ListObjectsV2APIClient
+	mu   sync.Mutex
+	seen []string
+}
+
+func (r *recordingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	r.mu.Lock()
+	r.seen = append(r.seen, aws.ToString(in.Prefix))
+	if in.StartAfter != nil {
+		r.seen = append(r.seen, aws.ToString(in.StartAfter))
+	}
+	r.mu.Unlock()
+	return r.next.ListObjectsV2(ctx, in, opts...)
+}
+
+func (r *recordingS3) prefixes() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.seen)
+}
