@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials/ec2rolecreds"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/bucketls/bucketls/service"
 )
 
 func TestRenderUserData(t *testing.T) {
@@ -141,7 +143,7 @@ func TestS3Seed(t *testing.T) {
 			t.Errorf("%s has no Last-Modified; the AWS CLI needs it", aws.ToString(o.Key))
 		}
 	}
-	if got, want := strings.Join(keys, " "), strings.Join(ReferenceTree, " "); got != want {
+	if got, want := strings.Join(keys, " "), strings.Join(service.ReferenceKeys(), " "); got != want {
 		t.Errorf("seeded keys = %q, want %q", got, want)
 	}
 }

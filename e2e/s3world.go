@@ -12,11 +12,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
-)
 
-// ReferenceTree is the reference bucket every bucketls deploy is checked
-// against: a directory marker, a directory with two files, two files.
-var ReferenceTree = []string{"dir1/", "dir2/file1", "dir2/file2", "file1", "file2"}
+	"github.com/bucketls/bucketls/service"
+)
 
 // S3 is an S3-compatible server on host loopback that stands in for Amazon
 // S3 in the rehearsal.
@@ -65,9 +63,11 @@ func (s *S3) Put(ctx context.Context, bucket, key string, body []byte) error {
 	return nil
 }
 
-// Seed creates bucket holding ReferenceTree; the files hold their own key.
+// Seed creates bucket holding the service's reference tree
+// (service.ReferenceKeys), the one every deploy is checked against; the
+// files hold their own key.
 func (s *S3) Seed(ctx context.Context, bucket string) error {
-	for _, key := range ReferenceTree {
+	for _, key := range service.ReferenceKeys() {
 		body := []byte(key)
 		if key[len(key)-1] == '/' {
 			body = nil // a directory marker is a zero-byte object

@@ -114,13 +114,27 @@ func tlsOnlyPolicy(bucketARN string) string {
 }
 
 // referenceTree is the seeded content: the listing tree the README and the
-// end-to-end tests use. "dir1/" is an empty folder marker.
-var referenceTree = []struct{ key, content string }{
-	{"dir1/", ""},
-	{"dir2/file1", "bucketls reference tree: dir2/file1\n"},
-	{"dir2/file2", "bucketls reference tree: dir2/file2\n"},
-	{"file1", "bucketls reference tree: file1\n"},
-	{"file2", "bucketls reference tree: file2\n"},
+// end-to-end tests use. "dir1/" is an empty folder marker. Each object's
+// construct ID is a fixed string, as construct IDs must be (an ID built
+// from a key would rename the resource when the key changes). The service
+// has its own copy (service.ReferenceKeys; the stack does not import the
+// service), and e2e/agree_test.go holds the two to each other.
+var referenceTree = []struct{ id, key, content string }{
+	{"seed-dir1", "dir1/", ""},
+	{"seed-dir2-file1", "dir2/file1", "bucketls reference tree: dir2/file1\n"},
+	{"seed-dir2-file2", "dir2/file2", "bucketls reference tree: dir2/file2\n"},
+	{"seed-file1", "file1", "bucketls reference tree: file1\n"},
+	{"seed-file2", "file2", "bucketls reference tree: file2\n"},
+}
+
+// ReferenceKeys returns the keys the stack seeds a bucket it creates with
+// (see Config.BucketName), in S3's order.
+func ReferenceKeys() []string {
+	keys := make([]string, len(referenceTree))
+	for i, obj := range referenceTree {
+		keys[i] = obj.key
+	}
+	return keys
 }
 
 // content is the bucket the service lists, when the stack creates it.
@@ -137,8 +151,8 @@ func newContent(scope constructs.Construct, id string) content {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	b := newPrivateBucket(c, "bucket", "bucketls-content-")
 	var seeded []cdktf.ITerraformDependable
-	for i, obj := range referenceTree {
-		seeded = append(seeded, s3object.NewS3Object(c, jsii.String(seedObjectIDs[i]), &s3object.S3ObjectConfig{
+	for _, obj := range referenceTree {
+		seeded = append(seeded, s3object.NewS3Object(c, jsii.String(obj.id), &s3object.S3ObjectConfig{
 			Bucket:      jsii.String(b.name),
 			Key:         jsii.String(obj.key),
 			Content:     jsii.String(obj.content),
@@ -148,8 +162,3 @@ func newContent(scope constructs.Construct, id string) content {
 	}
 	return content{bucket: b, seeded: seeded}
 }
-
-// seedObjectIDs are the construct IDs of the reference objects, fixed
-// strings as construct IDs must be (an ID built from a key would rename the
-// resource when the key changes).
-var seedObjectIDs = []string{"seed-dir1", "seed-dir2-file1", "seed-dir2-file2", "seed-file1", "seed-file2"}

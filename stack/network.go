@@ -22,7 +22,12 @@ import (
 // Address plan: one /16 for the VPC and one /24 per public subnet.
 const vpcCIDR = "10.0.0.0/16"
 
-var subnetCIDRs = []string{"10.0.0.0/24", "10.0.1.0/24"}
+// subnets are the two public subnets, one per zone: each construct ID
+// beside its address range.
+var subnets = []struct{ id, cidr string }{
+	{"public-a", "10.0.0.0/24"},
+	{"public-b", "10.0.1.0/24"},
+}
 
 // networkConfig is what the network needs to know.
 type networkConfig struct {
@@ -99,17 +104,17 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 	})
 
 	var subnetIDs []string
-	for i, cidr := range subnetCIDRs {
-		s := subnet.NewSubnet(c, jsii.String(subnetConstructIDs[i]), &subnet.SubnetConfig{
+	for i, sn := range subnets {
+		s := subnet.NewSubnet(c, jsii.String(sn.id), &subnet.SubnetConfig{
 			VpcId:            v.Id(),
-			CidrBlock:        jsii.String(cidr),
+			CidrBlock:        jsii.String(sn.cidr),
 			AvailabilityZone: cdktf.Token_AsString(cdktf.Fn_Element(usable, jsii.Number(float64(i))), nil),
 			// No automatic public IPs: the instance asks for one itself, so
 			// nothing else launched here becomes reachable by accident.
 			MapPublicIpOnLaunch: jsii.Bool(false),
-			Tags:                &map[string]*string{"Name": jsii.String("bucketls-" + subnetConstructIDs[i])},
+			Tags:                &map[string]*string{"Name": jsii.String("bucketls-" + sn.id)},
 		})
-		routetableassociation.NewRouteTableAssociation(c, jsii.String(subnetConstructIDs[i]+"-routes"), &routetableassociation.RouteTableAssociationConfig{
+		routetableassociation.NewRouteTableAssociation(c, jsii.String(sn.id+"-routes"), &routetableassociation.RouteTableAssociationConfig{
 			SubnetId:     s.Id(),
 			RouteTableId: rt.Id(),
 		})
@@ -124,9 +129,6 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 	}
 	return n
 }
-
-// subnetConstructIDs are the construct IDs of the two subnets.
-var subnetConstructIDs = []string{"public-a", "public-b"}
 
 // newWebSecurityGroup creates the instances' security group: 80 (and 443
 // with TLS) in from the allowed CIDRs only, no port 22 (access is through
