@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bucketls/bucketls/stack/internal/tfhcl"
 )
 
 // scanPolicy is testdata/security-scan.json.
@@ -102,15 +104,16 @@ func tfsecBinary(t *testing.T, scanner string) string {
 }
 
 // scan runs tfsec over a Terraform JSON configuration, converted to native
-// syntax first (see tfJSONToHCL), and returns every result, passed ones too.
+// syntax first (see package tfhcl: the scanner misreads nested blocks in
+// JSON), and returns every result, passed ones too.
 func scan(t *testing.T, tfsec string, tfJSON []byte) []finding {
 	t.Helper()
-	hcl, err := tfJSONToHCL(tfJSON)
+	hcl, err := tfhcl.FromJSON(tfJSON)
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "main.tf"), []byte(hcl), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "main.tf"), hcl, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(tfsec, dir, "--format", "json", "--include-passed", "--soft-fail",
