@@ -19,6 +19,10 @@ type Config struct {
 	// Bucket is the S3 bucket to list (--bucket, BUCKETLS_BUCKET). Required
 	// unless Demo; with Demo it names the in-memory bucket. Default: none.
 	Bucket string
+	// RootPrefix serves one subtree of the bucket: the listing root is the
+	// key prefix RootPrefix+"/" and nothing outside it is ever listed
+	// (--root-prefix, BUCKETLS_ROOT_PREFIX). Default: "" (the whole bucket).
+	RootPrefix string
 	// Addr is the HTTP listen address (--addr, BUCKETLS_ADDR). Default: ":8080".
 	Addr string
 	// S3Endpoint is an S3-compatible endpoint URL, addressed path-style
@@ -96,6 +100,7 @@ func ExitCode(err error) int {
 // env names, one per flag; the flag wins when both are set.
 const (
 	envBucket        = "BUCKETLS_BUCKET"
+	envRootPrefix    = "BUCKETLS_ROOT_PREFIX"
 	envAddr          = "BUCKETLS_ADDR"
 	envS3Endpoint    = "BUCKETLS_S3_ENDPOINT"
 	envCacheTTL      = "BUCKETLS_CACHE_TTL"
@@ -147,6 +152,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	}
 
 	str(&cfg.Bucket, "bucket", envBucket, "", "S3 bucket to list; required unless --demo")
+	str(&cfg.RootPrefix, "root-prefix", envRootPrefix, "", "serve only the keys under this prefix and a slash, e.g. reports/2024; paths are relative to it")
 	str(&cfg.Addr, "addr", envAddr, defaultAddr, "HTTP listen address")
 	str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
 	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
@@ -201,6 +207,9 @@ func (c Config) validate() error {
 		return configErrorf("--stall-timeout %s must be positive, e.g. 30s", c.StallTimeout)
 	case c.Demo && c.S3Endpoint != "":
 		return configErrorf("--demo serves its own in-memory S3; drop --s3-endpoint")
+	}
+	if err := checkRootPrefix(c.RootPrefix); err != nil {
+		return configErrorf("--root-prefix (%s) %q is invalid (%v); write the key prefix without a slash at either end, like reports or team/2024 (empty serves the whole bucket)", envRootPrefix, printable(c.RootPrefix), err)
 	}
 	if err := checkAddr("--addr", c.Addr); err != nil {
 		return err

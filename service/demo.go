@@ -42,12 +42,27 @@ func NewMemBackend(bucket string, keys []string) (gofakes3.Backend, error) {
 	return b, nil
 }
 
-// startDemoS3 serves an in-memory S3 with the reference tree on a free
-// loopback port and returns its endpoint URL and a function that stops it.
-// It goes through real HTTP and the real SDK client so the demo exercises
-// exactly the code path production uses.
-func startDemoS3(bucket string) (endpoint string, stop func(), err error) {
-	backend, err := NewMemBackend(bucket, ReferenceKeys())
+// demoKeys is what the demo bucket holds: the reference tree, under
+// rootPrefix+"/" when one is set, beside decoys that --root-prefix must
+// keep out of every listing (an object named exactly the prefix, keys that
+// share its first characters, a secret at the bucket root).
+func demoKeys(rootPrefix string) []string {
+	if rootPrefix == "" {
+		return ReferenceKeys()
+	}
+	keys := []string{rootPrefix, rootPrefix + "-other/secret", rootPrefix + "x/secret", "secret"}
+	for _, k := range ReferenceKeys() {
+		keys = append(keys, rootPrefix+"/"+k)
+	}
+	return keys
+}
+
+// startDemoS3 serves an in-memory S3 with the reference tree (see
+// demoKeys) on a free loopback port and returns its endpoint URL and a
+// function that stops it. It goes through real HTTP and the real SDK
+// client so the demo exercises exactly the code path production uses.
+func startDemoS3(bucket, rootPrefix string) (endpoint string, stop func(), err error) {
+	backend, err := NewMemBackend(bucket, demoKeys(rootPrefix))
 	if err != nil {
 		return "", nil, err
 	}
@@ -74,13 +89,17 @@ func startDemoS3(bucket string) (endpoint string, stop func(), err error) {
 
 // printDemoHelp tells a person what to try, on stderr so the JSON logs on
 // stdout stay machine-readable.
-func printDemoHelp(w io.Writer, addr net.Addr, bucket string) {
+func printDemoHelp(w io.Writer, addr net.Addr, bucket, rootPrefix string) {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
 	base := "http://" + net.JoinHostPort(host, port) + "/list-bucket-content"
-	fmt.Fprintf(w, "bucketls demo: serving in-memory bucket %q with keys %s\nTry:\n", bucket, strings.Join(ReferenceKeys(), ", "))
+	fmt.Fprintf(w, "bucketls demo: serving in-memory bucket %q with keys %s", bucket, strings.Join(ReferenceKeys(), ", "))
+	if rootPrefix != "" {
+		fmt.Fprintf(w, " under --root-prefix %q (and keys outside it that are never listed)", rootPrefix)
+	}
+	fmt.Fprint(w, "\nTry:\n")
 	for _, p := range []string{"", "/dir1", "/dir2", "/dir2/file1", "/nope"} {
 		fmt.Fprintf(w, "  curl %s%s\n", base, p)
 	}

@@ -55,7 +55,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer closeStorage()
-	lister := NewS3Lister(client, cfg.Bucket, S3ListerOptions{CacheTTL: cfg.CacheTTL})
+	lister := NewS3Lister(client, cfg.Bucket, S3ListerOptions{CacheTTL: cfg.CacheTTL, RootPrefix: cfg.RootPrefix})
 	srv := NewServer(logger, lister, cfg)
 
 	listeners, err := listen(cfg, srv, logger)
@@ -68,7 +68,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go srv.WatchBucket(watchCtx)
 	logger.Info("serving", listeners.attrs...)
 	if cfg.Demo {
-		printDemoHelp(stderr, listeners.addr, cfg.Bucket)
+		printDemoHelp(stderr, listeners.addr, cfg.Bucket, cfg.RootPrefix)
 	}
 
 	var serveErr error
@@ -99,7 +99,7 @@ func openStorage(ctx context.Context, cfg *Config, getenv func(string) string) (
 	if cfg.Bucket == "" {
 		cfg.Bucket = "demo"
 	}
-	endpoint, stopS3, err := startDemoS3(cfg.Bucket)
+	endpoint, stopS3, err := startDemoS3(cfg.Bucket, cfg.RootPrefix)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -151,6 +151,9 @@ func listen(cfg Config, h http.Handler, logger *slog.Logger) (*listeners, error)
 	}
 	if cfg.S3Endpoint != "" {
 		l.attrs = append(l.attrs, "s3_endpoint", cfg.S3Endpoint)
+	}
+	if cfg.RootPrefix != "" {
+		l.attrs = append(l.attrs, "root_prefix", cfg.RootPrefix)
 	}
 	return l, nil
 }

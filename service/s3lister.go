@@ -24,6 +24,12 @@ type S3ListerOptions struct {
 	CacheTTL time.Duration
 	// CacheBytes bounds the memory the cached pages take. Default: 32 MiB.
 	CacheBytes int
+	// RootPrefix confines the lister to the keys under RootPrefix+"/":
+	// request paths are relative to it, names stay relative, and no call
+	// the lister sends can name a key outside it (see S3Lister.list). It
+	// must pass the --root-prefix check (no slash at either end, no empty
+	// or dot segments). Default: "" (the whole bucket).
+	RootPrefix string
 	// CallTimeout bounds one ListObjectsV2 call, SDK retries included. The
 	// call runs detached from the request that started it (others may be
 	// waiting on it), so this is what stops it. Default: 10s.
@@ -49,6 +55,7 @@ const maxListPages = 100_000
 // concurrent use and is a prometheus.Collector of its S3 call metrics.
 type S3Lister struct {
 	bucket string
+	root   string // RootPrefix + "/", or "" for the whole bucket
 	api    *pageCache
 	m      *s3Metrics
 }
@@ -67,6 +74,7 @@ func NewS3Lister(client s3.ListObjectsV2APIClient, bucket string, opts S3ListerO
 	m := newS3Metrics()
 	return &S3Lister{
 		bucket: bucket,
+		root:   rootKey(opts.RootPrefix),
 		api:    newPageCache(client, opts.CacheTTL, opts.CallTimeout, opts.CacheBytes, m),
 		m:      m,
 	}
@@ -82,16 +90,16 @@ func (l *S3Lister) Collect(ch chan<- prometheus.Metric) { l.m.collect(ch) }
 func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry, bool) error) (*Position, error) {
 	dirOnly := strings.HasSuffix(req.Path, "/")
 	dir := strings.TrimSuffix(req.Path, "/")
-	prefix := ""
+	prefix := l.root
 	if dir != "" {
-		prefix = dir + "/"
+		prefix = l.root + dir + "/"
 	}
-	w := &walk{l: l, req: req, prefix: prefix, page: page}
+	w := &walk{l: l, req: req, prefix: prefix, top: dir == "", page: page}
 	next, err := w.run(ctx)
 	if err != nil || w.exists {
 		return next, err
 	}
-	if req.NamePrefix != "" && prefix != "" {
+	if req.NamePrefix != "" && dir != "" {
 		// Nothing matched the name prefix: that is an empty listing if
 		// the directory exists at all, and only then.
 		found, err := l.anyKey(ctx, prefix)
@@ -105,7 +113,7 @@ func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry,
 	if dirOnly || dir == "" {
 		return nil, fmt.Errorf("list %q: %w", prefix, ErrNotFound)
 	}
-	return nil, l.listObject(ctx, dir, req.NamePrefix, page)
+	return nil, l.listObject(ctx, l.root+dir, req.NamePrefix, page)
 }
 
 // walk is the state of one listing: where it is in S3's key order, what
@@ -114,7 +122,8 @@ func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry,
 type walk struct {
 	l      *S3Lister
 	req    ListRequest
-	prefix string
+	prefix string // the listed directory's key prefix, root prefix included
+	top    bool   // the listing root, which always exists
 	page   func([]Entry, bool) error
 
 	d       dedupe
@@ -139,7 +148,7 @@ func (w *walk) run(ctx context.Context) (*Position, error) {
 	}
 	// The root always exists, even when empty, and so does a directory a
 	// cursor came from (if it was emptied since, the rest is empty).
-	w.exists = w.prefix == "" || w.req.After != nil
+	w.exists = w.top || w.req.After != nil
 	if a := w.req.After; a != nil {
 		// StartAfter, not a stored continuation token, so a cursor is
 		// plain data that works on any instance and after a restart. For
@@ -160,7 +169,7 @@ func (w *walk) run(ctx context.Context) (*Position, error) {
 			w.l.m.paginationErrors.WithLabelValues("too_many_pages").Inc()
 			return nil, fmt.Errorf("list %q: %w: more than %d pages", w.prefix, ErrUpstream, maxListPages)
 		}
-		p, err := w.l.api.list(ctx, in)
+		p, err := w.l.list(ctx, in)
 		if err != nil {
 			return nil, w.l.fail(ctx, "list", w.prefix, err, w.req.After != nil)
 		}
@@ -333,9 +342,56 @@ func mergeItems(p *s3Page) []item {
 	return items
 }
 
+// errOutsideRoot is a call the lister refused to send: it would have named
+// keys outside the root prefix. Nothing valid can cause it; it is the last
+// line of defence against a bug above.
+var errOutsideRoot = errors.New("refused: outside the root prefix")
+
+// list sends one ListObjectsV2 call through the page cache. It is the only
+// way the lister reaches storage and so the one place the root prefix is
+// enforced, below every path, cursor and option: a call whose Prefix or
+// StartAfter does not start with the root is never sent, and keys outside
+// the root in an answer (an S3-compatible endpoint that ignores Prefix)
+// are dropped. The IAM condition on s3:prefix enforces the same again, in
+// AWS.
+func (l *S3Lister) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Page, error) {
+	if !strings.HasPrefix(aws.ToString(in.Prefix), l.root) ||
+		(in.StartAfter != nil && !strings.HasPrefix(*in.StartAfter, l.root)) {
+		return nil, fmt.Errorf("prefix %q, start after %q: %w", aws.ToString(in.Prefix), aws.ToString(in.StartAfter), errOutsideRoot)
+	}
+	p, err := l.api.list(ctx, in)
+	if err != nil || l.root == "" {
+		return p, err
+	}
+	return p.within(l.root), nil
+}
+
+// within returns the page without the keys that do not start with root:
+// the page itself when all do (always, from S3), else a filtered copy, so
+// a page shared through the cache is never changed.
+func (p *s3Page) within(root string) *s3Page {
+	inside := func(k string) bool { return strings.HasPrefix(k, root) }
+	if !slices.ContainsFunc(p.objects, func(o s3Object) bool { return !inside(o.key) }) &&
+		!slices.ContainsFunc(p.prefixes, func(k string) bool { return !inside(k) }) {
+		return p
+	}
+	q := &s3Page{truncated: p.truncated, next: p.next}
+	for _, o := range p.objects {
+		if inside(o.key) {
+			q.objects = append(q.objects, o)
+		}
+	}
+	for _, k := range p.prefixes {
+		if inside(k) {
+			q.prefixes = append(q.prefixes, k)
+		}
+	}
+	return q
+}
+
 // anyKey reports whether any key starts with prefix.
 func (l *S3Lister) anyKey(ctx context.Context, prefix string) (bool, error) {
-	p, err := l.api.list(ctx, &s3.ListObjectsV2Input{
+	p, err := l.list(ctx, &s3.ListObjectsV2Input{
 		Bucket:  aws.String(l.bucket),
 		Prefix:  aws.String(prefix),
 		MaxKeys: aws.Int32(1),
@@ -351,7 +407,7 @@ func (l *S3Lister) anyKey(ctx context.Context, prefix string) (bool, error) {
 // shortest key starting with key is key itself, so a one-key listing with
 // Prefix=key answers "does this object exist" using only s3:ListBucket.
 func (l *S3Lister) listObject(ctx context.Context, key, namePrefix string, page func([]Entry, bool) error) error {
-	p, err := l.api.list(ctx, &s3.ListObjectsV2Input{
+	p, err := l.list(ctx, &s3.ListObjectsV2Input{
 		Bucket:  aws.String(l.bucket),
 		Prefix:  aws.String(key),
 		MaxKeys: aws.Int32(1),
