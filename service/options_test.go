@@ -183,26 +183,35 @@ func FuzzCursor(f *testing.F) {
 	})
 }
 
-// recordingS3 passes calls through and remembers every Prefix and
-// StartAfter sent.
+// recordingS3 passes calls through and remembers every input.
 type recordingS3 struct {
 	next s3.ListObjectsV2APIClient
 	mu   sync.Mutex
-	seen []string
+	ins  []s3.ListObjectsV2Input
 }
 
 func (r *recordingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, opts ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
 	r.mu.Lock()
-	r.seen = append(r.seen, aws.ToString(in.Prefix))
-	if in.StartAfter != nil {
-		r.seen = append(r.seen, aws.ToString(in.StartAfter))
-	}
+	r.ins = append(r.ins, *in)
 	r.mu.Unlock()
 	return r.next.ListObjectsV2(ctx, in, opts...)
 }
 
-func (r *recordingS3) prefixes() []string {
+// calls is every input seen so far.
+func (r *recordingS3) calls() []s3.ListObjectsV2Input {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return slices.Clone(r.seen)
+	return slices.Clone(r.ins)
+}
+
+// prefixes is every Prefix and StartAfter seen so far.
+func (r *recordingS3) prefixes() []string {
+	var seen []string
+	for _, in := range r.calls() {
+		seen = append(seen, aws.ToString(in.Prefix))
+		if in.StartAfter != nil {
+			seen = append(seen, aws.ToString(in.StartAfter))
+		}
+	}
+	return seen
 }

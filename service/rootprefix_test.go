@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -15,26 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 )
-
-// recordingS3 records every ListObjectsV2 input before passing it on.
-type recordingS3 struct {
-	next s3.ListObjectsV2APIClient
-	mu   sync.Mutex
-	ins  []s3.ListObjectsV2Input
-}
-
-func (r *recordingS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, optFns ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
-	r.mu.Lock()
-	r.ins = append(r.ins, *in)
-	r.mu.Unlock()
-	return r.next.ListObjectsV2(ctx, in, optFns...)
-}
-
-func (r *recordingS3) calls() []s3.ListObjectsV2Input {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]s3.ListObjectsV2Input(nil), r.ins...)
-}
 
 // rootTestKeys is the reference tree and a directory-wins case under
 // "pub/", beside keys the root prefix must hide: an object named exactly
