@@ -140,72 +140,108 @@ func hclString(s string) string {
 // unit returns the systemd unit as installed, for the served bucket name
 // servedBucket.
 func (b bootScript) unit(servedBucket string) string {
-	env := []string{
-		"BUCKETLS_BUCKET=" + servedBucket,
-		// The AWS SDK does not read the region from instance metadata.
-		"AWS_REGION=" + b.Region,
-		"BUCKETLS_ADDR=:80",
+	type env struct{ why, kv string }
+	envs := []env{
+		{"The bucket to list.", "BUCKETLS_BUCKET=" + servedBucket},
+		{"The AWS SDK does not read the region from instance metadata.", "AWS_REGION=" + b.Region},
+		{"Plain HTTP on port 80, for clients and the load balancer.", "BUCKETLS_ADDR=:80"},
 	}
 	if b.TLS {
-		env = append(env, "BUCKETLS_TLS_ADDR=:443", "BUCKETLS_TLS_SELF_SIGNED=true")
+		envs = append(envs,
+			env{"HTTPS on port 443 beside HTTP (tls).", "BUCKETLS_TLS_ADDR=:443"},
+			env{"A certificate made at start: no key material on disk or in user data.", "BUCKETLS_TLS_SELF_SIGNED=true"})
 	}
 	var e strings.Builder
-	for _, kv := range env {
-		e.WriteString("Environment=" + kv + "\n")
+	for _, v := range envs {
+		e.WriteString("# " + v.why + "\nEnvironment=" + v.kv + "\n")
 	}
 	return strings.NewReplacer("{{ENV}}", e.String(), "{{INSTALL_PATH}}", installPath).Replace(unitTemplate)
 }
 
-// unitTemplate is the hardened unit. Each setting that confines the service
-// says why it is there; the network stays open because the service needs
-// IMDS (169.254.169.254) for its credentials and S3 over the internet.
+// unitTemplate is the hardened unit. Every directive has its one-line
+// reason above it, so the unit explains itself on the instance too; the
+// network stays open because the service needs IMDS (169.254.169.254) for
+// its credentials and S3 over the internet.
 const unitTemplate = `[Unit]
+# What systemctl status and the journal call it.
 Description=bucketls: lists an S3 bucket as JSON over HTTP
+# Where an operator reading this unit finds more.
 Documentation=https://github.com/bucketls/bucketls
-# Network only: ordering after cloud-final would deadlock the start that
-# cloud-final itself runs from the user data.
+# Make the boot wait for a configured network: the service calls IMDS and S3 at once.
 Wants=network-online.target
+# Start after it. Network only: ordering after cloud-final would deadlock
+# the start that cloud-final itself runs from the user data.
 After=network-online.target
 
 [Service]
+# Started once the binary runs, so a missing or broken binary fails the start.
 Type=exec
+# The binary the boot script installed after checking its SHA-256.
 ExecStart={{INSTALL_PATH}}
-{{ENV}}Restart=on-failure
+{{ENV}}# Come back after a crash or a failed start, not after a clean stop.
+Restart=on-failure
+# Wait between restarts, so a service that cannot start does not spin.
 RestartSec=5
 # SIGTERM starts a graceful shutdown; give in-flight requests time to finish.
 TimeoutStopSec=30
 
 # An ephemeral unprivileged user that owns nothing on disk.
 DynamicUser=yes
-# Ports 80 and 443 are privileged: grant exactly the right to bind them.
+# Ports 80 and 443 are privileged: grant exactly the right to bind them...
 AmbientCapabilities=CAP_NET_BIND_SERVICE
+# ...and let the process never hold any other capability.
 CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+# No setuid binary or file capability can raise the service's privileges.
 NoNewPrivileges=yes
 # The service writes no files: the whole file system is read-only to it.
 ProtectSystem=strict
+# Home directories hold nothing it needs: invisible.
 ProtectHome=yes
+# A private /tmp: nothing it could leave there is seen by others, or vice versa.
 PrivateTmp=yes
+# No device nodes but the pseudo devices (null, zero, random).
 PrivateDevices=yes
+# Its own System V IPC and POSIX message queues, shared with nothing.
 PrivateIPC=yes
+# Its own mount namespace: mounts it could make stay invisible to the host.
 PrivateMounts=yes
+# Anything it ever creates is readable by itself only.
 UMask=0077
+# /proc/sys and /sys stay read-only: no kernel tunable can be changed.
 ProtectKernelTunables=yes
+# No kernel module can be loaded or unloaded.
 ProtectKernelModules=yes
+# The kernel log ring buffer is out of reach (it leaks addresses).
 ProtectKernelLogs=yes
+# The cgroup tree is read-only: no escaping resource limits.
 ProtectControlGroups=yes
+# The system clock cannot be changed (TLS and S3 signatures depend on it).
 ProtectClock=yes
+# The host name cannot be changed.
 ProtectHostname=yes
+# Other users' processes are invisible in /proc.
 ProtectProc=invisible
+# /proc shows processes only, no kernel or system information.
 ProcSubset=pid
+# No new namespaces: container-style tricks to regain privileges fail.
 RestrictNamespaces=yes
+# No realtime scheduling: a runaway loop cannot starve the machine.
 RestrictRealtime=yes
+# No setuid or setgid files can be created.
 RestrictSUIDSGID=yes
+# The execution domain is fixed: no personality() switch to an old ABI.
 LockPersonality=yes
+# No memory that is both writable and executable: no injected code runs (Go needs none).
 MemoryDenyWriteExecute=yes
+# Its IPC objects go away when it stops.
 RemoveIPC=yes
+# Native system calls only: no 32-bit entry points to slip past the filter.
 SystemCallArchitectures=native
+# The system calls of an ordinary service...
 SystemCallFilter=@system-service
+# ...minus the privileged ones (mount, reboot, module loading, raw I/O).
 SystemCallFilter=~@privileged
+# A filtered call fails with EPERM instead of killing the process, so it is logged, not a crash loop.
 SystemCallErrorNumber=EPERM
 # IPv4/IPv6 for HTTP, S3 and IMDS; Unix sockets for logging. Deliberately
 # absent: PrivateNetwork and IPAddressDeny (they cut off IMDS and S3), and
@@ -213,6 +249,7 @@ SystemCallErrorNumber=EPERM
 RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX
 
 [Install]
+# Started at every boot, not only by the boot script.
 WantedBy=multi-user.target
 `
 
