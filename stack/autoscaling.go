@@ -70,11 +70,12 @@ type group struct {
 // subnets behind a NAT gateway. They need outbound HTTPS (S3, SSM, package
 // mirrors) and nothing inbound except from the load balancer, which their
 // security group enforces (port 80 from the load balancer's group only).
-// A public IPv4 address costs about 3.65 USD a month per instance; a NAT
-// gateway costs about 33 USD a month plus 0.045 USD per GB before any
-// traffic, and one per zone (for the zone independence this mode exists
-// for) about 66 USD. Private subnets would add a second line of defence
-// the security group already draws, at several times the price.
+// A public IPv4 address per instance costs a fraction of a NAT gateway,
+// which bills by the hour and by the gigabyte before any traffic, and would
+// be needed in each zone for the zone independence this mode exists for
+// (the README's cost table has the figures). Private subnets would add a
+// second line of defence the security group already draws, at several
+// times the price.
 func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) group {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	ami := newAMI(c, "ami", cfg.arch)
@@ -113,9 +114,9 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 			SecurityGroups:           jsii.Strings(cfg.sgID),
 			DeleteOnTermination:      jsii.String("true"),
 		}},
-		// One-minute CPU metrics (about 2.10 USD a month per instance):
-		// target tracking on the default five-minute metrics would notice
-		// load ten to fifteen minutes late.
+		// One-minute CPU metrics (billed per metric, see the README's
+		// costs): target tracking on the default five-minute metrics would
+		// notice load ten to fifteen minutes late.
 		Monitoring: &launchtemplate.LaunchTemplateMonitoring{Enabled: jsii.Bool(true)},
 		// Launch templates take user data base64-encoded. The script is
 		// the single instance's, with its bucket references, so Terraform
@@ -137,7 +138,7 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 		// t3.micro), so the CPU average never reaches the target and the
 		// group does not scale out exactly when it should. Below the
 		// baseline this costs nothing extra; above it, surplus credits are
-		// billed (0.05 USD per vCPU-hour). For sustained load, choose a
+		// billed per vCPU-hour. For sustained load, choose a
 		// non-burstable instanceType.
 		ltConf.CreditSpecification = &launchtemplate.LaunchTemplateCreditSpecification{CpuCredits: jsii.String("unlimited")}
 	}

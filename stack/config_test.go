@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -394,5 +395,53 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		if row := "\n| `" + key + "` | `" + env + "`"; !strings.Contains(string(readme), row) {
 			t.Errorf("README.md has no stack configuration row %q", strings.TrimSpace(row))
 		}
+	}
+}
+
+// TestFileListsAgree keeps the list of the package's files in doc.go and
+// in the README's Development layout one list: both name exactly the
+// package's non-test files and sub-packages, in the same order.
+func TestFileListsAgree(t *testing.T) {
+	entry := regexp.MustCompile(`^(\S+\.go|[a-z]+/)\s`)
+	names := func(text, indent string) []string {
+		var out []string
+		for _, line := range strings.Split(text, "\n") {
+			if rest, ok := strings.CutPrefix(line, indent); ok {
+				if m := entry.FindStringSubmatch(rest); m != nil {
+					out = append(out, m[1])
+				}
+			}
+		}
+		return out
+	}
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, layout, _ := strings.Cut(string(readme), "\nstack/ ")
+	layout, _, _ = strings.Cut(layout, "\ne2e/")
+	entries, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		switch {
+		case e.IsDir() && e.Name() != "testdata":
+			files = append(files, e.Name()+"/")
+		case !e.IsDir() && strings.HasSuffix(e.Name(), ".go") && !strings.HasSuffix(e.Name(), "_test.go"):
+			files = append(files, e.Name())
+		}
+	}
+	docList, readmeList := names(string(doc), "//\t"), names(layout, "  ")
+	if !reflect.DeepEqual(docList, readmeList) {
+		t.Errorf("doc.go lists %q\nREADME.md lists %q", docList, readmeList)
+	}
+	if !equalSets(docList, files) || len(docList) != len(files) {
+		t.Errorf("doc.go lists %q\nthe package has %q", docList, files)
 	}
 }

@@ -12,14 +12,18 @@
 // Application Load Balancer, scaled on CPU and rolled to each new build by
 // an instance refresh that keeps full capacity.
 //
-// One file per concern:
+// One file per concern (README.md's Development layout lists the same
+// files, and a test holds both lists to the directory):
 //
+//	doc.go           this overview
+//	stack.go         Synth, the one entry point: validate, build, wire the constructs together
 //	config.go        Config, DefaultConfig, ConfigError, LoadConfig, Validate (pure Go)
 //	settings.go      every setting declared once: key, variable, default, parser, check
 //	validate.go      the checks the settings declare (pure Go)
-//	stack.go         Synth, the one entry point: validate, build, wire the constructs together
-//	build.go         the reproducible cross-compile and its SHA-256 (pure Go); the
-//	                 go build flags and environment are gobuild's, shared with the benchmark
+//	context.go       Name, and the CDKTF context flags every app sets
+//	node.go          CheckNode: the Node.js that synthesis needs
+//	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
+//	gobuild/         the one go build definition (flags, pinned env) the stack and bench share
 //	network.go       VPC, two public subnets, internet gateway, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
@@ -28,8 +32,8 @@
 //	loadbalancer.go  ha: the load balancer, its target group and listeners
 //	autoscaling.go   ha: the launch template, the Auto Scaling group, the scaling policy
 //	userdata.go      the boot script and the systemd unit (pure Go, no jsii)
-//	outputs.go       single: url, https_url, instance_id, bucket_name, artifact_uri;
-//	                 ha: url, https_url, autoscaling_group_name, bucket_name, artifact_uri
+//	outputs.go       the outputs of each mode: url, https_url, bucket_name, artifact_uri,
+//	                 and instance_id (single) or autoscaling_group_name (ha)
 //
 // The package imports nothing from service/: it meets the service only as the
 // bytes of `go build ./service/cmd/bucketls`.

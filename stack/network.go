@@ -52,7 +52,10 @@ type network struct {
 
 // newNetwork creates a VPC with two public subnets in two availability zones
 // that offer the instance type, an internet gateway with the default route,
-// and the web security group.
+// the default security group stripped of its rules, and the security
+// groups of the mode: in mode "single" the web group of the instance; in
+// mode "ha" (cfg.loadBalanced) one group for the load balancer and one for
+// the instances behind it.
 func newNetwork(scope constructs.Construct, id string, cfg networkConfig) network {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	v := vpc.NewVpc(c, jsii.String("vpc"), &vpc.VpcConfig{
@@ -152,7 +155,8 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg netwo
 		rule("https-in", "ingress", "HTTPS from allowedCidrs", 443, cfg.allowedCIDRs)
 	}
 	// Egress has to reach public AWS endpoints (S3, SSM) whose addresses are
-	// not fixed; VPC endpoints would avoid that at about 7 USD a month each.
+	// not fixed; VPC endpoints would avoid that, at a monthly fee each (see
+	// the README's costs).
 	rule("https-out", "egress", "HTTPS to S3, SSM and package mirrors", 443, []string{"0.0.0.0/0"})
 	return *sg.Id()
 }
