@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // maxIdleConnsPerHost keeps enough pooled connections to S3 for every
@@ -44,7 +45,61 @@ func s3Options(endpoint string, pathStyle bool) func(*s3.Options) {
 		o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 		o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		o.DisableLogOutputChecksumValidationSkipped = true
+		// The bucket and region never change, so neither does the
+		// endpoint: resolve it once instead of twice per call.
+		o.EndpointResolverV2 = newFixedEndpoint()
+		o.APIOptions = append(o.APIOptions, dropIdleMiddleware)
 	}
+}
+
+// idleMiddleware is the ListObjectsV2 middleware that does nothing for this
+// client, by step. Most of it serves the SDK's legacy (v1) endpoint
+// resolution, which a client with an EndpointResolverV2 never uses: each
+// one checks that and passes the call on, but every call still builds and
+// runs it. TestIdleMiddleware checks each is still in the SDK's stack and
+// that a listing sends the same request without them.
+var idleMiddleware = map[string][]string{
+	"Initialize": {
+		"S3Shared:ARNLookup", // finds an ARN in the bucket name for the legacy resolver
+	},
+	"Serialize": {
+		"ResolveEndpoint",                   // the legacy resolver
+		"S3:ProcessARNResource",             // legacy: ARN buckets
+		"S3:ObjectLambdaEndpoint",           // legacy: Object Lambda access points
+		"serializeImmutableHostnameBucket",  // legacy: hostname-immutable endpoints
+		"S3:UpdateEndpoint",                 // legacy: path style, accelerate, dual-stack
+		"S3:RemoveBucketFromPathMiddleware", // legacy: the bucket in the path
+	},
+	"Finalize": {
+		"disableHTTPS",                   // only with EndpointOptions.DisableHTTPS, never set
+		"setLegacyContextSigningOptions", // signing name/region from the legacy resolver
+	},
+	"Deserialize": {
+		"RequestResponseLogger", // only with ClientLogMode, never set
+	},
+}
+
+// dropIdleMiddleware is an APIOptions entry that removes idleMiddleware
+// from ListObjectsV2 calls; other operations (the tests' uploads) keep the
+// SDK's whole stack. A middleware the SDK no longer has is skipped, so an
+// SDK update can cost speed but never break a listing.
+func dropIdleMiddleware(stack *middleware.Stack) error {
+	if stack.ID() != "ListObjectsV2" {
+		return nil
+	}
+	for _, id := range idleMiddleware["Initialize"] {
+		_, _ = stack.Initialize.Remove(id)
+	}
+	for _, id := range idleMiddleware["Serialize"] {
+		_, _ = stack.Serialize.Remove(id)
+	}
+	for _, id := range idleMiddleware["Finalize"] {
+		_, _ = stack.Finalize.Remove(id)
+	}
+	for _, id := range idleMiddleware["Deserialize"] {
+		_, _ = stack.Deserialize.Remove(id)
+	}
+	return nil
 }
 
 // newS3Client builds the production client. Region and credentials come
