@@ -24,6 +24,7 @@
 //	node.go          CheckNode: the Node.js that synthesis needs
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
 //	gobuild/         the one go build definition (flags, pinned env) the stack and bench share
+//	internal/        tfhcl: cdk.tf.json rendered as HCL for the security scanner (tests only)
 //	network.go       VPC, two public subnets, internet gateway, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
