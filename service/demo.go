@@ -103,4 +103,5 @@ func printDemoHelp(w io.Writer, addr net.Addr, bucket, rootPrefix string) {
 	for _, p := range []string{"", "/dir1", "/dir2", "/dir2/file1", "/nope"} {
 		fmt.Fprintf(w, "  curl %s%s\n", base, p)
 	}
+	fmt.Fprintf(w, "Or open %s/ in a browser for the HTML index.\n", base)
 }

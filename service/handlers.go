@@ -32,13 +32,16 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-// writeError answers err as JSON with the status statusFor picks, and hands
-// the full error to the access log line.
+// writeError answers err as JSON (an HTML page for browsers) with the status
+// statusFor picks, and hands the full error to the access log line.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status, msg := statusFor(err, r)
 	noteError(r, err)
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfterSeconds)
+	}
+	if errorPage(w, r, status, msg) { // index.go: the same message as a page, for browsers
+		return
 	}
 	writeJSON(w, status, errorBody{Error: msg})
 }

@@ -36,6 +36,7 @@ func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler
 			writeError(w, r, err)
 			return
 		}
+		opts, html := negotiate(w, r, opts) // index.go: browsers get the HTML index
 		ctx := r.Context()
 		if limits.request > 0 {
 			var cancel context.CancelFunc
@@ -43,6 +44,7 @@ func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler
 			defer cancel()
 		}
 		lw := newListWriter(w, r, opts, limits.stall)
+		lw.html = html
 		next, err := lister.List(ctx, opts.request(path), lw.page)
 		if err == nil && opts.limit > 0 {
 			err = lw.whole(next, path)
@@ -87,6 +89,7 @@ type listWriter struct {
 	buf     []byte  // body not sent yet
 	entries []Entry // a limited page, collected whole
 	opened  bool    // the streamed body has begun (in buf or on the wire)
+	html    bool    // the HTML index (always paged, so always whole)
 	wrote   bool    // at least one entry streamed (a comma is due before the next)
 
 	committed bool // status and headers are sent
@@ -137,6 +140,9 @@ func (lw *listWriter) setHeaders() {
 	h := lw.w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-cache") // revalidate every time: the bucket may change
+	if lw.html {
+		setIndexHeaders(h)
+	}
 }
 
 // sendStatus answers HEAD and If-None-Match: * for a streamed listing.
@@ -260,9 +266,12 @@ func (lw *listWriter) whole(next *Position, path string) error {
 	}
 	var body []byte
 	var err error
-	if lw.opts.details {
+	switch {
+	case lw.html:
+		body, err = renderIndex(path, lw.opts, entries, cursor)
+	case lw.opts.details:
 		body, err = json.Marshal(detailBody{Content: toJSON(entries), Next: cursor})
-	} else {
+	default:
 		body, err = json.Marshal(listBody{Content: entryNames(entries), Next: cursor})
 	}
 	if err != nil {
@@ -273,7 +282,11 @@ func (lw *listWriter) whole(next *Position, path string) error {
 	h := lw.w.Header()
 	h.Set("ETag", etag)
 	if cursor != "" {
-		h.Set("Link", "<"+nextURL(lw.r, cursor)+`>; rel="next"`)
+		next := nextURL(lw.r, cursor)
+		if lw.html {
+			next = indexHref(path, lw.opts, cursor)
+		}
+		h.Set("Link", "<"+next+`>; rel="next"`)
 	}
 	if ifNoneMatch(lw.r, etag) {
 		lw.w.WriteHeader(http.StatusNotModified)

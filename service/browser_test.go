@@ -1,0 +1,331 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	cdppage "github.com/chromedp/cdproto/page"
+	"github.com/chromedp/chromedp"
+)
+
+// Switches of the browser test. It runs wherever Chromium is installed;
+// envBrowserRequired (set by .ci/run) turns a missing Chromium into a
+// failure, and envScreenshots names a directory to keep the screenshots
+// in (they are always taken, and thrown away otherwise).
+const (
+	envBrowserRequired = "BUCKETLS_BROWSER"
+	envScreenshots     = "BUCKETLS_SCREENSHOTS"
+)
+
+// chromiumPath finds Debian's chromium (or another Chromium-based browser).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "browser test needs Chromium: apt-get update && apt-get install -y chromium (Debian), then go test -run TestBrowser ./service/"
+	if os.Getenv(envBrowserRequired) == "1" {
+		t.Fatalf("%s=1 but %s", envBrowserRequired, msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// browser is one headless Chromium tab and the JavaScript dialogs that
+// opened in it (there must be none).
+type browser struct {
+	ctx context.Context
+	t   *testing.T
+
+	mu      sync.Mutex
+	dialogs []string
+	pages   int // documents loaded, each checked for the CSP
+}
+
+func newBrowser(t *testing.T) *browser {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 720),
+	)
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelTab := chromedp.NewContext(actx)
+	ctx, cancelTime := context.WithTimeout(ctx, 2*time.Minute)
+	t.Cleanup(func() {
+		cancelTime()
+		cancelTab()
+		cancelAlloc() // stops Chromium and waits for it
+	})
+	b := &browser{ctx: ctx, t: t}
+	dialogs := make(chan struct{}, 16)
+	err := chromedp.Listen(ctx, func(ev any) {
+		if ev, ok := ev.(*cdppage.EventJavascriptDialogOpening); ok {
+			b.mu.Lock()
+			b.dialogs = append(b.dialogs, ev.Type.String()+": "+ev.Message)
+			b.mu.Unlock()
+			select {
+			case dialogs <- struct{}{}:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		t.Fatalf("start Chromium: %v", err)
+	}
+	// A dialog blocks the page; dismiss it from outside the event loop so
+	// the test can go on and report it.
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-dialogs:
+				_, _ = chromedp.Call(ctx, cdppage.HandleJavaScriptDialog, cdppage.HandleJavaScriptDialogParams{Accept: false})
+			}
+		}
+	}()
+	return b
+}
+
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, steps...); err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+}
+
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// open loads url and checks the page as navigate does.
+func (b *browser) open(url string) {
+	b.t.Helper()
+	b.navigate("open "+url, chromedp.Navigate(url))
+}
+
+// navigate runs a step that loads a page (a Navigate or a click on a
+// link), waits for it and checks that it came with status 200 and the
+// index's Content-Security-Policy.
+func (b *browser) navigate(what string, step chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.load(what, step, 200)
+}
+
+func (b *browser) load(what string, step chromedp.Action[chromedp.Void], status int64) {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, step)
+	if err != nil {
+		b.t.Fatalf("%s: %v", what, err)
+	}
+	if resp.Status != status {
+		b.t.Fatalf("%s: %s answered %d, want %d", what, resp.URL, resp.Status, status)
+	}
+	if csp, _ := resp.Headers["Content-Security-Policy"].(string); csp != indexCSP {
+		b.t.Errorf("%s: %s has Content-Security-Policy %q, want %q", what, resp.URL, csp, indexCSP)
+	}
+	b.pages++
+}
+
+// click follows the entry link whose text is name (a directory's with its
+// trailing "/"). The link is found by its text in the page, not by a
+// selector built from the name, which could not hold every name.
+func (b *browser) click(name string) {
+	b.t.Helper()
+	q, _ := json.Marshal(name)
+	i := eval[int](b, `[...document.querySelectorAll("td.n a")].findIndex(a => a.textContent === `+string(q)+`)`)
+	if i < 0 {
+		b.t.Fatalf("no entry %q on %s (entries %q)", name, b.location(), b.entries())
+	}
+	b.navigate("click "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf("tbody tr:nth-child(%d) td.n a", i+1))))
+}
+
+// entries are the names the page lists, as shown.
+func (b *browser) entries() []string {
+	b.t.Helper()
+	return eval[[]string](b, `[...document.querySelectorAll("td.n a")].map(a => a.textContent)`)
+}
+
+func (b *browser) location() string {
+	b.t.Helper()
+	return eval[string](b, `location.pathname + location.search`)
+}
+
+func (b *browser) expect(where string, want ...string) {
+	b.t.Helper()
+	if got := b.entries(); !slices.Equal(got, want) {
+		b.t.Fatalf("%s: page lists %q, want %q", where, got, want)
+	}
+}
+
+func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+		_, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{
+			Features: []*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}},
+		})
+		return err
+	})
+}
+
+// screenshot takes the visible part of the page, light and dark, and
+// keeps the PNGs when envScreenshots names a directory. phone takes it at
+// a phone's width.
+func (b *browser) screenshot(name string, phone bool) {
+	b.t.Helper()
+	if phone {
+		_, err := chromedp.Call(b.ctx, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{
+			Width: 390, Height: 760, DeviceScaleFactor: 2, Mobile: true,
+		})
+		if err != nil {
+			b.t.Fatalf("phone size: %v", err)
+		}
+		defer func() { _, _ = chromedp.Call(b.ctx, emulation.ClearDeviceMetricsOverride, cdp.Empty{}) }()
+	}
+	dir := os.Getenv(envScreenshots)
+	for _, scheme := range []string{"light", "dark"} {
+		b.do("color scheme "+scheme, colorScheme(scheme))
+		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		if err != nil || len(png) == 0 {
+			b.t.Fatalf("screenshot %s %s: %d bytes, %v", name, scheme, len(png), err)
+		}
+		if dir != "" {
+			p := filepath.Join(dir, name+"-"+scheme+".png")
+			if err := os.WriteFile(p, png, 0o644); err != nil {
+				b.t.Fatal(err)
+			}
+			b.t.Logf("wrote %s (%d bytes)", p, len(png))
+		}
+	}
+	b.do("light again", colorScheme("light"))
+}
+
+// TestBrowser drives headless Chromium through the index as a person
+// would: the reference entries, a click into dir2 and back through the
+// breadcrumb, "next" through a directory of three pages, a click through
+// the awkward names, and the names that try XSS, with no dialog opening
+// and no script running.
+func TestBrowser(t *testing.T) {
+	srv := indexServer(t)
+	b := newBrowser(t)
+	root := srv + listHref("", true)
+
+	b.open(root)
+	b.expect("root", awkDir+"/", bigDir+"/", "dir1/", "dir2/", "file1", "file2", xssDir+"/")
+	if title, _ := chromedp.Run(b.ctx, chromedp.Title()); title != "/ · bucketls" {
+		t.Errorf("root title = %q", title)
+	}
+	b.screenshot("root", false)
+
+	b.click("dir2/")
+	b.expect("dir2", "file1", "file2")
+	if loc := b.location(); loc != "/list-bucket-content/dir2/" {
+		t.Errorf("after clicking dir2: at %s", loc)
+	}
+	b.navigate("breadcrumb to the root", chromedp.Click(chromedp.CSS(`h1 nav a:first-child`)))
+	if loc := b.location(); loc != "/list-bucket-content/" {
+		t.Errorf("after the breadcrumb: at %s", loc)
+	}
+
+	// A paged directory, to its end through "next", every entry once.
+	b.click(bigDir + "/")
+	b.screenshot("big", false)
+	b.screenshot("big-phone", true)
+	var seen []string
+	for pages := 1; ; pages++ {
+		seen = append(seen, b.entries()...)
+		if !eval[bool](b, `document.querySelector('a[rel="next"]') !== null`) {
+			break
+		}
+		if pages > bigDirLen/indexPageSize+1 {
+			t.Fatalf("more than %d pages", pages)
+		}
+		b.navigate("next page", chromedp.Click(chromedp.CSS(`a[rel="next"]`)))
+	}
+	if want := names("item", bigDirLen); !slices.Equal(seen, want) {
+		t.Errorf("paging showed %d entries (in order, unique: %v), want %d", len(seen), sorted(seen), len(want))
+	}
+
+	// The awkward names, by clicking down to the key the issue names.
+	b.open(root)
+	b.click(awkDir + "/")
+	b.screenshot("awkward-phone", true)
+	got := b.entries()
+	for _, n := range []string{"100% sure", "%2e%2e", "%2F", "hash#frag", "what?", "plus+minus", "obj-and-dir/", "dir with space/"} {
+		if !slices.Contains(got, n) {
+			t.Errorf("%s lists %q, missing %q", awkDir, got, n)
+		}
+	}
+	parts := strings.Split(awkPath, "/")
+	for _, p := range parts[:len(parts)-1] {
+		b.click(p + "/")
+	}
+	b.expect(awkPath, parts[len(parts)-1])
+	if want := listHref(awkDir+"/"+strings.Join(parts[:len(parts)-1], "/"), true); b.location() != want {
+		t.Errorf("at %s, want %s", b.location(), want)
+	}
+	b.click(parts[len(parts)-1])
+	b.expect(awkPath+" (the file)", parts[len(parts)-1])
+
+	// Names that try XSS: shown as text, nothing runs.
+	b.open(root)
+	b.click(xssDir + "/")
+	// "<script>alert(1)</script>" is a directory "<script>alert(1)<" holding
+	// "script>"; listings are in byte order; the right-to-left override
+	// shows as an escape, not as a name that reads "exe.png".
+	const scriptDir = "<script>alert(1)</"
+	b.expect(xssDir, `"><img src=x onerror=alert(1)>`, "'><iframe src=javascript:alert(1)>", scriptDir,
+		"<svg onload=alert(1)>", "javascript:alert(1)", "{{.Title}}", `\u202egnp.exe`)
+	dom := eval[struct{ Scripts, Injected, Handlers int }](b, `({
+		Scripts: document.scripts.length,
+		Injected: document.querySelectorAll("img, svg, iframe, object, embed").length,
+		Handlers: [...document.querySelectorAll("*")].filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length,
+	})`)
+	if dom.Scripts+dom.Injected+dom.Handlers != 0 {
+		t.Errorf("XSS page has %d scripts, %d injected elements, %d event handlers; want none", dom.Scripts, dom.Injected, dom.Handlers)
+	}
+	b.screenshot("xss", false)
+	b.click(scriptDir)
+	b.expect("inside the script directory", "script>")
+	b.click("script>")
+
+	// A browser gets errors as pages, with the JSON error's message.
+	b.load("missing path", chromedp.Navigate(srv+listHref("nope", false)), 404)
+	if msg := eval[string](b, `document.querySelector(".error").innerText`); msg != "404 Not Found\nnot found: nope" {
+		t.Errorf("404 page says %q", msg)
+	}
+	b.screenshot("error", false)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) > 0 {
+		t.Errorf("dialogs opened: %q", b.dialogs)
+	}
+	t.Logf("%d pages loaded, each with the CSP; no dialog opened", b.pages)
+}
