@@ -7,6 +7,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 )
 
 // Config is everything a deployment can choose. It is filled from the
@@ -55,6 +56,23 @@ type Config struct {
 	// instance is reachable through SSM Session Manager; there is no SSH key
 	// and no port 22 either way. Default: true.
 	SSM bool
+
+	// CacheTTL is how long the deployed service keeps a listing page
+	// (its --cache-ttl). S3 bills every LIST request and throttles a prefix
+	// at a few thousand a second; with a TTL each instance lists each
+	// directory at most once per TTL however many clients ask, and an
+	// answer is at most one TTL older than the bucket. 0 turns the cache
+	// off (concurrent identical listings are still merged into one).
+	// Default: 2s (staleness nobody browsing notices, S3 calls bounded by
+	// directories per two seconds instead of by requests).
+	CacheTTL time.Duration
+
+	// CORSOrigins are the web origins (scheme://host[:port]) whose pages
+	// may read listings from a browser, or the single value "*" for any;
+	// passed to the service as BUCKETLS_CORS_ORIGINS. A JSON list in
+	// cdktf.json, comma-separated in the environment. Default: [] (no CORS
+	// headers: only same-origin pages and non-browser clients).
+	CORSOrigins []string
 
 	// Mode chooses how the service runs. "single": one EC2 instance in one
 	// zone, the smallest bill, a few minutes of downtime on each deploy.

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 // cdktfJSONPath is the project's cdktf.json, seen from the package directory.
@@ -105,6 +106,8 @@ func TestLoadConfigOverrides(t *testing.T) {
 		"BUCKETLS_ALLOWED_CIDRS": "203.0.113.0/24, 198.51.100.7/32",
 		"BUCKETLS_TLS":           "true",
 		"BUCKETLS_INSTANCE_TYPE": "m7g.large",
+		"BUCKETLS_CACHE_TTL":     "500ms",
+		"BUCKETLS_CORS_ORIGINS":  "https://a.example, https://b.example",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -112,6 +115,7 @@ func TestLoadConfigOverrides(t *testing.T) {
 	want := Config{
 		Region: "eu-central-1", Arch: "arm64", InstanceType: "m7g.large", BucketName: "from-env",
 		AllowedCIDRs: []string{"203.0.113.0/24", "198.51.100.7/32"}, TLS: true, SSM: false,
+		CacheTTL: 500 * time.Millisecond, CORSOrigins: []string{"https://a.example", "https://b.example"},
 		Mode: ModeSingle, MinSize: 2, MaxSize: 4, DesiredCapacity: 2, TargetCPU: 50,
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -215,6 +219,21 @@ func TestConfigErrors(t *testing.T) {
 		{"tls as a string", `"tls": "yes"`, nil, "tls", `"yes"`},
 		{"tls from env", "", map[string]string{"BUCKETLS_TLS": "maybe"}, "tls", `"maybe"`},
 		{"ssm as a number", `"ssm": 1`, nil, "ssm", `1`},
+		{"cacheTtl as a number", `"cacheTtl": 2`, nil, "cacheTtl", `2`},
+		{"cacheTtl without a unit", `"cacheTtl": "2"`, nil, "cacheTtl", `"2"`},
+		{"cacheTtl negative", `"cacheTtl": "-1s"`, nil, "cacheTtl", `"-1s"`},
+		{"cacheTtl from env", "", map[string]string{"BUCKETLS_CACHE_TTL": "soon"}, "cacheTtl", `"soon"`},
+		{"corsOrigins not a list", `"corsOrigins": "https://a.example"`, nil, "corsOrigins", `"https://a.example"`},
+		{"corsOrigin with a path", `"corsOrigins": ["https://a.example/app"]`, nil, "corsOrigins", `"https://a.example/app"`},
+		{"corsOrigin with a trailing slash", `"corsOrigins": ["https://a.example/"]`, nil, "corsOrigins", `"https://a.example/"`},
+		{"corsOrigin without a scheme", `"corsOrigins": ["a.example"]`, nil, "corsOrigins", `"a.example"`},
+		{"corsOrigin of another scheme", `"corsOrigins": ["ftp://a.example"]`, nil, "corsOrigins", `"ftp://a.example"`},
+		{"corsOrigin in capitals", `"corsOrigins": ["https://A.example"]`, nil, "corsOrigins", `"https://A.example"`},
+		{"corsOrigin with a bad port", `"corsOrigins": ["https://a.example:99999"]`, nil, "corsOrigins", `"https://a.example:99999"`},
+		{"corsOrigin with a query", `"corsOrigins": ["https://a.example?x"]`, nil, "corsOrigins", `"https://a.example?x"`},
+		{"corsOrigins star among others", `"corsOrigins": ["*", "https://a.example"]`, nil, "corsOrigins", `"*"`},
+		{"corsOrigins twice", `"corsOrigins": ["https://a.example", "https://a.example"]`, nil, "corsOrigins", `"https://a.example"`},
+		{"corsOrigins from env", "", map[string]string{"BUCKETLS_CORS_ORIGINS": "https://a.example,nope"}, "corsOrigins", `"nope"`},
 		{"unknown key", `"instancetype": "t3.micro"`, nil, "instancetype", `"t3.micro"`},
 		{"unknown mode", `"mode": "cluster"`, nil, "mode", `"cluster"`},
 		{"unknown mode from env", "", map[string]string{"BUCKETLS_MODE": "HA"}, "mode", `"HA"`},
@@ -443,5 +462,19 @@ func TestFileListsAgree(t *testing.T) {
 	}
 	if !equalSets(docList, files) || len(docList) != len(files) {
 		t.Errorf("doc.go lists %q\nthe package has %q", docList, files)
+	}
+}
+
+// TestCORSOriginsAccepted: origins as browsers send them, and "*" alone.
+func TestCORSOriginsAccepted(t *testing.T) {
+	for _, origins := range [][]string{
+		nil, {}, {"*"}, {"https://example.com"}, {"http://localhost:3000", "https://a.example:8443"},
+		{"https://[::1]:8443"}, {"https://xn--bcher-kva.example"},
+	} {
+		c := DefaultConfig()
+		c.CORSOrigins = origins
+		if err := c.Validate(); err != nil {
+			t.Errorf("corsOrigins %q: %v", origins, err)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/hcl/v2"
@@ -45,6 +46,8 @@ func haVariantConfig() Config {
 		MaxSize:         6,
 		DesiredCapacity: 4,
 		TargetCPU:       65,
+		CacheTTL:        1500 * time.Millisecond,
+		CORSOrigins:     []string{"*"},
 		CertificateARN:  "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
 	}
 }
@@ -402,6 +405,8 @@ func TestHAUserData(t *testing.T) {
 			ArtifactSHA256: c.res.ArtifactSHA256,
 			ServedBucket:   c.cfg.BucketName,
 			TLS:            false,
+			CacheTTL:       c.cfg.CacheTTL,
+			CORSOrigins:    c.cfg.CORSOrigins,
 		}
 		if content != "" {
 			b.ServedBucket = names[content]
@@ -416,6 +421,7 @@ func TestHAUserData(t *testing.T) {
 		if !strings.Contains(script, `echo "`+c.res.ArtifactSHA256+`  $work/bucketls" | sha256sum -c`) {
 			t.Errorf("user data does not check the artifact's SHA-256 %s", c.res.ArtifactSHA256)
 		}
+		checkServiceSettings(t, c, script)
 		// TLS is on in both configs, and the instances must serve no HTTPS.
 		if !c.cfg.TLS || strings.Contains(script, "BUCKETLS_TLS") || strings.Contains(script, ":443") {
 			t.Errorf("user data of mode ha sets up TLS on the instance (tls = %v)", c.cfg.TLS)

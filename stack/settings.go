@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // settings declares every setting once: its cdktf.json context key, its
@@ -31,6 +32,11 @@ var settings = []setting{
 		get: func(c *Config) *bool { return &c.TLS }},
 	field[bool]{key: "ssm", env: "BUCKETLS_SSM", def: true, kind: boolKind,
 		get: func(c *Config) *bool { return &c.SSM }},
+	// 2s: see Config.CacheTTL for the S3-cost-versus-staleness trade-off.
+	field[time.Duration]{key: "cacheTtl", env: "BUCKETLS_CACHE_TTL", def: 2 * time.Second, kind: durationKind,
+		get: func(c *Config) *time.Duration { return &c.CacheTTL }, valid: checkCacheTTL},
+	field[[]string]{key: "corsOrigins", env: "BUCKETLS_CORS_ORIGINS", def: []string{}, kind: listKind(`["https://example.com"]`),
+		get: func(c *Config) *[]string { return &c.CORSOrigins }, valid: checkCORSOrigins},
 
 	// Mode "ha" and its settings (haOnly: see field).
 	field[string]{key: "mode", env: "BUCKETLS_MODE", def: ModeSingle, kind: stringKind,
@@ -168,6 +174,19 @@ var (
 		problem: "not a boolean", jsonFix: "write true or false without quotes", envFix: "set it to true or false",
 		parseJSON: unmarshal[bool], parseEnv: strconv.ParseBool,
 		format: strconv.FormatBool, clone: same[bool],
+	}
+	durationKind = kind[time.Duration]{
+		problem: "not a duration", jsonFix: `write a Go duration in double quotes, such as "2s" or "500ms"`, envFix: "set it to a Go duration such as 2s or 500ms",
+		parseJSON: func(raw json.RawMessage) (time.Duration, error) {
+			s, err := unmarshal[string](raw)
+			if err != nil {
+				return 0, err
+			}
+			return time.ParseDuration(s)
+		},
+		parseEnv: time.ParseDuration,
+		format:   func(d time.Duration) string { return strconv.Quote(d.String()) },
+		clone:    same[time.Duration],
 	}
 	intKind = kind[int]{
 		problem: "not a whole number", jsonFix: "write a number such as 2 without quotes", envFix: "set it to a number such as 2",

@@ -126,6 +126,8 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		ArtifactSHA256: art.sha256,
 		ServedBucket:   served.name,
 		TLS:            cfg.instanceTLS(),
+		CacheTTL:       cfg.CacheTTL,
+		CORSOrigins:    cfg.CORSOrigins,
 	}.userData()
 	if err != nil {
 		return artifact{}, fmt.Errorf("stack %s: %w", id, err)

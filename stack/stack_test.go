@@ -56,6 +56,8 @@ func variantConfig() Config {
 		AllowedCIDRs: []string{"203.0.113.0/24", "198.51.100.7/32"},
 		TLS:          false,
 		SSM:          false,
+		CacheTTL:     0,
+		CORSOrigins:  []string{"https://example.com", "http://localhost:3000"},
 	}
 }
 
@@ -713,6 +715,8 @@ func TestUserData(t *testing.T) {
 			ArtifactSHA256: c.res.ArtifactSHA256,
 			ServedBucket:   c.cfg.BucketName,
 			TLS:            c.cfg.TLS,
+			CacheTTL:       c.cfg.CacheTTL,
+			CORSOrigins:    c.cfg.CORSOrigins,
 		}
 		if content != "" {
 			b.ServedBucket = values["aws_s3_bucket."+content+".bucket"]
@@ -724,6 +728,7 @@ func TestUserData(t *testing.T) {
 		if script != want {
 			t.Errorf("user data renders to\n%s\nwant\n%s", script, want)
 		}
+		checkServiceSettings(t, c, script)
 		// The checksum the script checks is the artifact's.
 		if !strings.Contains(script, `echo "`+c.res.ArtifactSHA256+`  $work/bucketls" | sha256sum -c`) {
 			t.Errorf("user data does not check the artifact's SHA-256 %s", c.res.ArtifactSHA256)
@@ -761,5 +766,22 @@ func TestDeterministic(t *testing.T) {
 	}
 	if bytes.Contains(def.raw, []byte(fx.dir)) {
 		t.Errorf("cdk.tf.json contains the output directory %s: it would differ between machines", fx.dir)
+	}
+}
+
+// checkServiceSettings checks that the unit in a synthesized boot script
+// passes the stack's service settings to the service.
+func checkServiceSettings(t *testing.T, c *synthCase, script string) {
+	t.Helper()
+	want := []string{"\nEnvironment=BUCKETLS_CACHE_TTL=" + c.cfg.CacheTTL.String() + "\n"}
+	if len(c.cfg.CORSOrigins) > 0 {
+		want = append(want, "\nEnvironment=BUCKETLS_CORS_ORIGINS="+strings.Join(c.cfg.CORSOrigins, ",")+"\n")
+	} else if strings.Contains(script, "BUCKETLS_CORS_ORIGINS") {
+		t.Errorf("no corsOrigins, but the unit sets BUCKETLS_CORS_ORIGINS")
+	}
+	for _, w := range want {
+		if !strings.Contains(script, w) {
+			t.Errorf("the unit lacks %q", strings.TrimSpace(w))
+		}
 	}
 }

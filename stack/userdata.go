@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // Paths and names shared by the boot script, the unit and the tests.
@@ -35,6 +36,8 @@ type bootScript struct {
 	ArtifactSHA256 string // lowercase hex
 	ServedBucket   string // name of the bucket the service lists, or a reference to it
 	TLS            bool
+	CacheTTL       time.Duration // the service's --cache-ttl
+	CORSOrigins    []string      // the service's --cors-origins; none = no CORS
 }
 
 // Sentinels stand for the bucket names while the script is escaped for
@@ -63,6 +66,15 @@ func (b bootScript) check() error {
 	for _, name := range []string{b.ArtifactBucket, b.ServedBucket} {
 		if name == "" || strings.ContainsAny(name, "'\"\\\n\x00 ") {
 			return fmt.Errorf("boot script: bad bucket name or reference %q", name)
+		}
+	}
+	if b.CacheTTL < 0 {
+		return fmt.Errorf("boot script: negative cache TTL %s", b.CacheTTL)
+	}
+	// Origins go into the unit unquoted: nothing but origins (or "*").
+	for _, o := range b.CORSOrigins {
+		if o != "*" && !validOrigin(o) {
+			return fmt.Errorf("boot script: bad CORS origin %q", o)
 		}
 	}
 	return nil
@@ -150,6 +162,12 @@ func (b bootScript) unit(servedBucket string) string {
 		envs = append(envs,
 			env{"HTTPS on port 443 beside HTTP (tls).", "BUCKETLS_TLS_ADDR=:443"},
 			env{"A certificate made at start: no key material on disk or in user data.", "BUCKETLS_TLS_SELF_SIGNED=true"})
+	}
+	envs = append(envs, env{"Keep listing pages this long (cacheTtl): it bounds both S3 LIST calls and staleness.",
+		"BUCKETLS_CACHE_TTL=" + b.CacheTTL.String()})
+	if len(b.CORSOrigins) > 0 {
+		envs = append(envs, env{"Web origins whose pages may read the listings (corsOrigins).",
+			"BUCKETLS_CORS_ORIGINS=" + strings.Join(b.CORSOrigins, ",")})
 	}
 	var e strings.Builder
 	for _, v := range envs {

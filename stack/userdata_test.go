@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // sampleBoot is a boot script with literal bucket names, as bash sees the
@@ -24,6 +25,8 @@ func sampleBoot(sha string) bootScript {
 		ArtifactSHA256: sha,
 		ServedBucket:   "my-served-bucket",
 		TLS:            true,
+		CacheTTL:       2 * time.Second,
+		CORSOrigins:    []string{"https://a.example", "http://localhost:3000"},
 	}
 }
 
@@ -109,6 +112,8 @@ func TestUnit(t *testing.T) {
 		"\nEnvironment=BUCKETLS_ADDR=:80\n",
 		"\nEnvironment=BUCKETLS_TLS_ADDR=:443\n",
 		"\nEnvironment=BUCKETLS_TLS_SELF_SIGNED=true\n",
+		"\nEnvironment=BUCKETLS_CACHE_TTL=2s\n",
+		"\nEnvironment=BUCKETLS_CORS_ORIGINS=https://a.example,http://localhost:3000\n",
 		"\nDynamicUser=yes\n",
 		"\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n",
 		"\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n",
@@ -135,6 +140,12 @@ func TestUnit(t *testing.T) {
 	b.TLS = false
 	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_TLS") {
 		t.Errorf("unit without TLS still sets a TLS variable:\n%s", u)
+	}
+	// No origins: no CORS variable at all (the service's default, off); a
+	// zero TTL is written out, so the unit says the cache is off.
+	b.CORSOrigins, b.CacheTTL = nil, 0
+	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_CORS_ORIGINS") || !strings.Contains(u, "\nEnvironment=BUCKETLS_CACHE_TTL=0s\n") {
+		t.Errorf("unit without origins and TTL 0: want no CORS variable and BUCKETLS_CACHE_TTL=0s:\n%s", u)
 	}
 }
 
@@ -235,6 +246,10 @@ func TestBootScriptRejectsUnsafeValues(t *testing.T) {
 		"upper-case hash": func(b *bootScript) { b.ArtifactSHA256 = strings.ToUpper(good.ArtifactSHA256) },
 		"space in key":    func(b *bootScript) { b.ArtifactKey = "a b" },
 		"bad region":      func(b *bootScript) { b.Region = "us east" },
+		"negative TTL":    func(b *bootScript) { b.CacheTTL = -time.Second },
+		"origin with a space": func(b *bootScript) {
+			b.CORSOrigins = []string{"https://a.example Environment=X=1"}
+		},
 	} {
 		b := good
 		mutate(&b)

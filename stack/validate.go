@@ -3,8 +3,11 @@ package stack
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // The checks of the settings (see settings): each returns what is wrong
@@ -130,6 +133,58 @@ func checkCIDRs(_ Config, cidrs []string) []problem {
 		seen[p] = true
 	}
 	return ps
+}
+
+func checkCacheTTL(_ Config, v time.Duration) []problem {
+	if v < 0 {
+		return bad("negative", `use a duration such as "2s", or "0s" to turn the cache off`)
+	}
+	return nil
+}
+
+// maxCORSOrigins keeps the unit's environment line short; a site with
+// more origins than this wants "*" or a proxy.
+const maxCORSOrigins = 20
+
+// checkCORSOrigins accepts "*" alone, or origins as browsers send them in
+// the Origin header (lowercase scheme://host[:port], no path), each once.
+func checkCORSOrigins(_ Config, origins []string) []problem {
+	if len(origins) > maxCORSOrigins {
+		return bad(fmt.Sprintf("%d origins, more than %d", len(origins), maxCORSOrigins), `list fewer, or use ["*"] for any origin`)
+	}
+	var ps []problem
+	seen := map[string]bool{}
+	for _, o := range origins {
+		one := func(what, fix string) { ps = append(ps, problem{strconv.Quote(o), what, fix}) }
+		switch {
+		case o == "*" && len(origins) > 1:
+			one(`"*" allows every origin, so it stands alone`, `use ["*"] alone, or list the origins without it`)
+		case o == "*":
+		case !validOrigin(o):
+			one("not a web origin as a browser sends it",
+				`write lowercase scheme://host or scheme://host:port with http or https and no path or trailing slash, such as "https://example.com"`)
+		case seen[o]:
+			one("listed twice", "remove the duplicate")
+		}
+		seen[o] = true
+	}
+	return ps
+}
+
+// validOrigin reports whether o is the serialization of an http(s) origin:
+// what a browser puts in the Origin header and compares the answer with.
+func validOrigin(o string) bool {
+	u, err := url.Parse(o)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
+		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
+		return false
+	}
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
+			return false
+		}
+	}
+	return o == strings.ToLower(o) && u.Scheme+"://"+u.Host == o && u.Hostname() != ""
 }
 
 func checkMode(_ Config, v string) []problem {
