@@ -23,6 +23,19 @@ type Config struct {
 	// key prefix RootPrefix+"/" and nothing outside it is ever listed
 	// (--root-prefix, BUCKETLS_ROOT_PREFIX). Default: "" (the whole bucket).
 	RootPrefix string
+	// Htpasswd is an Apache htpasswd file of bcrypt entries (--htpasswd,
+	// BUCKETLS_HTPASSWD): when set, the listing routes, and /metrics unless
+	// MetricsPublic, need the HTTP Basic credentials of a user in it. The
+	// deployed unit points it at its systemd credentials directory.
+	// Default: "" (no authentication).
+	Htpasswd string
+	// MetricsPublic serves /metrics without credentials even with Htpasswd,
+	// for a scraper that cannot send them (--metrics-public,
+	// BUCKETLS_METRICS_PUBLIC). Default: false.
+	MetricsPublic bool
+	// users is the parsed Htpasswd file; parseConfig reads it, so a bad
+	// file is a configuration error at start.
+	users *userFile
 	// Addr is the HTTP listen address (--addr, BUCKETLS_ADDR). Default: ":8080".
 	Addr string
 	// S3Endpoint is an S3-compatible endpoint URL, addressed path-style
@@ -101,6 +114,8 @@ func ExitCode(err error) int {
 const (
 	envBucket        = "BUCKETLS_BUCKET"
 	envRootPrefix    = "BUCKETLS_ROOT_PREFIX"
+	envHtpasswd      = "BUCKETLS_HTPASSWD"
+	envMetricsPublic = "BUCKETLS_METRICS_PUBLIC"
 	envAddr          = "BUCKETLS_ADDR"
 	envS3Endpoint    = "BUCKETLS_S3_ENDPOINT"
 	envCacheTTL      = "BUCKETLS_CACHE_TTL"
@@ -153,6 +168,8 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 
 	str(&cfg.Bucket, "bucket", envBucket, "", "S3 bucket to list; required unless --demo")
 	str(&cfg.RootPrefix, "root-prefix", envRootPrefix, "", "serve only the keys under this prefix and a slash, e.g. reports/2024; paths are relative to it")
+	str(&cfg.Htpasswd, "htpasswd", envHtpasswd, "", "require HTTP Basic auth on the listing routes and /metrics, against this Apache htpasswd file of bcrypt entries (htpasswd -B)")
+	boolean(&cfg.MetricsPublic, "metrics-public", envMetricsPublic, "serve /metrics without credentials even with --htpasswd")
 	str(&cfg.Addr, "addr", envAddr, defaultAddr, "HTTP listen address")
 	str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
 	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
@@ -184,12 +201,22 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"cache-ttl", "request-timeout", "stall-timeout", "tls-self-signed", "demo"} {
+	for _, name := range []string{"cache-ttl", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public"} {
 		if err := envErrs[name]; err != nil && !set[name] {
 			return cfg, &ConfigError{Msg: err.Error()}
 		}
 	}
-	return cfg, cfg.validate()
+	if err := cfg.validate(); err != nil {
+		return cfg, err
+	}
+	if cfg.Htpasswd != "" {
+		users, err := loadHtpasswd(cfg.Htpasswd)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.users = users
+	}
+	return cfg, nil
 }
 
 // validate checks every field and names the flag, the bad value and the fix.

@@ -50,6 +50,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 // messages. Messages never carry S3 request IDs, ARNs or SDK text.
 func statusFor(err error, r *http.Request) (int, string) {
 	switch {
+	case errors.Is(err, errUnauthorized):
+		return http.StatusUnauthorized, "authentication required: send the user name and password of an account (HTTP Basic)"
+	case errors.Is(err, errAuthBusy):
+		return http.StatusServiceUnavailable, "too many logins in progress; retry later"
 	case isBadPath(err), isQueryError(err):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, ErrBadCursor):

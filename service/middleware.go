@@ -22,6 +22,7 @@ type requestInfo struct {
 	err     error
 	limit   string       // which limit ended the request, if one did
 	aborted bool         // the transfer was broken on purpose
+	user    string       // the authenticated user (--htpasswd), if any
 	s3Calls atomic.Int32 // atomic: a coalesced S3 call may finish after the request
 }
 
@@ -43,6 +44,9 @@ func infoOf(r *http.Request) *requestInfo {
 
 // noteError hands err to the access log line of the request.
 func noteError(r *http.Request, err error) { infoOf(r).err = err }
+
+// noteUser records the user the request was authenticated as.
+func noteUser(r *http.Request, user string) { infoOf(r).user = user }
 
 // noteLimit records which limit ended the request.
 func noteLimit(r *http.Request, limit string) { infoOf(r).limit = limit }
@@ -165,6 +169,9 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		}
 		if r.URL.RawQuery != "" {
 			attrs = append(attrs, slog.String("query", printable(clip(r.URL.RawQuery))))
+		}
+		if info.user != "" {
+			attrs = append(attrs, slog.String("user", printable(info.user)))
 		}
 		if info.err != nil {
 			attrs = append(attrs, slog.String("err", printable(info.err.Error())))

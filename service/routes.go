@@ -9,15 +9,17 @@ import (
 
 // addRoutes registers every endpoint of the service; this is the one place
 // to find them. A route is one line.
-func addRoutes(mux *http.ServeMux, lister Lister, ready *readiness, gatherer prometheus.Gatherer, limits listLimits) {
-	list := handleList(lister, ready, limits)
+// Each handler that needs a logged-in user is wrapped in access.users
+// (see newAccess); /healthz and /readyz stay public for load balancers.
+func addRoutes(mux *http.ServeMux, lister Lister, ready *readiness, gatherer prometheus.Gatherer, limits listLimits, access access) {
+	list := access.users(handleList(lister, ready, limits))
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
 	getRoute(mux, "/list-bucket-content", list)
 	getRoute(mux, "/list-bucket-content/{path...}", list)
 	getRoute(mux, "/healthz", handleHealthz())
 	getRoute(mux, "/readyz", handleReadyz(ready))
-	getRoute(mux, "/metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	getRoute(mux, "/metrics", access.metrics(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})))
 	mux.Handle("/", handleNotFound())
 }
 

@@ -39,7 +39,7 @@ func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
 	ready := &readiness{}
 
 	mux := http.NewServeMux()
-	addRoutes(mux, lister, ready, reg, listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout})
+	addRoutes(mux, lister, ready, reg, listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout}, newAccess(cfg))
 	var h http.Handler = mux
 	h = rejectBadPaths(h) // 400 JSON before the mux can redirect ".", "..", "//"
 	h = recoverPanics(logger, h)

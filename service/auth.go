@@ -1,0 +1,221 @@
+package service
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"sync"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Errors of HTTP Basic authentication; statusFor maps them.
+var (
+	// errUnauthorized is missing or wrong credentials (401).
+	errUnauthorized = errors.New("unauthorized")
+	// errAuthBusy is a password check that found every bcrypt slot taken
+	// for longer than authWait (503 with Retry-After).
+	errAuthBusy = errors.New("too many password checks in progress")
+)
+
+// authRealm is the realm of the WWW-Authenticate challenge.
+const authRealm = `Basic realm="bucketls"`
+
+// Password check limits. bcrypt is slow by design, so a flood of wrong
+// passwords is a flood of CPU work: at most authSlots checks run at once
+// (half the CPUs, at least one, so listings always keep CPU), and a check
+// that cannot get a slot within authWait is answered 503 with Retry-After
+// rather than queued without bound. Users who logged in recently skip
+// bcrypt for recentLoginTTL (see authenticator.recent), so a flood slows
+// down only new logins, never authenticated clients or /healthz.
+var authSlots = max(1, runtime.GOMAXPROCS(0)/2)
+
+const (
+	authWait        = time.Second
+	recentLoginTTL  = time.Minute
+	maxRecentLogins = 4096
+)
+
+// authenticator checks HTTP Basic credentials against a userFile.
+type authenticator struct {
+	users   *userFile // nil: nobody gets in (fail closed)
+	slots   chan struct{}
+	wait    time.Duration
+	ttl     time.Duration
+	max     int
+	compare func(hash, password []byte) error // bcrypt; tests count calls
+
+	// key is a per-process random HMAC key: what recent holds is
+	// HMAC(key, user, password), so a memory dump holds no password and
+	// no digest that can be checked offline without the key.
+	key    [32]byte
+	mu     sync.RWMutex
+	recent map[string]recentLogin // by user name
+}
+
+// recentLogin is a successful check remembered briefly.
+type recentLogin struct {
+	digest  [sha256.Size]byte
+	expires time.Time
+}
+
+func newAuthenticator(users *userFile) *authenticator {
+	a := &authenticator{
+		users:   users,
+		slots:   make(chan struct{}, authSlots),
+		wait:    authWait,
+		ttl:     recentLoginTTL,
+		max:     maxRecentLogins,
+		compare: bcrypt.CompareHashAndPassword,
+		recent:  map[string]recentLogin{},
+	}
+	_, _ = rand.Read(a.key[:])
+	return a
+}
+
+// check verifies user and password. A recent success with the same
+// credentials answers at once, compared in constant time; anything else
+// waits for a bcrypt slot. The error says why a check failed, for the
+// access log; it never carries the password.
+func (a *authenticator) check(ctx context.Context, user, password string) error {
+	if a.users == nil {
+		return fmt.Errorf("%w: no users loaded", errUnauthorized)
+	}
+	d := a.digest(user, password)
+	now := time.Now()
+	a.mu.RLock()
+	rl, ok := a.recent[user]
+	a.mu.RUnlock()
+	if ok && now.Before(rl.expires) && hmac.Equal(rl.digest[:], d[:]) {
+		return nil
+	}
+	if err := a.acquire(ctx); err != nil {
+		return err
+	}
+	hash, known := a.users.hashes[user]
+	if !known {
+		hash = a.users.dummy // same cost, so unknown names take as long
+	}
+	err := a.compare(hash, []byte(password))
+	<-a.slots
+	switch {
+	case !known:
+		return fmt.Errorf("%w: unknown user %q", errUnauthorized, printable(user))
+	case err != nil:
+		return fmt.Errorf("%w: wrong password for user %q", errUnauthorized, printable(user))
+	}
+	a.remember(user, d, now.Add(a.ttl))
+	return nil
+}
+
+// acquire takes a bcrypt slot, waiting at most a.wait.
+func (a *authenticator) acquire(ctx context.Context) error {
+	select {
+	case a.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	t := time.NewTimer(a.wait)
+	defer t.Stop()
+	select {
+	case a.slots <- struct{}{}:
+		return nil
+	case <-t.C:
+		return errAuthBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// digest is HMAC-SHA-256 under the process key over the length-prefixed
+// user name and the password, so no two credentials share an input.
+func (a *authenticator) digest(user, password string) [sha256.Size]byte {
+	m := hmac.New(sha256.New, a.key[:])
+	m.Write(binary.AppendUvarint(nil, uint64(len(user))))
+	m.Write([]byte(user))
+	m.Write([]byte(password))
+	var d [sha256.Size]byte
+	m.Sum(d[:0])
+	return d
+}
+
+// remember keeps a success until expires. The map is bounded: only real
+// users of the file ever enter it, and beyond a.max entries expired ones
+// go first, then arbitrary ones (they only cost one more bcrypt check).
+func (a *authenticator) remember(user string, d [sha256.Size]byte, expires time.Time) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if _, ok := a.recent[user]; !ok && len(a.recent) >= a.max {
+		now := time.Now()
+		for u, rl := range a.recent {
+			if now.After(rl.expires) {
+				delete(a.recent, u)
+			}
+		}
+		for u := range a.recent {
+			if len(a.recent) < a.max {
+				break
+			}
+			delete(a.recent, u)
+		}
+	}
+	a.recent[user] = recentLogin{digest: d, expires: expires}
+}
+
+// access is what each route requires: routes.go wraps a handler in users
+// when it needs a logged-in user, in metrics for /metrics.
+type access struct {
+	users   func(http.Handler) http.Handler
+	metrics func(http.Handler) http.Handler
+}
+
+// newAccess derives the per-route requirements from cfg: without
+// --htpasswd every route is public; with it the listing routes need a
+// user, and /metrics too unless --metrics-public. /healthz and /readyz
+// never do: load balancers must reach them without credentials.
+func newAccess(cfg Config) access {
+	public := func(h http.Handler) http.Handler { return h }
+	if cfg.Htpasswd == "" && cfg.users == nil {
+		return access{users: public, metrics: public}
+	}
+	a := newAuthenticator(cfg.users)
+	users := func(h http.Handler) http.Handler { return requireUser(a, h) }
+	if cfg.MetricsPublic {
+		return access{users: users, metrics: public}
+	}
+	return access{users: users, metrics: users}
+}
+
+// requireUser answers 401 with a Basic challenge unless the request
+// carries the credentials of a user in the htpasswd file, and records the
+// user for the access log.
+func requireUser(a *authenticator, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, password, ok := r.BasicAuth()
+		var err error
+		switch {
+		case !ok:
+			err = fmt.Errorf("%w: no Basic credentials", errUnauthorized)
+		case len(user) > maxUserLen:
+			err = fmt.Errorf("%w: user name longer than %d bytes", errUnauthorized, maxUserLen)
+		default:
+			err = a.check(r.Context(), user, password)
+		}
+		if err != nil {
+			if errors.Is(err, errUnauthorized) {
+				w.Header().Set("WWW-Authenticate", authRealm)
+			}
+			writeError(w, r, err)
+			return
+		}
+		noteUser(r, user)
+		next.ServeHTTP(w, r)
+	})
+}

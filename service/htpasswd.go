@@ -1,0 +1,168 @@
+package service
+
+import (
+	"bytes"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Limits on an htpasswd file. A megabyte is some 15,000 entries. Cost 14
+// already takes about a second per check on a small instance; a higher
+// cost would make every new login that slow and hand a flood of wrong
+// passwords an easy win, so it is refused at start rather than discovered
+// in production. User names are bounded so log lines stay short.
+const (
+	maxHtpasswdBytes = 1 << 20
+	maxBcryptCost    = 14
+	maxUserLen       = 255
+)
+
+// userFile is a parsed htpasswd file: every user's bcrypt hash, and a
+// hash of a random password at the same cost to check unknown users
+// against, so that an unknown user name costs what a known one does and
+// timing does not tell which names exist.
+type userFile struct {
+	hashes map[string][]byte
+	dummy  []byte
+}
+
+// loadHtpasswd reads and parses the --htpasswd file. Every error is a
+// *ConfigError naming the flag, the file and, for a bad entry, the line.
+func loadHtpasswd(path string) (*userFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, configErrorf("--htpasswd (%s): cannot read it: %v", envHtpasswd, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxHtpasswdBytes+1))
+	switch {
+	case err != nil:
+		return nil, configErrorf("--htpasswd (%s): cannot read %s: %v", envHtpasswd, path, err)
+	case len(data) > maxHtpasswdBytes:
+		return nil, configErrorf("--htpasswd %s is larger than 1 MiB; is it an htpasswd file?", path)
+	}
+	u, err := parseHtpasswd(data)
+	if err != nil {
+		return nil, configErrorf("--htpasswd %s: %v", path, err)
+	}
+	return u, nil
+}
+
+// parseHtpasswd parses an htpasswd file (see readHtpasswd) and makes the
+// hash unknown users are checked against.
+func parseHtpasswd(data []byte) (*userFile, error) {
+	hashes, cost, err := readHtpasswd(data)
+	if err != nil {
+		return nil, err
+	}
+	// Usually every entry has one cost (htpasswd -B writes 5 unless told
+	// -C); the first entry's stands for all.
+	secret := make([]byte, 32)
+	_, _ = rand.Read(secret)
+	dummy, err := bcrypt.GenerateFromPassword(secret, cost)
+	if err != nil {
+		return nil, fmt.Errorf("bcrypt: %v", err)
+	}
+	return &userFile{hashes: hashes, dummy: dummy}, nil
+}
+
+// readHtpasswd reads Apache htpasswd lines, "user:hash", skipping blank
+// lines and "#" comments as Apache does, and returns every user's hash
+// and the cost of the first. Only bcrypt hashes ($2y$, which
+// htpasswd -B writes, and $2a$/$2b$) are accepted: the other kinds Apache
+// knows (MD5 $apr1$, SHA-1 {SHA}, crypt, plain text) are fast to brute-force
+// from a leaked file, and refusing them at start, naming the line, is
+// kinder than a user who can never log in. Messages name lines and users,
+// never a hash.
+func readHtpasswd(data []byte) (hashes map[string][]byte, cost int, err error) {
+	hashes = map[string][]byte{}
+	firstLine := map[string]int{}
+	for i, line := range bytes.Split(data, []byte("\n")) {
+		n := i + 1
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if t := bytes.TrimSpace(line); len(t) == 0 || t[0] == '#' {
+			continue
+		}
+		user, hash, ok := strings.Cut(string(line), ":")
+		if !ok {
+			return nil, 0, fmt.Errorf("line %d is not user:hash", n)
+		}
+		if err := checkUser(user); err != nil {
+			return nil, 0, fmt.Errorf("line %d: user name %v", n, err)
+		}
+		if first, dup := firstLine[user]; dup {
+			return nil, 0, fmt.Errorf("line %d: user %q is also on line %d; keep one", n, user, first)
+		}
+		hash, _, _ = strings.Cut(hash, ":") // Apache ignores fields after the hash
+		c, err := bcryptCost(hash)
+		if err != nil {
+			return nil, 0, fmt.Errorf("line %d (user %q): %v; only bcrypt is accepted: recreate it with htpasswd -B FILE %s", n, user, err, user)
+		}
+		if c > maxBcryptCost {
+			return nil, 0, fmt.Errorf("line %d (user %q): bcrypt cost %d is above %d, too slow to check; recreate it with htpasswd -B -C 10 FILE %s", n, user, c, maxBcryptCost, user)
+		}
+		if cost == 0 {
+			cost = c
+		}
+		hashes[user] = []byte(hash)
+		firstLine[user] = n
+	}
+	if len(hashes) == 0 {
+		return nil, 0, fmt.Errorf("has no users; add one with htpasswd -B FILE NAME")
+	}
+	return hashes, cost, nil
+}
+
+// checkUser applies what a user name in a log line and in a Basic
+// authorization header can be.
+func checkUser(user string) error {
+	switch {
+	case user == "":
+		return fmt.Errorf("is empty")
+	case len(user) > maxUserLen:
+		return fmt.Errorf("is longer than %d bytes", maxUserLen)
+	case !utf8.ValidString(user):
+		return fmt.Errorf("is not valid UTF-8")
+	case strings.ContainsFunc(user, unicode.IsControl):
+		return fmt.Errorf("has a control character")
+	}
+	return nil
+}
+
+// bcryptCost checks that hash is a bcrypt hash of a kind Apache writes and
+// returns its cost, or says which other kind it is.
+func bcryptCost(hash string) (int, error) {
+	switch {
+	case hash == "":
+		return 0, fmt.Errorf("no password hash")
+	case strings.HasPrefix(hash, "$2y$"), strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"):
+		c, err := bcrypt.Cost([]byte(hash))
+		if err != nil || len(hash) != 60 {
+			return 0, fmt.Errorf("malformed bcrypt hash")
+		}
+		return c, nil
+	case strings.HasPrefix(hash, "$apr1$"):
+		return 0, fmt.Errorf("MD5 ($apr1$) hash")
+	case strings.HasPrefix(hash, "{SHA}"):
+		return 0, fmt.Errorf("SHA-1 ({SHA}) hash")
+	case strings.HasPrefix(hash, "$1$"):
+		return 0, fmt.Errorf("MD5-crypt ($1$) hash")
+	case strings.HasPrefix(hash, "$5$"):
+		return 0, fmt.Errorf("SHA-256-crypt ($5$) hash")
+	case strings.HasPrefix(hash, "$6$"):
+		return 0, fmt.Errorf("SHA-512-crypt ($6$) hash")
+	case strings.HasPrefix(hash, "$"):
+		return 0, fmt.Errorf("unknown hash kind")
+	case len(hash) == 13:
+		return 0, fmt.Errorf("DES crypt hash, or a plain-text password")
+	default:
+		return 0, fmt.Errorf("plain-text password or unknown hash kind")
+	}
+}
