@@ -194,6 +194,8 @@ func TestAuth(t *testing.T) {
 		{"--metrics-public keeps listings private", publicMetrics, "", "/list-bucket-content", nil, 401, ""},
 		{"bad path is 400 either way", private, "", "/list-bucket-content/a/../b", nil, 400, ""},
 		{"unknown route", private, "", "/nope", nil, 404, ""},
+		{"browser without credentials gets the page and the challenge", private, "", "/list-bucket-content/dir2?format=html", nil, 401, ""},
+		{"browser with credentials", private, "", "/list-bucket-content/dir2", http.Header{"Accept": {"text/html"}, "Authorization": alice["Authorization"]}, 200, ""},
 		{"unloaded file lets nobody in", failClosed, "", "/list-bucket-content", alice, 401, ""},
 		{"unloaded file keeps healthz", failClosed, "", "/healthz", nil, 200, ""},
 	}
@@ -215,7 +217,12 @@ func TestAuth(t *testing.T) {
 			if (r.status == 401) != (challenge == `Basic realm="bucketls"`) {
 				t.Errorf("%s %s: status %d with WWW-Authenticate %q", method, tt.path, r.status, challenge)
 			}
-			if r.status == 401 && method == http.MethodGet {
+			switch html := strings.Contains(tt.path, "format=html"); {
+			case r.status == 401 && html:
+				if !strings.HasPrefix(r.header.Get("Content-Type"), "text/html") || !strings.Contains(r.body, "authentication required") {
+					t.Errorf("%s %s: 401 page %s %.300q", method, tt.path, r.header.Get("Content-Type"), r.body)
+				}
+			case r.status == 401 && method == http.MethodGet:
 				if msg := checkJSONError(t, r); !strings.Contains(msg, "authentication required") {
 					t.Errorf("%s %s: 401 message %q", method, tt.path, msg)
 				}

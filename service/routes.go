@@ -8,9 +8,9 @@ import (
 )
 
 // addRoutes registers every endpoint of the service; this is the one place
-// to find them. A route is one line.
-// Each handler that needs a logged-in user is wrapped in access.users
-// (see newAccess); /healthz and /readyz stay public for load balancers.
+// to find them. A route is one line. A handler that needs a logged-in user
+// is wrapped in access.users (see newAccess: identity without --htpasswd);
+// /healthz and /readyz stay public, load balancers must reach them.
 func addRoutes(mux *http.ServeMux, lister Lister, ready *readiness, gatherer prometheus.Gatherer, limits listLimits, access access) {
 	list := access.users(handleList(lister, ready, limits))
 	// Both patterns: without the bare one, the mux answers
