@@ -56,6 +56,10 @@ type Config struct {
 	// written to disk, which a ProtectSystem=strict unit forbids anyway.
 	// Default: false.
 	TLSSelfSigned bool
+	// CORSOrigins are the origins whose web pages may call the listing
+	// routes, or just "*" for any (--cors-origins, BUCKETLS_CORS_ORIGINS,
+	// comma-separated). Default: none (no CORS headers at all).
+	CORSOrigins []string
 	// Demo serves an in-process gofakes3 bucket seeded with the reference
 	// tree instead of S3 (--demo, BUCKETLS_DEMO). Default: false.
 	Demo bool
@@ -125,6 +129,7 @@ const (
 	envTLSSelfSigned = "BUCKETLS_TLS_SELF_SIGNED"
 	envDemo          = "BUCKETLS_DEMO"
 	envRequestTO     = "BUCKETLS_REQUEST_TIMEOUT"
+	envCORSOrigins   = "BUCKETLS_CORS_ORIGINS"
 	envStallTO       = "BUCKETLS_STALL_TIMEOUT"
 )
 
@@ -175,6 +180,11 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
 	duration(&cfg.RequestTimeout, "request-timeout", envRequestTO, 0, "end a listing request that takes longer than this in all; 0 means no such bound")
 	duration(&cfg.StallTimeout, "stall-timeout", envStallTO, defaultStallTimeout, "cut off a client that takes no listing bytes for this long")
+	fs.Func("cors-origins", "origins whose pages may call the listing routes, comma-separated (https://a.example,http://localhost:3000), or * for any (env "+envCORSOrigins+")", func(v string) error {
+		cfg.CORSOrigins = splitOrigins(v)
+		return nil
+	})
+	cfg.CORSOrigins = splitOrigins(getenv(envCORSOrigins))
 	str(&cfg.TLSAddr, "tls-addr", envTLSAddr, "", "HTTPS listen address, served beside HTTP; needs --tls-cert and --tls-key, or --tls-self-signed")
 	str(&cfg.TLSCert, "tls-cert", envTLSCert, "", "PEM certificate file for HTTPS")
 	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
@@ -241,6 +251,9 @@ func (c Config) validate() error {
 	if err := checkAddr("--addr", c.Addr); err != nil {
 		return err
 	}
+	if err := checkOrigins(c.CORSOrigins); err != nil {
+		return err
+	}
 	if c.S3Endpoint != "" {
 		u, err := url.Parse(c.S3Endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
@@ -265,6 +278,35 @@ func (c Config) validate() error {
 	}
 	if c.TLSAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 		return configErrorf("--tls-addr %q is also --addr; give HTTPS its own port", c.TLSAddr)
+	}
+	return nil
+}
+
+// splitOrigins splits a comma-separated list, dropping blanks and a
+// trailing slash, lowercasing scheme and host as browsers send them.
+func splitOrigins(v string) []string {
+	var out []string
+	for o := range strings.SplitSeq(v, ",") {
+		if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o != "" {
+			out = append(out, strings.ToLower(o))
+		}
+	}
+	return out
+}
+
+// checkOrigins accepts "*" alone or http(s) origins without a path.
+func checkOrigins(origins []string) error {
+	for _, o := range origins {
+		if o == "*" {
+			if len(origins) > 1 {
+				return configErrorf("--cors-origins: * allows every origin; give it alone, not with others")
+			}
+			continue
+		}
+		u, err := url.Parse(o)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return configErrorf("--cors-origins: %q is not an origin like https://app.example or http://localhost:3000 (scheme and host, no path)", o)
+		}
 	}
 	return nil
 }

@@ -47,6 +47,13 @@ func TestParseConfig(t *testing.T) {
 			func(c Config) bool { return c.TLSCert == "c.pem" && c.TLSKey == "k.pem" }},
 		{"legacy bucket name", []string{"--bucket", "My_Old.Bucket"}, nil, func(c Config) bool { return c.Bucket == "My_Old.Bucket" }},
 		{"port zero", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0"}, nil, func(c Config) bool { return c.Addr == "127.0.0.1:0" }},
+		{"cors origins", []string{"--bucket", "bkt", "--cors-origins", "https://App.example/, http://localhost:3000"}, nil, func(c Config) bool {
+			return strings.Join(c.CORSOrigins, " ") == "https://app.example http://localhost:3000"
+		}},
+		{"cors from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CORS_ORIGINS", "*"}, func(c Config) bool { return strings.Join(c.CORSOrigins, " ") == "*" }},
+		{"timeouts", []string{"--bucket", "bkt", "--request-timeout", "5m"}, []string{"BUCKETLS_STALL_TIMEOUT", "5s"}, func(c Config) bool {
+			return c.RequestTimeout == 5*time.Minute && c.StallTimeout == 5*time.Second
+		}},
 	}
 	for _, tt := range tests {
 		cfg, err := parseConfig(tt.args, envFunc(tt.env...))
@@ -91,6 +98,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{"cert without key", []string{"--bucket", "bkt", "--tls-addr", ":8443", "--tls-cert", "c"}, nil, "set both"},
 		{"both tls kinds", []string{"--bucket", "bkt", "--tls-addr", ":8443", "--tls-cert", "c", "--tls-key", "k", "--tls-self-signed"}, nil, "not both"},
 		{"bad tls addr", []string{"--bucket", "bkt", "--tls-addr", "x", "--tls-self-signed"}, nil, "--tls-addr"},
+		{"cors origin with a path", []string{"--bucket", "bkt", "--cors-origins", "https://a.example/app"}, nil, `--cors-origins: "https://a.example/app" is not an origin`},
+		{"cors origin without scheme", []string{"--bucket", "bkt", "--cors-origins", "a.example"}, nil, "--cors-origins"},
+		{"cors star with others", []string{"--bucket", "bkt", "--cors-origins", "*,https://a.example"}, nil, "give it alone"},
+		{"negative request timeout", []string{"--bucket", "bkt", "--request-timeout", "-1s"}, nil, "--request-timeout"},
+		{"zero stall timeout", []string{"--bucket", "bkt", "--stall-timeout", "0"}, nil, "--stall-timeout"},
+		{"bad stall env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_STALL_TIMEOUT", "long"}, "BUCKETLS_STALL_TIMEOUT"},
 		{"same port twice", []string{"--bucket", "bkt", "--tls-addr", ":8080", "--tls-self-signed"}, nil, "own port"},
 	}
 	for _, tt := range tests {

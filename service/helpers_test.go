@@ -101,7 +101,7 @@ var discard = slog.New(slog.DiscardHandler)
 // testServer is NewServer behind httptest on 127.0.0.1.
 func testServer(t testing.TB, lister Lister, cfg Config) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(NewServer(discard, lister, cfg))
+	srv := httptest.NewServer(conformingTo(t, NewServer(discard, lister, cfg)))
 	t.Cleanup(srv.Close)
 	return srv
 }

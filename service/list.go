@@ -63,6 +63,7 @@ func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler
 			// Status and part of the list are out: the only honest thing
 			// left is to break the transfer (see abortOnPanic).
 			noteError(r, err)
+			markAborted(r)
 			panic(http.ErrAbortHandler)
 		}
 		writeError(w, r, err)
@@ -331,6 +332,10 @@ func ifNoneMatch(r *http.Request, etag string) bool {
 		if tag == "*" {
 			return true
 		}
+		// The compressor suffixes the ETag of a compressed body; the
+		// listing it validates is the same.
+		tag = strings.Replace(tag, compressedETagSuffix+`"`, `"`, 1)
+		tag = strings.Replace(tag, `-zstd"`, `"`, 1)
 		if etag != "" && strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(etag, "W/") {
 			return true
 		}

@@ -47,6 +47,9 @@ func noteError(r *http.Request, err error) { infoOf(r).err = err }
 
 // noteUser records the user the request was authenticated as.
 func noteUser(r *http.Request, user string) { infoOf(r).user = user }
+// markAborted records that the transfer will be broken: from now on
+// nothing more reaches the client.
+func markAborted(r *http.Request) { infoOf(r).aborted = true }
 
 // noteLimit records which limit ended the request.
 func noteLimit(r *http.Request, limit string) { infoOf(r).limit = limit }
@@ -233,12 +236,26 @@ func (w *responseWriter) WriteHeader(code int) {
 }
 
 func (w *responseWriter) Write(p []byte) (int, error) {
+	if w.info.aborted {
+		// The transfer is being broken on purpose: whatever a wrapper
+		// writes on its way out (a compressor's valid trailer) must not
+		// make the cut-off body look complete.
+		return 0, http.ErrAbortHandler
+	}
 	if w.info.status == 0 {
 		w.info.status = http.StatusOK
 	}
 	n, err := w.ResponseWriter.Write(p)
 	w.info.bytes += int64(n)
 	return n, err
+}
+
+// Flush sends what is buffered; wrappers that flush through (the
+// compressor) find it by type assertion.
+func (w *responseWriter) Flush() {
+	if !w.info.aborted {
+		_ = http.NewResponseController(w.ResponseWriter).Flush()
+	}
 }
 
 // Unwrap lets http.ResponseController reach the connection's writer.

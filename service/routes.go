@@ -7,27 +7,45 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// routeDeps is what the handlers are made from.
+type routeDeps struct {
+	lister   Lister
+	ready    *readiness
+	gatherer prometheus.Gatherer
+	limits   listLimits
+	cors     *corsPolicy // nil: no cross-origin access
+	access   access
+}
+
 // addRoutes registers every endpoint of the service; this is the one place
 // to find them. A route is one line. A handler that needs a logged-in user
 // is wrapped in access.users (see newAccess: identity without --htpasswd);
-// /healthz and /readyz stay public, load balancers must reach them.
-func addRoutes(mux *http.ServeMux, lister Lister, ready *readiness, gatherer prometheus.Gatherer, limits listLimits, access access) {
-	list := access.users(handleList(lister, ready, limits))
+// /healthz and /readyz stay public, load balancers must reach them. CORS
+// is outermost, so a browser can read a 401 too.
+func addRoutes(mux *http.ServeMux, d routeDeps) {
+	list := d.cors.wrap(compress()(d.access.users(handleList(d.lister, d.ready, d.limits))))
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
-	getRoute(mux, "/list-bucket-content", list)
-	getRoute(mux, "/list-bucket-content/{path...}", list)
-	getRoute(mux, "/healthz", handleHealthz())
-	getRoute(mux, "/readyz", handleReadyz(ready))
-	getRoute(mux, "/metrics", access.metrics(promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{})))
+	getRoute(mux, "/list-bucket-content", list, d.cors)
+	getRoute(mux, "/list-bucket-content/{path...}", list, d.cors)
+	getRoute(mux, "/openapi.json", d.cors.wrap(compress()(handleOpenAPI())), d.cors)
+	getRoute(mux, "/healthz", handleHealthz(), nil)
+	getRoute(mux, "/readyz", handleReadyz(d.ready), nil)
+	getRoute(mux, "/metrics", d.access.metrics(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})), nil)
 	mux.Handle("/", handleNotFound())
 }
 
-// getRoute registers h for GET (and so HEAD, which net/http answers without a
-// body) on pattern, and a JSON 405 for every other method on the same
-// path. The pattern with a method is more specific, so GET and HEAD still
-// reach h; the mux's own 405 would have a plain-text body.
-func getRoute(mux *http.ServeMux, pattern string, h http.Handler) {
+// getRoute registers h for GET (and so HEAD, which net/http answers without
+// a body) on pattern, a CORS preflight for OPTIONS when cors allows
+// cross-origin calls, and a JSON 405 for every other method on the same
+// path. A pattern with a method is more specific, so GET, HEAD and OPTIONS
+// still reach their handlers; the mux's own 405 would have a plain-text
+// body.
+func getRoute(mux *http.ServeMux, pattern string, h http.Handler, cors *corsPolicy) {
+	notAllowed := methodNotAllowed("GET, HEAD")
 	mux.Handle("GET "+pattern, h)
-	mux.Handle(pattern, methodNotAllowed("GET, HEAD"))
+	if cors != nil {
+		mux.Handle("OPTIONS "+pattern, cors.preflight(notAllowed))
+	}
+	mux.Handle(pattern, notAllowed)
 }

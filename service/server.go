@@ -39,7 +39,14 @@ func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
 	ready := &readiness{}
 
 	mux := http.NewServeMux()
-	addRoutes(mux, lister, ready, reg, listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout}, newAccess(cfg))
+	addRoutes(mux, routeDeps{
+		lister:   lister,
+		ready:    ready,
+		gatherer: reg,
+		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
+		cors:     newCORSPolicy(cfg.CORSOrigins),
+		access:   newAccess(cfg),
+	})
 	var h http.Handler = mux
 	h = rejectBadPaths(h) // 400 JSON before the mux can redirect ".", "..", "//"
 	h = recoverPanics(logger, h)
