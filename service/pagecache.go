@@ -3,6 +3,7 @@ package service
 import (
 	"container/list"
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"golang.org/x/sync/singleflight"
 )
 
 // s3Page is one ListObjectsV2 answer, reduced to what a listing reads. It
@@ -106,12 +106,14 @@ type pageCache struct {
 	ttl     time.Duration
 	timeout time.Duration
 	m       *s3Metrics
-	group   singleflight.Group
 	store   *slru
+
+	mu      sync.Mutex
+	flights map[string]*flight // calls in progress, by pageKey
 }
 
 func newPageCache(next s3.ListObjectsV2APIClient, ttl, timeout time.Duration, maxBytes int, m *s3Metrics) *pageCache {
-	return &pageCache{next: next, ttl: ttl, timeout: timeout, m: m, store: newSLRU(maxBytes)}
+	return &pageCache{next: next, ttl: ttl, timeout: timeout, m: m, store: newSLRU(maxBytes), flights: map[string]*flight{}}
 }
 
 // list answers in from the cache, from an identical call in flight, or
@@ -124,48 +126,88 @@ func (c *pageCache) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Pag
 			return p, nil
 		}
 	}
-	leader := false
-	ch := c.group.DoChan(key, func() (any, error) {
-		leader = true
-		// Detached from the request that happens to lead: the others
-		// waiting on this call must not fail because its client hung up.
-		// The timeout still ends it.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
-		defer cancel()
-		countS3Call(ctx)
-		start := time.Now()
-		out, err := c.next.ListObjectsV2(cctx, in)
-		c.m.observe(time.Since(start), err)
-		if err != nil {
-			return nil, err
+	c.mu.Lock()
+	if f, ok := c.flights[key]; ok {
+		c.mu.Unlock()
+		c.m.coalesced.Inc()
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-f.done:
+			return f.page, f.err
 		}
-		p := pageFromOutput(out)
-		if c.ttl > 0 {
-			ttl := c.ttl
-			if len(p.objects) == 0 && len(p.prefixes) == 0 {
-				// Empty answers (a path that does not exist, a prefix
-				// nothing matches) are what a scanner's flood of one-off
-				// paths produces: they are kept only briefly, and like
-				// every new page only in the probation segment, so they
-				// cannot push out the listings people repeat.
-				ttl = min(ttl, emptyPageTTL)
-			}
-			c.store.put(key, p, time.Now().Add(ttl))
-		}
-		return p, nil
-	})
-	select {
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	case res := <-ch:
-		if !leader {
-			c.m.coalesced.Inc()
-		}
-		if res.Err != nil {
-			return nil, res.Err
-		}
-		return res.Val.(*s3Page), nil
 	}
+	f := &flight{done: make(chan struct{})}
+	c.flights[key] = f
+	c.mu.Unlock()
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < c.timeout {
+		// The request may not wait as long as the call may take: lead
+		// from a goroutine of its own and give up waiting on time.
+		go c.fly(ctx, key, in, f)
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-f.done:
+			return f.page, f.err
+		}
+	}
+	// Lead on this goroutine. Its stack has already grown; a fresh one
+	// per call would grow its stack through the SDK's deep middleware
+	// chain on every call, about 7% of an uncached listing's CPU. A
+	// client that hangs up meanwhile only keeps this goroutine until the
+	// call ends (at most the call timeout).
+	c.fly(ctx, key, in, f)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return f.page, f.err
+}
+
+// flight is one S3 call in progress, which identical calls wait for.
+type flight struct {
+	done chan struct{} // closed when page and err are set
+	page *s3Page
+	err  error
+}
+
+// fly makes the S3 call of flight f, caches its answer and releases those
+// waiting for it. The call is detached from the request that leads it: the
+// others waiting must not fail because its client hung up; the timeout
+// still ends it.
+func (c *pageCache) fly(ctx context.Context, key string, in *s3.ListObjectsV2Input, f *flight) {
+	defer func() {
+		if f.page == nil && f.err == nil {
+			f.err = errors.New("S3 call panicked") // the panic goes on up
+		}
+		c.mu.Lock()
+		delete(c.flights, key)
+		c.mu.Unlock()
+		close(f.done)
+	}()
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
+	defer cancel()
+	countS3Call(ctx)
+	start := time.Now()
+	out, err := c.next.ListObjectsV2(cctx, in)
+	c.m.observe(time.Since(start), err)
+	if err != nil {
+		f.err = err
+		return
+	}
+	p := pageFromOutput(out)
+	if c.ttl > 0 {
+		ttl := c.ttl
+		if len(p.objects) == 0 && len(p.prefixes) == 0 {
+			// Empty answers (a path that does not exist, a prefix
+			// nothing matches) are what a scanner's flood of one-off
+			// paths produces: they are kept only briefly, and like
+			// every new page only in the probation segment, so they
+			// cannot push out the listings people repeat.
+			ttl = min(ttl, emptyPageTTL)
+		}
+		c.store.put(key, p, time.Now().Add(ttl))
+	}
+	f.page = p
 }
 
 // pageKey identifies a call by every input that changes its answer. Keys
