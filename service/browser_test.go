@@ -160,17 +160,17 @@ func (b *browser) load(what string, step chromedp.Action[chromedp.Void], status 
 func (b *browser) click(name string) {
 	b.t.Helper()
 	q, _ := json.Marshal(name)
-	i := eval[int](b, `[...document.querySelectorAll("td.n a")].findIndex(a => a.textContent === `+string(q)+`)`)
+	i := eval[int](b, `[...document.querySelectorAll("td:first-child a")].findIndex(a => a.textContent === `+string(q)+`)`)
 	if i < 0 {
 		b.t.Fatalf("no entry %q on %s (entries %q)", name, b.location(), b.entries())
 	}
-	b.navigate("click "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf("tbody tr:nth-child(%d) td.n a", i+1))))
+	b.navigate("click "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf("tbody tr:nth-child(%d) td:first-child a", i+1))))
 }
 
 // entries are the names the page lists, as shown.
 func (b *browser) entries() []string {
 	b.t.Helper()
-	return eval[[]string](b, `[...document.querySelectorAll("td.n a")].map(a => a.textContent)`)
+	return eval[[]string](b, `[...document.querySelectorAll("td:first-child a")].map(a => a.textContent)`)
 }
 
 func (b *browser) location() string {

@@ -211,10 +211,12 @@ type indexEntry struct {
 	Dir      bool
 	Bytes    int64
 	Size     string
+	Exact    bool // Size is rounded: Bytes goes in a tooltip
 	Modified *modTime
 }
 
-type modTime struct{ ISO, Day, Clock string }
+// modTime is a modification time in UTC; a phone shows only the Day.
+type modTime struct{ Day, Clock string }
 
 // renderIndex writes the page for one page of path's listing.
 func renderIndex(path string, opts listOptions, entries []Entry, cursor string) ([]byte, error) {
@@ -242,10 +244,10 @@ func renderIndex(path string, opts listOptions, entries []Entry, cursor string) 
 			row.Size = "—"
 			continue
 		}
-		row.Bytes, row.Size = e.Size, humanSize(e.Size)
+		row.Bytes, row.Size, row.Exact = e.Size, humanSize(e.Size), e.Size >= 1024
 		if !e.Modified.IsZero() {
 			t := e.Modified.UTC()
-			row.Modified = &modTime{ISO: t.Format(time.RFC3339), Day: t.Format("2006-01-02"), Clock: t.Format("15:04")}
+			row.Modified = &modTime{Day: t.Format(time.DateOnly), Clock: t.Format("15:04")}
 		}
 	}
 	var buf bytes.Buffer

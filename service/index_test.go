@@ -1,6 +1,8 @@
 package service
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -12,6 +14,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Accept headers as clients send them.
@@ -299,16 +302,16 @@ func sep(path string) string {
 // link is an entry's link on a page: its href and its name as shown.
 type link struct{ href, name string }
 
-var entryLinkRE = regexp.MustCompile(`<td class="n"><a href="([^"]*)"(?: class="d")?><bdi>([^<]*)</bdi>(/?)</a>`)
+var entryLinkRE = regexp.MustCompile(`<tr><td><a href="([^"]*)"(?: class="d")?>([^<]*)</a>`)
 
 // entryLinks reads the entry links off a page, unescaped.
 func entryLinks(t testing.TB, page string) []link {
 	t.Helper()
 	var out []link
 	for _, m := range entryLinkRE.FindAllStringSubmatch(page, -1) {
-		out = append(out, link{href: html.UnescapeString(m[1]), name: html.UnescapeString(m[2]) + m[3]})
+		out = append(out, link{href: html.UnescapeString(m[1]), name: html.UnescapeString(m[2])})
 	}
-	if n := strings.Count(page, `<td class="n">`); n != len(out) {
+	if n := strings.Count(page, `<tr><td>`); n != len(out) {
 		t.Fatalf("page has %d name cells but %d readable links", n, len(out))
 	}
 	return out
@@ -491,6 +494,41 @@ func TestEntryBase(t *testing.T) {
 	} {
 		if got := entryBase(tt.path, tt.entries, true); got != tt.want {
 			t.Errorf("entryBase(%q, %v) = %q, want %q", tt.path, tt.entries, got, tt.want)
+		}
+	}
+}
+
+// TestIndexPageWeight prints what a full page weighs, plain and gzipped
+// (the README quotes it), and holds it to a budget: a page is the only
+// thing a browser loads, stylesheet included.
+func TestIndexPageWeight(t *testing.T) {
+	t.Parallel()
+	entries := make([]Entry, indexPageSize)
+	for i, n := range names("item", indexPageSize) {
+		entries[i] = Entry{Name: n, Size: int64(i) * 1000, Modified: time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)}
+	}
+	opts := listOptions{details: true, limit: indexPageSize}
+	for _, tt := range []struct {
+		name    string
+		path    string
+		entries []Entry
+		budget  int
+	}{
+		{"reference root", "", []Entry{{Name: "dir1", Dir: true}, {Name: "dir2", Dir: true}, {Name: "file1", Size: 5}, {Name: "file2", Size: 5}}, 5 << 10},
+		{"500 files", "photos/2026/", entries, 100 << 10},
+	} {
+		page, err := renderIndex(tt.path, opts, tt.entries, "next-cursor")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var z bytes.Buffer
+		zw := gzip.NewWriter(&z)
+		_, _ = zw.Write(page)
+		_ = zw.Close()
+		empty, _ := renderIndex(tt.path, opts, nil, "next-cursor")
+		t.Logf("%s: %d bytes, %d gzipped; %d bytes without rows, %d a row", tt.name, len(page), z.Len(), len(empty), (len(page)-len(empty))/len(tt.entries))
+		if len(page) > tt.budget {
+			t.Errorf("%s: page is %d bytes, budget %d", tt.name, len(page), tt.budget)
 		}
 	}
 }
