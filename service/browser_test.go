@@ -194,7 +194,8 @@ func colorScheme(scheme string) chromedp.Action[chromedp.Void] {
 	})
 }
 
-// screenshot takes the visible part of the page, light and dark, and
+// screenshot takes the visible part of the page (all of a short one),
+// light and dark, and
 // keeps the PNGs when envScreenshots names a directory. phone takes it at
 // a phone's width.
 func (b *browser) screenshot(name string, phone bool) {
@@ -211,7 +212,11 @@ func (b *browser) screenshot(name string, phone bool) {
 	dir := os.Getenv(envScreenshots)
 	for _, scheme := range []string{"light", "dark"} {
 		b.do("color scheme "+scheme, colorScheme(scheme))
-		png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+		shot := chromedp.CaptureScreenshot()
+		if eval[bool](b, `document.body.scrollHeight < innerHeight`) {
+			shot = chromedp.Screenshot(chromedp.CSS("body")) // a short page, without the empty rest
+		}
+		png, err := chromedp.Run(b.ctx, shot)
 		if err != nil || len(png) == 0 {
 			b.t.Fatalf("screenshot %s %s: %d bytes, %v", name, scheme, len(png), err)
 		}
