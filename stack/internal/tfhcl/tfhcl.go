@@ -45,7 +45,7 @@ func FromJSON(data []byte) ([]byte, error) {
 			continue
 		}
 		if err := writeTopLevel(f.Body(), kind, doc[kind]); err != nil {
-			return nil, fmt.Errorf("Terraform JSON %s: %w", kind, err)
+			return nil, fmt.Errorf("top-level %s: %w", kind, err)
 		}
 		f.Body().AppendNewline()
 	}
