@@ -25,10 +25,10 @@
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
 //	gobuild/         the one go build definition (flags, pinned env) the stack and bench share
 //	internal/        tfhcl: cdk.tf.json rendered as HCL for the security scanner (tests only)
-//	network.go       VPC, two public subnets, internet gateway, security groups
+//	network.go       VPC, two public subnets, internet gateway, S3 gateway endpoint, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
-//	iam.go           the instance role, its policy document (pure Go) and profile
+//	iam.go           the instance role and profile; its policy and the S3 endpoint's (pure Go)
 //	compute.go       the AMI lookup, the shared instance hardening, the single instance
 //	loadbalancer.go  ha: the load balancer, its target group and listeners
 //	autoscaling.go   ha: the launch template, the Auto Scaling group, the scaling policy

@@ -120,10 +120,11 @@ func TestHAResourceCounts(t *testing.T) {
 	}{
 		// Default: artifact and content buckets, the artifact and 5 seeded
 		// objects, 80 in to the load balancer, 80 from it to the
-		// instances, 80 in to the instances, 443 out; the SSM attachment;
-		// one listener (80).
-		{def, haCounts(2, 6, 4, 1, 1)},
-		// Variant: an existing bucket, HTTPS (443 in, a second listener), no SSM.
+		// instances, 80 in to the instances, 443 out to S3 and to the
+		// internet (SSM); the SSM attachment; one listener (80).
+		{def, haCounts(2, 6, 5, 1, 1)},
+		// Variant: an existing bucket, HTTPS (443 in, a second listener),
+		// no SSM (443 out to S3 only).
 		{variant, haCounts(1, 1, 5, 0, 2)},
 	} {
 		tc.c.checkCounts(t, tc.want)
@@ -134,7 +135,7 @@ func TestHAResourceCounts(t *testing.T) {
 func haCounts(buckets, objects, rules, attachments, listeners int) map[string]int {
 	m := map[string]int{
 		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1,
-		"aws_route_table_association": 2, "aws_default_security_group": 1, "aws_security_group": 2,
+		"aws_route_table_association": 2, "aws_default_security_group": 1, "aws_security_group": 2, "aws_vpc_endpoint": 1,
 		"aws_iam_role": 1, "aws_iam_role_policy": 1, "aws_iam_instance_profile": 1,
 		"aws_launch_template": 1, "aws_autoscaling_group": 1, "aws_autoscaling_policy": 1,
 		"aws_lb": 1, "aws_lb_target_group": 1, "aws_lb_listener": listeners,
@@ -154,7 +155,8 @@ func haCounts(buckets, objects, rules, attachments, listeners int) map[string]in
 // TestHASecurityGroups checks every rule of both groups: the load balancer
 // admits exactly allowedCidrs on 80 (and 443 with a certificate) and may
 // only reach the instances on 80; the instances admit port 80 from the
-// load balancer's group and nothing else, and reach out on 443 only.
+// load balancer's group and nothing else, and reach out on 443 only: to
+// S3's prefix list, and with ssm to the internet (see wantEgress).
 func TestHASecurityGroups(t *testing.T) {
 	bothHA(t, func(t *testing.T, c *synthCase) {
 		p := c.haParts(t)
@@ -181,22 +183,17 @@ func TestHASecurityGroups(t *testing.T) {
 			if desc, _ := r["description"].(string); desc == "" {
 				t.Errorf("rule %s has no description", name)
 			}
-			for _, k := range []string{"ipv6_cidr_blocks", "prefix_list_ids", "self"} {
+			for _, k := range []string{"ipv6_cidr_blocks", "self"} {
 				if _, ok := r[k]; ok {
 					t.Errorf("rule %s sets %s", name, k)
 				}
 			}
-			_, hasCIDRs := r["cidr_blocks"]
-			src, hasSrc := r["source_security_group_id"].(string)
 			group := map[any]string{lbSG: "lb", instSG: "instance"}[r["security_group_id"]]
 			if group == "" {
 				t.Errorf("rule %s is on %v, not on one of the two groups", name, r["security_group_id"])
 			}
-			peer := fmt.Sprint(r["cidr_blocks"])
-			switch {
-			case hasCIDRs && hasSrc, !hasCIDRs && !hasSrc:
-				t.Errorf("rule %s = %v, want either CIDRs or a source group", name, r)
-			case hasSrc:
+			peer := c.rulePeer(t, name, r)
+			if src, ok := r["source_security_group_id"].(string); ok {
 				peer = map[string]string{lbSG: "lb", instSG: "instance"}[src]
 			}
 			got = append(got, rule{group, fmt.Sprint(r["type"]), from, peer})
@@ -206,7 +203,9 @@ func TestHASecurityGroups(t *testing.T) {
 			{"lb", "ingress", 80, cidrs},
 			{"lb", "egress", 80, "instance"},
 			{"instance", "ingress", 80, "lb"},
-			{"instance", "egress", 443, "[0.0.0.0/0]"},
+		}
+		for _, peer := range wantEgress(c.cfg) {
+			want = append(want, rule{"instance", "egress", 443, peer})
 		}
 		if c.cfg.CertificateARN != "" {
 			want = append(want, rule{"lb", "ingress", 443, cidrs})
@@ -572,9 +571,7 @@ func TestHASharesIdentityAndArtifact(t *testing.T) {
 		}
 		_, policy := c.one(t, "aws_iam_role_policy")
 		objectARN := ref("aws_s3_bucket", artifactBucket, "arn") + "/" + c.res.ArtifactKey
-		if policy["policy"] != instancePolicy(servedARN, objectARN) {
-			t.Errorf("instance policy = %v, want %v", policy["policy"], instancePolicy(servedARN, objectARN))
-		}
+		c.checkInstancePolicy(t, policy["policy"].(string), servedARN, objectARN)
 		for name := range c.tf.Resource["aws_s3_bucket"] {
 			var policies []string
 			for _, p := range c.tf.Resource["aws_s3_bucket_policy"] {

@@ -41,19 +41,63 @@ func (d policyDocument) String() string {
 	return b.String()
 }
 
-// instancePolicy returns the instance role's only own permissions: list the
-// served bucket (all the service does) and read the one artifact object
-// (all the boot script does). No wildcards, no other action: a stolen
-// instance credential can read nothing else. The ARNs may hold Terraform
+// instanceS3Statements are the S3 permissions bucketls instances need:
+// list the served bucket (all the service does) and read the one artifact
+// object (all the boot script does). The instance policy and the S3
+// endpoint policy both start from them. The ARNs may hold Terraform
 // references.
-func instancePolicy(servedBucketARN, artifactObjectARN string) string {
-	return policyDocument{
-		Version: "2012-10-17",
-		Statement: []policyStatement{
-			{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedBucketARN}},
-			{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{artifactObjectARN}},
-		},
-	}.String()
+func instanceS3Statements(servedBucketARN, artifactObjectARN string) []policyStatement {
+	return []policyStatement{
+		{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedBucketARN}},
+		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{artifactObjectARN}},
+	}
+}
+
+// instancePolicy returns the instance role's only own permissions, the
+// instanceS3Statements, each allowed only through the VPC's S3 gateway
+// endpoint s3EndpointID. No wildcards, no other action: a stolen instance
+// credential can read nothing else, and from outside the VPC nothing at
+// all, since IAM itself refuses it. Being the role's policy, this holds
+// for an existing bucketName too, and it leaves the deploying principal
+// (Terraform uploads the artifact from outside the VPC) untouched.
+func instancePolicy(servedBucketARN, artifactObjectARN, s3EndpointID string) string {
+	statements := instanceS3Statements(servedBucketARN, artifactObjectARN)
+	for i := range statements {
+		statements[i].Condition = map[string]map[string]string{"StringEquals": {"aws:SourceVpce": s3EndpointID}}
+	}
+	return policyDocument{Version: "2012-10-17", Statement: statements}.String()
+}
+
+// s3EndpointPolicy returns the policy of the S3 gateway endpoint: the
+// most any principal in the VPC may do in S3 through it. It allows the
+// instanceS3Statements and one more thing: reading objects of the
+// region's Amazon Linux 2023 package repositories, which are S3 buckets
+// named al2023-repos-<region>-<suffix> that dnf reads anonymously over
+// HTTPS. Without that statement dnf on the instances fails (security
+// updates, and anything an operator installs over Session Manager), since
+// the route table sends all of the region's S3 traffic to the endpoint.
+// The suffix is AWS's, not documented as fixed: a wildcard stands for it,
+// and a read-only action on public repository content is what it admits.
+// The SSM agent's own buckets (agent updates, Run Command documents,
+// patch baselines) are left out: the stack uses Session Manager only, and
+// the agent is updated with dnf like every other package.
+func s3EndpointPolicy(partition, region, servedBucketARN, artifactObjectARN string) string {
+	statements := append(instanceS3Statements(servedBucketARN, artifactObjectARN), policyStatement{
+		Sid: "ReadAmazonLinuxRepositories", Effect: "Allow", Action: []string{"s3:GetObject"},
+		Resource: []string{al2023RepositoryObjects(partition, region)},
+	})
+	for i := range statements {
+		// An endpoint policy names its principals; who may act is decided
+		// by their own policies (see instancePolicy).
+		statements[i].Principal = map[string]string{"AWS": "*"}
+	}
+	return policyDocument{Version: "2012-10-17", Statement: statements}.String()
+}
+
+// al2023RepositoryObjects is the ARN pattern of the objects in region's
+// Amazon Linux 2023 repository buckets.
+func al2023RepositoryObjects(partition, region string) string {
+	return "arn:" + partition + ":s3:::al2023-repos-" + region + "-*/*"
 }
 
 // assumeRolePolicy lets EC2 instances, and nothing else, take the role.
@@ -81,7 +125,8 @@ type identityConfig struct {
 	partition         string
 	servedBucketARN   string
 	artifactObjectARN string
-	ssm               bool // attach the managed SSM core policy
+	s3EndpointID      string // the role's S3 permissions hold only through it
+	ssm               bool   // attach the managed SSM core policy
 }
 
 // identity is the instance profile and what must exist before an instance
@@ -107,7 +152,7 @@ func newIdentity(scope constructs.Construct, id string, cfg identityConfig) iden
 	policy := iamrolepolicy.NewIamRolePolicy(c, jsii.String("instance-policy"), &iamrolepolicy.IamRolePolicyConfig{
 		Name:   jsii.String("bucketls-instance"),
 		Role:   role.Id(),
-		Policy: jsii.String(instancePolicy(cfg.servedBucketARN, cfg.artifactObjectARN)),
+		Policy: jsii.String(instancePolicy(cfg.servedBucketARN, cfg.artifactObjectARN, cfg.s3EndpointID)),
 	})
 	ready := []cdktf.ITerraformDependable{policy}
 	if cfg.ssm {

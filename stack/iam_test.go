@@ -25,17 +25,48 @@ func parsePolicy(t *testing.T, doc string) policyDocument {
 func TestInstancePolicy(t *testing.T) {
 	const served = "arn:aws:s3:::served"
 	const object = "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
-	doc := instancePolicy(served, object)
+	const vpce = "vpce-0123456789abcdef0"
+	doc := instancePolicy(served, object, vpce)
 	p := parsePolicy(t, doc)
+	viaEndpoint := map[string]map[string]string{"StringEquals": {"aws:SourceVpce": vpce}}
 	want := []policyStatement{
-		{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{served}},
-		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{object}},
+		{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{served}, Condition: viaEndpoint},
+		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{object}, Condition: viaEndpoint},
 	}
 	if !reflect.DeepEqual(p.Statement, want) {
 		t.Errorf("instance policy statements = %+v\nwant %+v", p.Statement, want)
 	}
 	if strings.Contains(doc, "*") {
 		t.Errorf("instance policy has a wildcard:\n%s", doc)
+	}
+}
+
+func TestS3EndpointPolicy(t *testing.T) {
+	const served = "arn:aws-cn:s3:::served"
+	const object = "arn:aws-cn:s3:::artifacts/bucketls/abc/bucketls-linux-arm64"
+	p := parsePolicy(t, s3EndpointPolicy("aws-cn", "cn-north-1", served, object))
+	anyone := map[string]string{"AWS": "*"}
+	want := []policyStatement{
+		{Sid: "ListServedBucket", Effect: "Allow", Principal: anyone, Action: []string{"s3:ListBucket"}, Resource: []string{served}},
+		{Sid: "ReadArtifact", Effect: "Allow", Principal: anyone, Action: []string{"s3:GetObject"}, Resource: []string{object}},
+		// dnf's repositories, read-only: nothing else of S3 is reachable.
+		{Sid: "ReadAmazonLinuxRepositories", Effect: "Allow", Principal: anyone, Action: []string{"s3:GetObject"},
+			Resource: []string{"arn:aws-cn:s3:::al2023-repos-cn-north-1-*/*"}},
+	}
+	if !reflect.DeepEqual(p.Statement, want) {
+		t.Errorf("endpoint policy statements = %+v\nwant %+v", p.Statement, want)
+	}
+}
+
+func TestS3ServiceName(t *testing.T) {
+	for _, tc := range []struct{ partition, region, want string }{
+		{"aws", "eu-west-1", "com.amazonaws.eu-west-1.s3"},
+		{"aws-us-gov", "us-gov-west-1", "com.amazonaws.us-gov-west-1.s3"},
+		{"aws-cn", "cn-north-1", "cn.com.amazonaws.cn-north-1.s3"},
+	} {
+		if got := s3ServiceName(tc.partition, tc.region); got != tc.want {
+			t.Errorf("s3ServiceName(%q, %q) = %q, want %q", tc.partition, tc.region, got, tc.want)
+		}
 	}
 }
 

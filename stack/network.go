@@ -16,6 +16,7 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/securitygrouprule"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/subnet"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpc"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcendpoint"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
@@ -38,6 +39,14 @@ type networkConfig struct {
 	// the allowed CIDRs reach the load balancer, and only the load
 	// balancer reaches the instances.
 	loadBalanced bool
+	region       string // the S3 gateway endpoint is regional
+	partition    string
+	// ssm keeps HTTPS out to the internet, for the Session Manager
+	// endpoints; without it the instances reach S3 and nothing else.
+	ssm bool
+	// s3EndpointPolicy is the S3 gateway endpoint's policy (see
+	// s3EndpointPolicy): what anything in the VPC may do in S3.
+	s3EndpointPolicy string
 }
 
 // network is the VPC and what instances and the load balancer attach to.
@@ -48,14 +57,18 @@ type network struct {
 	// Mode "ha" (loadBalanced) has two groups instead of webSGID.
 	lbSGID       string // the load balancer: 80/443 in from allowedCIDRs, 80 out to the instances
 	instanceSGID string // the instances: 80 in from the load balancer only, 443 out
+	// s3EndpointID is the S3 gateway endpoint on the route table of both
+	// subnets: the instance role's S3 permissions require it.
+	s3EndpointID string
 }
 
 // newNetwork creates a VPC with two public subnets in two availability zones
 // that offer the instance type, an internet gateway with the default route,
-// the default security group stripped of its rules, and the security
-// groups of the mode: in mode "single" the web group of the instance; in
-// mode "ha" (cfg.loadBalanced) one group for the load balancer and one for
-// the instances behind it.
+// the default security group stripped of its rules, an S3 gateway
+// endpoint on the subnets' route table, and the security groups of the
+// mode: in mode "single" the web group of the instance; in mode "ha"
+// (cfg.loadBalanced) one group for the load balancer and one for the
+// instances behind it.
 func newNetwork(scope constructs.Construct, id string, cfg networkConfig) network {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	v := vpc.NewVpc(c, jsii.String("vpc"), &vpc.VpcConfig{
@@ -124,23 +137,67 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 		subnetIDs = append(subnetIDs, *s.Id())
 	}
 
-	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs}
+	// S3 through a gateway endpoint: it costs nothing, keeps S3 traffic on
+	// AWS's network, gives the security groups a prefix list to name
+	// instead of the internet, and lets the instance role refuse requests
+	// that do not come through it (aws:SourceVpce). The route table sends
+	// all of the region's S3 addresses to it, so its policy bounds what
+	// anything in these subnets can do in S3, even with ssm's internet
+	// egress open.
+	s3 := vpcendpoint.NewVpcEndpoint(c, jsii.String("s3-endpoint"), &vpcendpoint.VpcEndpointConfig{
+		VpcId:           v.Id(),
+		ServiceName:     jsii.String(s3ServiceName(cfg.partition, cfg.region)),
+		VpcEndpointType: jsii.String("Gateway"),
+		RouteTableIds:   &[]*string{rt.Id()},
+		Policy:          jsii.String(cfg.s3EndpointPolicy),
+		Tags:            &map[string]*string{"Name": jsii.String("bucketls-s3")},
+	})
+
+	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs, s3EndpointID: *s3.Id()}
 	if cfg.loadBalanced {
-		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), cfg)
+		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), *s3.PrefixListId(), cfg)
 	} else {
-		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), cfg)
+		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), *s3.PrefixListId(), cfg)
 	}
 	return n
 }
 
-// newWebSecurityGroup creates the instances' security group: 80 (and 443
+// s3ServiceName is the name of the S3 endpoint service in region.
+func s3ServiceName(partition, region string) string {
+	if partition == "aws-cn" {
+		return "cn.com.amazonaws." + region + ".s3"
+	}
+	return "com.amazonaws." + region + ".s3"
+}
+
+// newInstanceEgress creates the egress rules of the instances' group sgID,
+// with construct IDs starting with idPrefix. HTTPS to S3's prefix list
+// (through the gateway endpoint) is all the instances need: the boot
+// script's download, the service's listing, and dnf, whose Amazon Linux
+// 2023 repositories are S3 buckets. Everything else the OS uses at boot
+// is link-local and not filtered by security groups: instance metadata
+// and credentials (169.254.169.254), DNS (the VPC resolver,
+// 169.254.169.253) and time (Amazon Time Sync, 169.254.169.123).
+func newInstanceEgress(scope constructs.Construct, idPrefix, sgID, s3PrefixListID string, cfg networkConfig) {
+	newSGRule(scope, idPrefix+"s3-out", sgID, sgRule{kind: "egress", description: "HTTPS to S3 through the gateway endpoint",
+		port: 443, prefixListID: s3PrefixListID})
+	if cfg.ssm {
+		// Session Manager's endpoints (ssm, ssmmessages, ec2messages) are
+		// public addresses without a prefix list; only interface endpoints
+		// in the VPC would avoid this rule.
+		newSGRule(scope, idPrefix+"https-out", sgID, sgRule{kind: "egress", description: "HTTPS to the Session Manager endpoints (ssm on)",
+			port: 443, cidrs: []string{"0.0.0.0/0"}})
+	}
+}
+
+// newWebSecurityGroup creates the instance's security group: 80 (and 443
 // with TLS) in from the allowed CIDRs only, no port 22 (access is through
-// SSM), and only HTTPS out, which S3, SSM and the package mirrors need.
-func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg networkConfig) string {
+// SSM), and only HTTPS out, to S3 and, with ssm, to Session Manager.
+func newWebSecurityGroup(scope constructs.Construct, id, vpcID, s3PrefixListID string, cfg networkConfig) string {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	sg := securitygroup.NewSecurityGroup(c, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
 		NamePrefix:  jsii.String("bucketls-web-"),
-		Description: jsii.String("bucketls: HTTP and HTTPS in from allowedCidrs, HTTPS out"),
+		Description: jsii.String("bucketls: HTTP and HTTPS in from allowedCidrs, HTTPS out to S3 (and SSM)"),
 		VpcId:       jsii.String(vpcID),
 		Tags:        &map[string]*string{"Name": jsii.String("bucketls-web")},
 		// A replacement group must exist before the old one goes, or the
@@ -154,10 +211,7 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg netwo
 	if cfg.tls {
 		rule("https-in", "ingress", "HTTPS from allowedCidrs", 443, cfg.allowedCIDRs)
 	}
-	// Egress has to reach public AWS endpoints (S3, SSM) whose addresses are
-	// not fixed; VPC endpoints would avoid that, at a monthly fee each (see
-	// the README's costs).
-	rule("https-out", "egress", "HTTPS to S3, SSM and package mirrors", 443, []string{"0.0.0.0/0"})
+	newInstanceEgress(c, "", *sg.Id(), s3PrefixListID, cfg)
 	return *sg.Id()
 }
 
@@ -169,9 +223,9 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, cfg netwo
 // public IPs (for egress without a NAT gateway, see newAutoScaling), but
 // no address on the internet can open a connection to them, and no
 // client can go around the load balancer. Egress is HTTPS only, as in
-// the web group. The rules that point at the other group are separate
+// the web group (see newInstanceEgress). The rules that point at the other group are separate
 // resources, so the two groups do not depend on each other in a cycle.
-func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, cfg networkConfig) (lbSGID, instanceSGID string) {
+func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID, s3PrefixListID string, cfg networkConfig) (lbSGID, instanceSGID string) {
 	group := func(id, namePrefix, description string) string {
 		return *securitygroup.NewSecurityGroup(scope, jsii.String(id), &securitygroup.SecurityGroupConfig{
 			NamePrefix:  jsii.String(namePrefix),
@@ -184,7 +238,7 @@ func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, cfg
 		}).Id()
 	}
 	lb := group("lb-sg", "bucketls-lb-", "bucketls load balancer: HTTP and HTTPS in from allowedCidrs, HTTP out to the instances")
-	inst := group("instance-sg", "bucketls-instance-", "bucketls instances: HTTP in from the load balancer only, HTTPS out")
+	inst := group("instance-sg", "bucketls-instance-", "bucketls instances: HTTP in from the load balancer only, HTTPS out to S3 (and SSM)")
 
 	newSGRule(scope, "lb-http-in", lb, sgRule{kind: "ingress", description: "HTTP from allowedCidrs", port: 80, cidrs: cfg.allowedCIDRs})
 	if cfg.tls {
@@ -193,20 +247,19 @@ func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, cfg
 	// Requests and health checks, to the instances only.
 	newSGRule(scope, "lb-to-instances", lb, sgRule{kind: "egress", description: "HTTP to the bucketls instances", port: 80, peerSGID: inst})
 	newSGRule(scope, "instance-http-from-lb", inst, sgRule{kind: "ingress", description: "HTTP from the load balancer only", port: 80, peerSGID: lb})
-	// As in the web group: S3, SSM and the package mirrors are public
-	// endpoints without fixed addresses.
-	newSGRule(scope, "instance-https-out", inst, sgRule{kind: "egress", description: "HTTPS to S3, SSM and package mirrors", port: 443, cidrs: []string{"0.0.0.0/0"}})
+	newInstanceEgress(scope, "instance-", inst, s3PrefixListID, cfg)
 	return lb, inst
 }
 
-// sgRule is one security group rule: one TCP port, to or from either a
-// list of CIDRs or another security group (peerSGID).
+// sgRule is one security group rule: one TCP port, to or from a list of
+// CIDRs, another security group (peerSGID) or a managed prefix list.
 type sgRule struct {
-	kind        string // "ingress" or "egress"
-	description string
-	port        float64
-	cidrs       []string
-	peerSGID    string
+	kind         string // "ingress" or "egress"
+	description  string
+	port         float64
+	cidrs        []string
+	peerSGID     string
+	prefixListID string
 }
 
 // newSGRule creates r on the group sgID as an aws_security_group_rule: a
@@ -222,10 +275,13 @@ func newSGRule(scope constructs.Construct, id, sgID string, r sgRule) {
 		FromPort:        jsii.Number(r.port),
 		ToPort:          jsii.Number(r.port),
 	}
-	if r.peerSGID != "" {
+	switch {
+	case r.peerSGID != "":
 		// For an egress rule this is the destination, despite the name.
 		conf.SourceSecurityGroupId = jsii.String(r.peerSGID)
-	} else {
+	case r.prefixListID != "":
+		conf.PrefixListIds = jsii.Strings(r.prefixListID)
+	default:
 		conf.CidrBlocks = jsii.Strings(r.cidrs...)
 	}
 	securitygrouprule.NewSecurityGroupRule(scope, jsii.String(id), conf)

@@ -186,9 +186,18 @@ var mustPassHTTPS = []string{
 	"AWS-0054", // no plain HTTP listener (port 80 only redirects)
 }
 
+// mustPassNoSSM: without ssm the instances' only egress is S3's prefix
+// list, so no rule opens egress to the internet.
+var mustPassNoSSM = []string{
+	"AWS-0104",
+}
+
 // mustPassFor returns the checks the stack of cfg must pass.
 func mustPassFor(cfg Config) []string {
 	rules := slices.Clone(mustPass)
+	if !cfg.SSM {
+		rules = append(rules, mustPassNoSSM...)
+	}
 	if !cfg.ha() {
 		return append(rules, mustPassSingle...)
 	}

@@ -103,20 +103,25 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		DefaultTags: &[]*provider.AwsProviderDefaultTags{{Tags: defaultTags()}},
 	})
 
+	served := newServedBucket(st, cfg)
+	art := newArtifact(st, "artifact", bin)
 	net := newNetwork(st, "network", networkConfig{
 		instanceType: cfg.instanceType(),
 		allowedCIDRs: cfg.AllowedCIDRs,
 		// Port 443 opens where HTTPS is served: on the instance (single,
 		// tls) or on the load balancer (ha, certificateArn).
-		tls:          cfg.clientTLS(),
-		loadBalanced: cfg.ha(),
+		tls:              cfg.clientTLS(),
+		loadBalanced:     cfg.ha(),
+		region:           cfg.Region,
+		partition:        cfg.partition(),
+		ssm:              cfg.SSM,
+		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, art.objectARN),
 	})
-	served := newServedBucket(st, cfg)
-	art := newArtifact(st, "artifact", bin)
 	who := newIdentity(st, "identity", identityConfig{
 		partition:         cfg.partition(),
 		servedBucketARN:   served.arn,
 		artifactObjectARN: art.objectARN,
+		s3EndpointID:      net.s3EndpointID,
 		ssm:               cfg.SSM,
 	})
 	userData, err := bootScript{

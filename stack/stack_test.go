@@ -183,7 +183,7 @@ func TestResourceCounts(t *testing.T) {
 	def, _, variant := synthesized(t)
 	common := map[string]int{
 		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1,
-		"aws_route_table_association": 2, "aws_default_security_group": 1, "aws_security_group": 1,
+		"aws_route_table_association": 2, "aws_default_security_group": 1, "aws_security_group": 1, "aws_vpc_endpoint": 1,
 		"aws_iam_role": 1, "aws_iam_role_policy": 1, "aws_iam_instance_profile": 1, "aws_instance": 1,
 	}
 	perBucket := []string{"aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
@@ -209,9 +209,10 @@ func TestResourceCounts(t *testing.T) {
 		want map[string]int
 	}{
 		// Default: artifact and content buckets, the artifact and 5 seeded
-		// objects, 80/443 in and 443 out, the SSM attachment.
-		{def, want(2, 6, 3, 1)},
-		// Variant: an existing bucket, no TLS, no SSM.
+		// objects, 80/443 in, 443 out to S3 and to the internet (SSM), the
+		// SSM attachment.
+		{def, want(2, 6, 4, 1)},
+		// Variant: an existing bucket, no TLS, no SSM: 80 in, 443 out to S3.
 		{variant, want(1, 1, 2, 0)},
 	} {
 		tc.c.checkCounts(t, tc.want)
@@ -321,6 +322,7 @@ func TestSecurityGroupRules(t *testing.T) {
 			wantIngress = append(wantIngress, 443)
 		}
 		var gotIngress []float64
+		var gotEgress []string
 		for name, r := range c.tf.Resource["aws_security_group_rule"] {
 			if r["security_group_id"] != ref("aws_security_group", sgName, "id") {
 				t.Errorf("rule %s is not on the web security group", name)
@@ -340,9 +342,7 @@ func TestSecurityGroupRules(t *testing.T) {
 					t.Errorf("ingress rule %s admits %s, want exactly allowedCidrs %s", name, cidrs, want)
 				}
 			case "egress":
-				if from != 443 || cidrs != "[0.0.0.0/0]" {
-					t.Errorf("egress rule %s = %v, want only HTTPS out", name, r)
-				}
+				gotEgress = append(gotEgress, c.rulePeer(t, name, r))
 			default:
 				t.Errorf("rule %s has type %v", name, r["type"])
 			}
@@ -350,6 +350,10 @@ func TestSecurityGroupRules(t *testing.T) {
 		slices.Sort(gotIngress)
 		if !reflect.DeepEqual(gotIngress, wantIngress) {
 			t.Errorf("ingress ports = %v, want %v", gotIngress, wantIngress)
+		}
+		slices.Sort(gotEgress)
+		if want := wantEgress(c.cfg); !reflect.DeepEqual(gotEgress, want) {
+			t.Errorf("egress = %v, want exactly %v", gotEgress, want)
 		}
 	})
 }
@@ -445,14 +449,7 @@ func TestInstanceRole(t *testing.T) {
 			servedARN = ref("aws_s3_bucket", contentBucket, "arn")
 		}
 		objectARN := ref("aws_s3_bucket", artifactBucket, "arn") + "/" + c.res.ArtifactKey
-		p := parsePolicy(t, policy["policy"].(string))
-		want := []policyStatement{
-			{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedARN}},
-			{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objectARN}},
-		}
-		if !reflect.DeepEqual(p.Statement, want) {
-			t.Errorf("instance policy = %+v\nwant exactly %+v", p.Statement, want)
-		}
+		c.checkInstancePolicy(t, policy["policy"].(string), servedARN, objectARN)
 		attachments := c.tf.Resource["aws_iam_role_policy_attachment"]
 		if c.cfg.SSM {
 			_, a := c.one(t, "aws_iam_role_policy_attachment")
