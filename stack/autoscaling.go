@@ -69,8 +69,9 @@ type group struct {
 // The instances run in the public subnets with public IPs, not in private
 // subnets behind a NAT gateway. They need outbound HTTPS (S3 and the
 // package repositories through the S3 gateway endpoint; with ssm, Session
-// Manager on the internet) and nothing inbound except from the load balancer, which their
-// security group enforces (port 80 from the load balancer's group only).
+// Manager on the internet) and nothing inbound except from the load
+// balancer, which their security group enforces (port 80 from the load
+// balancer's group only).
 // A public IPv4 address per instance costs a fraction of a NAT gateway,
 // which bills by the hour and by the gigabyte before any traffic, and would
 // be needed in each zone for the zone independence this mode exists for
