@@ -17,6 +17,7 @@ type httpMetrics struct {
 	duration *prometheus.HistogramVec
 	inFlight prometheus.Gauge
 	aborted  *prometheus.CounterVec
+	rejected *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -41,7 +42,11 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 			Help: "Responses cut off after their status was sent (also counted in bucketls_http_requests_total under that status), by route and reason: storage, client_gone, client_stalled, request_timeout, panic.",
 		}, []string{"route", "reason"}),
 	}
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.aborted)
+	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bucketls_http_rejected_total",
+		Help: "Connections net/http answered or dropped before any route saw a request, by reason: malformed_request (bad request line or escape, missing Host, unknown version, oversized headers, incomplete request), closed_before_request (TLS handshake failures, plain HTTP on the TLS port, connects without a request).",
+	}, []string{"reason"})
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.aborted, m.rejected)
 	return m
 }
 

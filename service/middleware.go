@@ -47,6 +47,7 @@ func noteError(r *http.Request, err error) { infoOf(r).err = err }
 
 // noteUser records the user the request was authenticated as.
 func noteUser(r *http.Request, user string) { infoOf(r).user = user }
+
 // markAborted records that the transfer will be broken: from now on
 // nothing more reaches the client.
 func markAborted(r *http.Request) { infoOf(r).aborted = true }
@@ -62,6 +63,7 @@ func noteLimit(r *http.Request, limit string) { infoOf(r).limit = limit }
 // client sees a broken transfer, never a short body that looks complete.
 func trackRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noteHandled(r)
 		info := &requestInfo{start: time.Now()}
 		ctx := context.WithValue(r.Context(), infoKey{}, info)
 		ctx = withS3CallCounter(ctx, &info.s3Calls)

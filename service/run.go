@@ -117,7 +117,7 @@ type listeners struct {
 // listen binds every configured address before anything is served, so a
 // busy port fails Run at once, and so ":0" works: the log line says which
 // port was picked.
-func listen(cfg Config, h http.Handler, logger *slog.Logger) (*listeners, error) {
+func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 	var tlsCfg *tls.Config
 	if cfg.TLSAddr != "" {
 		var err error
@@ -189,9 +189,11 @@ func (l *listeners) shutdown(ctx context.Context, timeout time.Duration, logger 
 // newHTTPServer sets the timeouts every listener shares and routes
 // net/http's own error log (TLS handshake failures and the like) into the
 // JSON log.
-func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+func newHTTPServer(h *Server, logger *slog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
+		ConnContext:       h.conns.connContext,
+		ConnState:         h.conns.connState,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
 		WriteTimeout:      writeTimeout,

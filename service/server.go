@@ -17,6 +17,7 @@ import (
 // probes the bucket, Drain marks the server as shutting down.
 type Server struct {
 	handler http.Handler
+	conns   *connWatch // what net/http answers by itself
 	lister  Lister
 	logger  *slog.Logger
 	ready   *readiness
@@ -54,7 +55,13 @@ func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
 	h = countRequests(m, h)
 	h = logRequests(logger, h)
 	h = trackRequests(h)
-	return &Server{handler: h, lister: lister, logger: logger.With("component", "s3"), ready: ready}
+	return &Server{
+		handler: h,
+		conns:   &connWatch{logger: logger.With("component", "http"), m: m},
+		lister:  lister,
+		logger:  logger.With("component", "s3"),
+		ready:   ready,
+	}
 }
 
 // ServeHTTP implements http.Handler.
