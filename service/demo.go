@@ -103,5 +103,10 @@ func printDemoHelp(w io.Writer, addr net.Addr, bucket, rootPrefix string) {
 	for _, p := range []string{"", "/dir1", "/dir2", "/dir2/file1", "/nope"} {
 		fmt.Fprintf(w, "  curl %s%s\n", base, p)
 	}
+	// The listing options, paging included: with limit=2 the root is two
+	// pages, and the first page's "next" is the cursor of the second.
+	for _, q := range []string{"/dir2?details=true", "?limit=2", "?recursive=true", "?prefix=file"} {
+		fmt.Fprintf(w, "  curl '%s%s'\n", base, q)
+	}
 	fmt.Fprintf(w, "Or open %s/ in a browser for the HTML index.\n", base)
 }
