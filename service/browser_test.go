@@ -94,6 +94,17 @@ func newBrowser(t *testing.T) *browser {
 	if err != nil {
 		t.Fatalf("start Chromium: %v", err)
 	}
+	// Every document gets a watcher, put in by DevTools and so outside the
+	// page's CSP: it records each CSP violation. A page that works as
+	// designed has none (a wrong stylesheet hash would show up here, and so
+	// would markup that slipped past escaping and tried to load or run).
+	_, err = chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: `window.__violations = [];
+document.addEventListener("securitypolicyviolation", e => window.__violations.push(e.violatedDirective + " " + e.blockedURI));`,
+	})
+	if err != nil {
+		t.Fatalf("install the CSP watcher: %v", err)
+	}
 	// A dialog blocks the page; dismiss it from outside the event loop so
 	// the test can go on and report it.
 	go func() {
@@ -150,6 +161,14 @@ func (b *browser) load(what string, step chromedp.Action[chromedp.Void], status 
 	}
 	if csp, _ := resp.Headers["Content-Security-Policy"].(string); csp != indexCSP {
 		b.t.Errorf("%s: %s has Content-Security-Policy %q, want %q", what, resp.URL, csp, indexCSP)
+	}
+	if v := eval[[]string](b, `window.__violations`); len(v) > 0 {
+		b.t.Errorf("%s: CSP violations on %s: %q", what, resp.URL, v)
+	}
+	// The stylesheet applied (the CSP let it in): the table or the error
+	// box has its border.
+	if w := eval[string](b, `getComputedStyle(document.querySelector("table, .error")).borderTopStyle`); w != "solid" {
+		b.t.Errorf("%s: %s shows unstyled", what, resp.URL)
 	}
 	b.pages++
 }
