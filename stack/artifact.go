@@ -35,7 +35,7 @@ func artifactKey(bin binary) string {
 // newArtifact creates the private artifact bucket and uploads bin into it.
 func newArtifact(scope constructs.Construct, id string, bin binary) artifact {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	bucket := newPrivateBucket(c, "bucket", "bucketls-artifacts-")
+	bucket := newPrivateBucket(c, "bucket", "bucketls-artifacts-", bucketOptions{})
 	// A single-file asset, not an archive: zip timestamps would change the
 	// hash on every build. The path is absolute, so it does not depend on
 	// where cdktf.json is.

@@ -27,11 +27,23 @@ type privateBucket struct {
 // kept: long enough to roll back, short enough not to pay for every build.
 const noncurrentVersionDays = 30
 
+// bucketOptions are what one bucket adds to the protection every bucket
+// gets; the zero value adds nothing.
+type bucketOptions struct {
+	// expireDays, when positive, deletes each object that many days after
+	// it was written (it is kept noncurrentVersionDays more as an old
+	// version): for logs, which nobody replaces.
+	expireDays int
+	// grants returns what the bucket policy allows beside the TLS-only
+	// denial, for the bucket's ARN (a reference).
+	grants func(bucketARN string) []policyStatement
+}
+
 // newPrivateBucket creates a bucket with a generated name and the same
 // protection everywhere: all public access blocked, ACLs disabled (bucket
 // owner enforced), SSE-S3 encryption by default, versioning, TLS-only access,
-// and a lifecycle rule that expires old versions.
-func newPrivateBucket(scope constructs.Construct, id, namePrefix string) privateBucket {
+// and a lifecycle rule that expires old versions; opts adds to that.
+func newPrivateBucket(scope constructs.Construct, id, namePrefix string, opts bucketOptions) privateBucket {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	bucket := s3bucket.NewS3Bucket(c, jsii.String("bucket"), &s3bucket.S3BucketConfig{
 		// Bucket names are global: a prefix avoids collisions between deployments.
@@ -68,25 +80,38 @@ func newPrivateBucket(scope constructs.Construct, id, namePrefix string) private
 		// Versions keep overwritten or deleted objects recoverable.
 		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: jsii.String("Enabled")},
 	})
+	rules := []*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{{
+		Id:     jsii.String("expire-old-versions"),
+		Status: jsii.String("Enabled"),
+		Filter: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
+		NoncurrentVersionExpiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{{
+			NoncurrentDays: jsii.Number(noncurrentVersionDays),
+		}},
+		AbortIncompleteMultipartUpload: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{{
+			DaysAfterInitiation: jsii.Number(7),
+		}},
+	}}
+	if opts.expireDays > 0 {
+		rules = append(rules, &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{
+			Id:         jsii.String("expire-objects"),
+			Status:     jsii.String("Enabled"),
+			Filter:     &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
+			Expiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleExpiration{{Days: jsii.Number(float64(opts.expireDays))}},
+		})
+	}
 	s3bucketlifecycleconfiguration.NewS3BucketLifecycleConfiguration(c, jsii.String("lifecycle"), &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationConfig{
 		Bucket: bucket.Id(),
-		Rule: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{{
-			Id:     jsii.String("expire-old-versions"),
-			Status: jsii.String("Enabled"),
-			Filter: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
-			NoncurrentVersionExpiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{{
-				NoncurrentDays: jsii.Number(noncurrentVersionDays),
-			}},
-			AbortIncompleteMultipartUpload: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{{
-				DaysAfterInitiation: jsii.Number(7),
-			}},
-		}},
+		Rule:   &rules,
 		// The rule needs versioning to exist first, or AWS may reject it.
 		DependsOn: &[]cdktf.ITerraformDependable{versioning},
 	})
+	var grants []policyStatement
+	if opts.grants != nil {
+		grants = opts.grants(*bucket.Arn())
+	}
 	policy := s3bucketpolicy.NewS3BucketPolicy(c, jsii.String("tls-only"), &s3bucketpolicy.S3BucketPolicyConfig{
 		Bucket: bucket.Id(),
-		Policy: jsii.String(tlsOnlyPolicy(*bucket.Arn())),
+		Policy: jsii.String(tlsOnlyPolicy(*bucket.Arn(), grants...)),
 		// AWS rejects a bucket policy while the public access block is
 		// being written; order them.
 		DependsOn: &[]cdktf.ITerraformDependable{pab},
@@ -98,18 +123,19 @@ func newPrivateBucket(scope constructs.Construct, id, namePrefix string) private
 	}
 }
 
-// tlsOnlyPolicy denies every request to the bucket that does not use TLS.
-func tlsOnlyPolicy(bucketARN string) string {
+// tlsOnlyPolicy denies every request to the bucket that does not use TLS,
+// and allows the grants (none for most buckets: IAM decides).
+func tlsOnlyPolicy(bucketARN string, grants ...policyStatement) string {
 	return policyDocument{
 		Version: "2012-10-17",
-		Statement: []policyStatement{{
+		Statement: append([]policyStatement{{
 			Sid:       "DenyInsecureTransport",
 			Effect:    "Deny",
 			Principal: map[string]string{"AWS": "*"},
 			Action:    []string{"s3:*"},
 			Resource:  []string{bucketARN, bucketARN + "/*"},
 			Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
-		}},
+		}}, grants...),
 	}.String()
 }
 
@@ -149,7 +175,7 @@ type content struct {
 // with the reference tree.
 func newContent(scope constructs.Construct, id string) content {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	b := newPrivateBucket(c, "bucket", "bucketls-content-")
+	b := newPrivateBucket(c, "bucket", "bucketls-content-", bucketOptions{})
 	var seeded []cdktf.ITerraformDependable
 	for _, obj := range referenceTree {
 		seeded = append(seeded, s3object.NewS3Object(c, jsii.String(obj.id), &s3object.S3ObjectConfig{

@@ -74,6 +74,13 @@ type Config struct {
 	// headers: only same-origin pages and non-browser clients).
 	CORSOrigins []string
 
+	// FlowLogs records the VPC's traffic, accepted and rejected, as VPC flow
+	// logs in a private bucket of their own that deletes records after 90
+	// days: what an operator investigating an incident wants. Delivery and
+	// storage are billed by volume (see the README's costs).
+	// Default: false.
+	FlowLogs bool
+
 	// Mode chooses how the service runs. "single": one EC2 instance in one
 	// zone, the smallest bill, a few minutes of downtime on each deploy.
 	// "ha": an Auto Scaling group across both zones behind an Application

@@ -28,6 +28,7 @@
 //	network.go       VPC, two public subnets, internet gateway, S3 gateway endpoint, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
+//	flowlogs.go      flowLogs: the VPC's flow logs and their bucket
 //	iam.go           the instance role and profile; its policy and the S3 endpoint's (pure Go)
 //	compute.go       the AMI lookup, the shared instance hardening, the single instance
 //	loadbalancer.go  ha: the load balancer, its target group and listeners

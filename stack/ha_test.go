@@ -41,6 +41,7 @@ func haVariantConfig() Config {
 		AllowedCIDRs:    []string{"203.0.113.0/24", "198.51.100.7/32"},
 		TLS:             true,
 		SSM:             false,
+		FlowLogs:        true,
 		Mode:            ModeHA,
 		MinSize:         3,
 		MaxSize:         6,
@@ -141,9 +142,7 @@ func haCounts(buckets, objects, rules, attachments, listeners int) map[string]in
 		"aws_lb": 1, "aws_lb_target_group": 1, "aws_lb_listener": listeners,
 		"aws_s3_object": objects, "aws_security_group_rule": rules,
 	}
-	for _, k := range []string{"aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
-		"aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_versioning",
-		"aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_policy"} {
+	for _, k := range perBucketTypes {
 		m[k] = buckets
 	}
 	if attachments > 0 {
@@ -579,8 +578,8 @@ func TestHASharesIdentityAndArtifact(t *testing.T) {
 					policies = append(policies, p["policy"].(string))
 				}
 			}
-			if len(policies) != 1 || policies[0] != tlsOnlyPolicy(ref("aws_s3_bucket", name, "arn")) {
-				t.Errorf("bucket %s policies = %q, want only the TLS-only policy", name, policies)
+			if want := c.wantBucketPolicy(t, name); len(policies) != 1 || policies[0] != want {
+				t.Errorf("bucket %s policies = %q, want only %s", name, policies, want)
 			}
 		}
 		checkELF(t, c.res.Artifact, c.cfg.Arch)

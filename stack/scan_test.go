@@ -192,11 +192,19 @@ var mustPassNoSSM = []string{
 	"AWS-0104",
 }
 
+// mustPassFlowLogs: with flowLogs the VPC has flow logs.
+var mustPassFlowLogs = []string{
+	"AWS-0178",
+}
+
 // mustPassFor returns the checks the stack of cfg must pass.
 func mustPassFor(cfg Config) []string {
 	rules := slices.Clone(mustPass)
 	if !cfg.SSM {
 		rules = append(rules, mustPassNoSSM...)
+	}
+	if cfg.FlowLogs {
+		rules = append(rules, mustPassFlowLogs...)
 	}
 	if !cfg.ha() {
 		return append(rules, mustPassSingle...)

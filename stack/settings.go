@@ -37,6 +37,8 @@ var settings = []setting{
 		get: func(c *Config) *time.Duration { return &c.CacheTTL }, valid: checkCacheTTL},
 	field[[]string]{key: "corsOrigins", env: "BUCKETLS_CORS_ORIGINS", def: []string{}, kind: listKind(`["https://example.com"]`),
 		get: func(c *Config) *[]string { return &c.CORSOrigins }, valid: checkCORSOrigins},
+	field[bool]{key: "flowLogs", env: "BUCKETLS_FLOW_LOGS", def: false, kind: boolKind,
+		get: func(c *Config) *bool { return &c.FlowLogs }},
 
 	// Mode "ha" and its settings (haOnly: see field).
 	field[string]{key: "mode", env: "BUCKETLS_MODE", def: ModeSingle, kind: stringKind,

@@ -117,6 +117,9 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		ssm:              cfg.SSM,
 		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, art.objectARN),
 	})
+	if cfg.FlowLogs {
+		newFlowLogs(st, "flow-logs", flowLogsConfig{vpcID: net.vpcID, partition: cfg.partition(), region: cfg.Region})
+	}
 	who := newIdentity(st, "identity", identityConfig{
 		partition:         cfg.partition(),
 		servedBucketARN:   served.arn,

@@ -6,6 +6,7 @@ import (
 	"debug/elf"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -56,6 +57,7 @@ func variantConfig() Config {
 		AllowedCIDRs: []string{"203.0.113.0/24", "198.51.100.7/32"},
 		TLS:          false,
 		SSM:          false,
+		FlowLogs:     true,
 		CacheTTL:     0,
 		CORSOrigins:  []string{"https://example.com", "http://localhost:3000"},
 	}
@@ -186,15 +188,12 @@ func TestResourceCounts(t *testing.T) {
 		"aws_route_table_association": 2, "aws_default_security_group": 1, "aws_security_group": 1, "aws_vpc_endpoint": 1,
 		"aws_iam_role": 1, "aws_iam_role_policy": 1, "aws_iam_instance_profile": 1, "aws_instance": 1,
 	}
-	perBucket := []string{"aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
-		"aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_versioning",
-		"aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_policy"}
 	want := func(buckets, objects, rules, attachments int) map[string]int {
 		m := map[string]int{}
 		for k, v := range common {
 			m[k] = v
 		}
-		for _, k := range perBucket {
+		for _, k := range perBucketTypes {
 			m[k] = buckets
 		}
 		m["aws_s3_object"] = objects
@@ -212,17 +211,34 @@ func TestResourceCounts(t *testing.T) {
 		// objects, 80/443 in, 443 out to S3 and to the internet (SSM), the
 		// SSM attachment.
 		{def, want(2, 6, 4, 1)},
-		// Variant: an existing bucket, no TLS, no SSM: 80 in, 443 out to S3.
+		// Variant: an existing bucket, no TLS, no SSM: 80 in, 443 out to
+		// S3; flow logs (counted by checkCounts).
 		{variant, want(1, 1, 2, 0)},
 	} {
 		tc.c.checkCounts(t, tc.want)
 	}
 }
 
+// perBucketTypes are the resources of each bucket the stack creates.
+var perBucketTypes = []string{"aws_s3_bucket", "aws_s3_bucket_public_access_block", "aws_s3_bucket_ownership_controls",
+	"aws_s3_bucket_server_side_encryption_configuration", "aws_s3_bucket_versioning",
+	"aws_s3_bucket_lifecycle_configuration", "aws_s3_bucket_policy"}
+
 // checkCounts compares the number of resources of each type with want, and
-// the data sources with the three every mode reads.
+// the data sources with the three every mode reads. With flowLogs, want
+// grows by the flow log and its bucket, and the data sources by the
+// account lookup.
 func (c *synthCase) checkCounts(t *testing.T, want map[string]int) {
 	t.Helper()
+	wantData := map[string]int{"aws_ssm_parameter": 1, "aws_availability_zones": 1, "aws_ec2_instance_type_offerings": 1}
+	if c.cfg.FlowLogs {
+		want = maps.Clone(want)
+		want["aws_flow_log"]++
+		for _, k := range perBucketTypes {
+			want[k]++
+		}
+		wantData["aws_caller_identity"] = 1
+	}
 	got := map[string]int{}
 	for typ, rs := range c.tf.Resource {
 		got[typ] = len(rs)
@@ -234,7 +250,6 @@ func (c *synthCase) checkCounts(t *testing.T, want map[string]int) {
 	for typ, ds := range c.tf.Data {
 		gotData[typ] = len(ds)
 	}
-	wantData := map[string]int{"aws_ssm_parameter": 1, "aws_availability_zones": 1, "aws_ec2_instance_type_offerings": 1}
 	if !reflect.DeepEqual(gotData, wantData) {
 		t.Errorf("%s: data source counts = %v, want %v", c.res.Dir, gotData, wantData)
 	}
@@ -376,6 +391,10 @@ func (c *synthCase) bucketNames(t *testing.T) (artifact, content string) {
 			artifact = name
 		case "bucketls-content-":
 			content = name
+		case "bucketls-flow-logs-":
+			if !c.cfg.FlowLogs {
+				t.Errorf("flow log bucket %s, but flowLogs is off", name)
+			}
 		default:
 			t.Errorf("unexpected bucket %s: %v", name, b)
 		}
@@ -424,9 +443,8 @@ func TestBucketsArePrivate(t *testing.T) {
 					policies = append(policies, p["policy"].(string))
 				}
 			}
-			arn := ref("aws_s3_bucket", name, "arn")
-			if len(policies) != 1 || policies[0] != tlsOnlyPolicy(arn) {
-				t.Errorf("bucket %s policies = %q, want only the TLS-only policy", name, policies)
+			if want := c.wantBucketPolicy(t, name); len(policies) != 1 || policies[0] != want {
+				t.Errorf("bucket %s policies = %q, want only %s", name, policies, want)
 			}
 		}
 	})
