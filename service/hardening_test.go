@@ -120,10 +120,7 @@ func TestStalledClient(t *testing.T) {
 	if err, _ := l["err"].(string); strings.Contains(err, "storage") {
 		t.Errorf("log blames storage: %q", err)
 	}
-	metrics := get(t, srv.URL, "/metrics").body
-	if !strings.Contains(metrics, `bucketls_http_responses_aborted_total{reason="client_stalled",route="/list-bucket-content/{path...}"} 1`) {
-		t.Errorf("no aborted count for the stalled client in\n%s", grepLines(metrics, "aborted"))
-	}
+	checkMetric(t, srv.URL, `bucketls_http_responses_aborted_total{reason="client_stalled",route="/list-bucket-content/{path...}"} 1`)
 }
 
 // TestAbortedCounted checks a stream cut off by a storage failure shows in
@@ -135,10 +132,7 @@ func TestAbortedCounted(t *testing.T) {
 	if l := sink.wait(t, "request", 5*time.Second); l["aborted"] != true || l["level"] != "ERROR" {
 		t.Errorf("log line %v, want aborted at level ERROR", l)
 	}
-	metrics := get(t, srv.URL, "/metrics").body
-	if !strings.Contains(metrics, `bucketls_http_responses_aborted_total{reason="storage",route="/list-bucket-content/{path...}"} 1`) {
-		t.Errorf("no aborted count in\n%s", grepLines(metrics, "aborted"))
-	}
+	checkMetric(t, srv.URL, `bucketls_http_responses_aborted_total{reason="storage",route="/list-bucket-content/{path...}"} 1`)
 }
 
 // TestEarlyFailureGetsStatus checks a failure before anything reached the
@@ -214,10 +208,7 @@ func TestTokenCycle(t *testing.T) {
 			if r := get(t, srv.URL, "/list-bucket-content/d"); r.status != 502 {
 				t.Errorf("GET d: %d %s, want 502", r.status, r.body)
 			}
-			metrics := get(t, srv.URL, "/metrics").body
-			if !strings.Contains(metrics, `bucketls_s3_pagination_errors_total{reason="`+tt.reason+`"} 2`) {
-				t.Errorf("no pagination error %q counted in\n%s", tt.reason, grepLines(metrics, "pagination"))
-			}
+			checkMetric(t, srv.URL, `bucketls_s3_pagination_errors_total{reason="`+tt.reason+`"} 2`)
 		})
 	}
 }
@@ -272,6 +263,16 @@ func TestEncodedSlashRoute(t *testing.T) {
 	r := get(t, srv.URL, "/list-bucket-content%2Fdir2")
 	if r.status != 404 || checkJSONError(t, r) != "no such route: /list-bucket-content%2Fdir2" {
 		t.Errorf("GET /list-bucket-content%%2Fdir2: %d %s", r.status, r.body)
+	}
+}
+
+// checkMetric asserts /metrics has the sample line want.
+func checkMetric(t *testing.T, base, want string) {
+	t.Helper()
+	metrics := get(t, base, "/metrics").body
+	if !strings.Contains(metrics, want) {
+		name, _, _ := strings.Cut(want, "{")
+		t.Errorf("/metrics lacks %s; it has\n%s", want, grepLines(metrics, name))
 	}
 }
 

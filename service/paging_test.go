@@ -32,37 +32,37 @@ type page struct {
 func decodePage(t testing.TB, body string, details bool) page {
 	t.Helper()
 	var p page
-	dec := json.NewDecoder(strings.NewReader(body))
-	dec.DisallowUnknownFields()
 	var err error
 	if details {
-		var v struct {
-			Content []detailEntry `json:"content"`
-			Next    string        `json:"next"`
-		}
-		err = dec.Decode(&v)
-		p.details, p.next = v.Content, v.Next
-		if v.Content == nil {
-			err = fmt.Errorf("content is not an array")
-		}
-		for _, e := range v.Content {
+		p.details, p.next, err = decodeListing[detailEntry](body)
+		for _, e := range p.details {
 			p.names = append(p.names, e.Name)
 		}
 	} else {
-		var v struct {
-			Content []string `json:"content"`
-			Next    string   `json:"next"`
-		}
-		err = dec.Decode(&v)
-		p.names, p.next = v.Content, v.Next
-		if v.Content == nil {
-			err = fmt.Errorf("content is not an array")
-		}
+		p.names, p.next, err = decodeListing[string](body)
 	}
 	if err != nil {
 		t.Fatalf("body %.300q is not a listing: %v", body, err)
 	}
 	return p
+}
+
+// decodeListing decodes {"content":[E...],"next":"..."}, refusing unknown
+// fields and a content that is not an array.
+func decodeListing[E any](body string) ([]E, string, error) {
+	var v struct {
+		Content []E    `json:"content"`
+		Next    string `json:"next"`
+	}
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return nil, "", err
+	}
+	if v.Content == nil {
+		return nil, "", fmt.Errorf("content is not an array")
+	}
+	return v.Content, v.Next, nil
 }
 
 // model is the listing a tree must give, computed from its keys alone.
