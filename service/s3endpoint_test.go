@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // TestFixedEndpointMatchesTheSDK: for real AWS (virtual-host style, every
@@ -190,6 +191,72 @@ func TestIdleMiddleware(t *testing.T) {
 			if slices.Contains(strings.Fields(after), id) {
 				t.Errorf("%s middleware %q is still there after dropIdleMiddleware", step, id)
 			}
+		}
+	}
+}
+
+// TestFast200Error: the service's 200-error check gives the SDK's verdict
+// (status, error) and leaves the same body to read (all of it, except
+// where the SDK's own check consumes a body without an element), for S3's
+// answers and for heads it cannot decide by itself.
+func TestFast200Error(t *testing.T) {
+	var sdk middleware.DeserializeMiddleware
+	errStop := errors.New("stop")
+	c := s3.New(s3.Options{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	_, _ = c.ListObjectsV2(context.Background(), &s3.ListObjectsV2Input{Bucket: aws.String("b")}, func(o *s3.Options) {
+		o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
+			sdk, _ = s.Deserialize.Get(sdk200ErrorID)
+			return errStop
+		})
+	})
+	if sdk == nil {
+		t.Fatalf("no %s in the SDK's ListObjectsV2 stack", sdk200ErrorID)
+	}
+	long := strings.Repeat("x", 300)
+	bodies := []string{
+		s3XMLDecl + `<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name></ListBucketResult>`,
+		s3XMLDecl + "\n" + `<Error><Code>InternalError</Code><Message>We encountered an internal error.</Message></Error>`,
+		`<Error><Code>SlowDown</Code></Error>`,
+		`<error/>`,
+		`<ERROR >x</ERROR>`,
+		`<ErrorX>x</ErrorX>`,
+		`<Errors><Error/></Errors>`,
+		s3XMLDecl + `<!-- note --><Error/>`,
+		`<?xml version="1.0" encoding="ISO-8859-1"?><Error/>`,
+		`<?xml version="1.0"?><Error/>`,
+		` <?xml version="1.0" encoding="UTF-8"?><Error/>`,
+		`<s3:Error xmlns:s3="x"/>`,
+		`<` + long + `/>`,
+		`<Error` + long + `/>`,
+		"",
+		"garbage",
+		"<",
+		"<Error",
+		"\xef\xbb\xbf<Error/>",
+	}
+	for i, body := range bodies[:3] {
+		resp := &smithyhttp.Response{Response: &http.Response{Body: io.NopCloser(strings.NewReader(body))}}
+		if isError, ok := peekRootIsError(resp); !ok || isError != (i > 0) {
+			t.Errorf("body %.60q: peekRootIsError = %v, %v; want %v, true (S3's answers take the fast path)", body, isError, ok, i > 0)
+		}
+	}
+	for _, body := range bodies {
+		run := func(m middleware.DeserializeMiddleware) (status int, rest string, err error) {
+			resp := &smithyhttp.Response{Response: &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader(body))}}
+			out, _, err := m.HandleDeserialize(context.Background(), middleware.DeserializeInput{}, middleware.DeserializeHandlerFunc(
+				func(context.Context, middleware.DeserializeInput) (middleware.DeserializeOutput, middleware.Metadata, error) {
+					return middleware.DeserializeOutput{RawResponse: resp}, middleware.Metadata{}, nil
+				}))
+			b, rerr := io.ReadAll(out.RawResponse.(*smithyhttp.Response).Body)
+			if rerr != nil {
+				t.Fatalf("body %.40q: reading it after the check: %v", body, rerr)
+			}
+			return resp.StatusCode, string(b), err
+		}
+		wantStatus, wantRest, wantErr := run(sdk)
+		gotStatus, gotRest, gotErr := run(&fast200Error{sdk: sdk})
+		if gotStatus != wantStatus || fmt.Sprint(gotErr) != fmt.Sprint(wantErr) || gotRest != wantRest {
+			t.Errorf("body %.60q: fast check gives status %d, err %v; the SDK's gives %d, %v (body intact: %v)", body, gotStatus, gotErr, wantStatus, wantErr, gotRest == body)
 		}
 	}
 }
