@@ -179,7 +179,7 @@ func (b bootScript) unit(servedBucket string) string {
 // unitTemplate is the hardened unit. Every directive has its one-line
 // reason above it, so the unit explains itself on the instance too; the
 // network stays open because the service needs IMDS (169.254.169.254) for
-// its credentials and S3 over the internet.
+// its credentials and S3 (through the VPC's gateway endpoint on AWS).
 const unitTemplate = `[Unit]
 # What systemctl status and the journal call it.
 Description=bucketls: lists an S3 bucket as JSON over HTTP

@@ -21,8 +21,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -206,14 +206,7 @@ func valueTokens(v any) (hclwrite.Tokens, error) {
 	case string:
 		return Template(v)
 	case []any:
-		elems := make([]hclwrite.Tokens, len(v))
-		for i, e := range v {
-			var err error
-			if elems[i], err = valueTokens(e); err != nil {
-				return nil, err
-			}
-		}
-		return hclwrite.TokensForTuple(elems), nil
+		return tupleTokens(v, valueTokens)
 	case map[string]any:
 		var attrs []hclwrite.ObjectAttrTokens
 		for _, k := range sortedKeys(v) {
@@ -246,14 +239,18 @@ func traversalTokens(v any) (hclwrite.Tokens, error) {
 		}
 		return hclwrite.TokensForTraversal(t), nil
 	}
-	l, ok := v.([]any)
-	if !ok {
-		return one(v)
+	if l, ok := v.([]any); ok {
+		return tupleTokens(l, one)
 	}
+	return one(v)
+}
+
+// tupleTokens renders the list l as a tuple, each element by render.
+func tupleTokens(l []any, render func(any) (hclwrite.Tokens, error)) (hclwrite.Tokens, error) {
 	elems := make([]hclwrite.Tokens, len(l))
 	for i, e := range l {
 		var err error
-		if elems[i], err = one(e); err != nil {
+		if elems[i], err = render(e); err != nil {
 			return nil, err
 		}
 	}
@@ -329,11 +326,8 @@ func asList(v any) []any {
 	return []any{v}
 }
 
+// sortedKeys returns the keys of m in order: the output is the same on
+// every run.
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
