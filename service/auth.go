@@ -8,6 +8,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
+	"io"
 	"net/http"
 	"runtime"
 	"sync"
@@ -56,6 +58,7 @@ type authenticator struct {
 	// HMAC(key, user, password), so a memory dump holds no password and
 	// no digest that can be checked offline without the key.
 	key    [32]byte
+	macs   sync.Pool // of HMAC-SHA-256 under key, reused: a login check is on every request
 	mu     sync.RWMutex
 	recent map[string]recentLogin // by user name
 }
@@ -77,6 +80,7 @@ func newAuthenticator(users *userFile) *authenticator {
 		recent:  map[string]recentLogin{},
 	}
 	_, _ = rand.Read(a.key[:])
+	a.macs.New = func() any { return hmac.New(sha256.New, a.key[:]) }
 	return a
 }
 
@@ -137,10 +141,13 @@ func (a *authenticator) acquire(ctx context.Context) error {
 // digest is HMAC-SHA-256 under the process key over the length-prefixed
 // user name and the password, so no two credentials share an input.
 func (a *authenticator) digest(user, password string) [sha256.Size]byte {
-	m := hmac.New(sha256.New, a.key[:])
-	m.Write(binary.AppendUvarint(nil, uint64(len(user))))
-	m.Write([]byte(user))
-	m.Write([]byte(password))
+	m := a.macs.Get().(hash.Hash)
+	defer a.macs.Put(m)
+	m.Reset()
+	var n [binary.MaxVarintLen64]byte
+	m.Write(binary.AppendUvarint(n[:0], uint64(len(user))))
+	io.WriteString(m, user)
+	io.WriteString(m, password)
 	var d [sha256.Size]byte
 	m.Sum(d[:0])
 	return d

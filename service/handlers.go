@@ -51,7 +51,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 func statusFor(err error, r *http.Request) (int, string) {
 	switch {
 	case errors.Is(err, errUnauthorized):
-		return http.StatusUnauthorized, "authentication required: send the user name and password of an account (HTTP Basic)"
+		return http.StatusUnauthorized, "authentication required: send a user name and password (HTTP Basic)"
 	case errors.Is(err, errAuthBusy):
 		return http.StatusServiceUnavailable, "too many logins in progress; retry later"
 	case isBadPath(err), isQueryError(err):
