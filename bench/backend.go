@@ -123,8 +123,8 @@ const manyDirs = 1000
 
 // benchKeys is the benchmark bucket: the reference tree, a 10,000-entry
 // directory, a directory of 300 sub-directories with three keys each, a
-// 100,000-entry directory for the streaming-memory check, and manyDirs
-// copies of dir2 under many/.
+// 100,000-entry directory for the streaming-memory check, a
+// 1,000,000-entry one for paging, and manyDirs copies of dir2 under many/.
 func benchKeys() []string {
 	keys := service.ReferenceKeys()
 	for i := range 10_000 {
@@ -137,6 +137,9 @@ func benchKeys() []string {
 	}
 	for i := range 100_000 {
 		keys = append(keys, fmt.Sprintf("hundred-k/object-%06d.json", i))
+	}
+	for i := range 1_000_000 {
+		keys = append(keys, fmt.Sprintf("million/entry-%07d", i))
 	}
 	for i := range manyDirs {
 		keys = append(keys, fmt.Sprintf("many/d%04d/file1", i), fmt.Sprintf("many/d%04d/file2", i))

@@ -13,10 +13,13 @@
 // listing, for the reference dir2, 1,000 distinct small directories, a
 // 10,000-entry directory and one of 300 sub-directories. A stock-SDK
 // ListObjectsV2 loop over the same 1,000 directories, in a process of its
-// own, is the CPU floor the service is held against. Then: --cache-ttl, the
-// time to list 10,000 entries against fetching their pages directly, the
-// heap and RSS a 100,000-entry listing adds, binary size and time to ready.
-// Each target of the issues is printed with its measured ratio.
+// own, is the CPU floor the service is held against. The listing API:
+// dir2 with gzip accepted, 64 clients paging a 1,000,000-entry directory,
+// page 500 against page 1, details=true and gzip on 10,000 entries. Then:
+// --cache-ttl, the time to list 10,000 entries against fetching their pages
+// directly, the heap and RSS a 100,000-entry listing adds, binary size and
+// time to ready. Each target of the issues is printed with its measured
+// ratio.
 package main
 
 import (
@@ -60,6 +63,7 @@ type target struct {
 	name    string
 	url     string       // for wrk
 	script  string       // wrk Lua script, if any
+	header  string       // a request header for wrk ("Name: value"), if any
 	walk    func() error // for the Go load generator instead of wrk
 	sdkLoop bool         // the stock-SDK ListObjectsV2 loop, in a process of its own
 	svc     *svcProc     // whose RSS, S3 calls and CPU to report; nil for the others
@@ -131,7 +135,8 @@ func run() error {
 	}
 	defer stackTTL.stop()
 
-	walker := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+	// Plain bodies, as wrk asks: Go would otherwise ask for gzip itself.
+	walker := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, DisableCompression: true}}
 	listURL := func(prefix string) string {
 		return endpoint + "/" + benchBucket + "?list-type=2&delimiter=%2F&prefix=" + prefix + "%2F"
 	}
@@ -147,6 +152,10 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	pageWalk, err := pager(walker, plain.base, millionPage1, slices.Max(loadConns))
+	if err != nil {
+		return err
+	}
 	var (
 		backendDir2  = target{name: "backend  dir2 (1 page)", url: listURL("dir2")}
 		serviceDir2  = target{name: "service  dir2", url: plain.base + "/list-bucket-content/dir2", svc: plain}
@@ -155,9 +164,11 @@ func run() error {
 		serviceMany1 = target{name: "service  1000 dirs like dir2, random", url: plain.base + "/list-bucket-content/many/d0000", script: serviceMany, svc: plain}
 		stackMany    = target{name: "service  1000 dirs, --cache-ttl " + stackCacheTTL.String(), url: stackTTL.base + "/list-bucket-content/many/d0000", script: serviceMany, svc: stackTTL}
 		cachedDir2   = target{name: "service  dir2, --cache-ttl 1s", url: cached.base + "/list-bucket-content/dir2", svc: cached}
+		gzipDir2     = target{name: "service  dir2, Accept-Encoding: gzip", url: plain.base + "/list-bucket-content/dir2", header: "Accept-Encoding: gzip", svc: plain}
+		paging       = target{name: "service  1M entries, paged (limit=1000)", walk: pageWalk, svc: plain}
 	)
 	targets := []target{
-		backendDir2, serviceDir2, backendMany1, stockMany, serviceMany1, stackMany, cachedDir2,
+		backendDir2, serviceDir2, gzipDir2, backendMany1, stockMany, serviceMany1, stackMany, cachedDir2,
 		{name: "backend  10k, first page only", url: listURL("ten-k")},
 		{name: "backend  10k, all 10 pages (Go)", walk: func() error {
 			_, err := walkPages(walker, endpoint, benchBucket, "ten-k/")
@@ -166,6 +177,7 @@ func run() error {
 		{name: "service  10k", url: plain.base + "/list-bucket-content/ten-k", svc: plain},
 		{name: "backend  300 sub-dirs (1 page)", url: listURL("subdirs")},
 		{name: "service  300 sub-dirs", url: plain.base + "/list-bucket-content/subdirs", svc: plain},
+		paging,
 	}
 	if *only != "" {
 		targets = slices.DeleteFunc(targets, func(tg target) bool { return !onlyRE.MatchString(tg.name) })
@@ -204,6 +216,32 @@ func run() error {
 	}
 	viaService, viaSDK, direct := times[0], times[1], times[2]
 
+	// The listing API (issue 11), one request at a time, taking turns.
+	page500, err := pageURL(walker, plain.base+millionPage1, 500)
+	if err != nil {
+		return err
+	}
+	compressed := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	var gzipBytes, plainBytes int64
+	apiTimes, err := medians(31,
+		func() error { return fetch(walker, plain.base+millionPage1) },
+		func() error { return fetch(walker, plain.base+page500) },
+		func() error { return fetch(walker, plain.base+"/list-bucket-content/ten-k") },
+		func() error { return fetch(walker, plain.base+"/list-bucket-content/ten-k?details=true") },
+		func() (err error) {
+			plainBytes, err = wireBytes(compressed, plain.base+"/list-bucket-content/ten-k", "")
+			return err
+		},
+		func() (err error) {
+			gzipBytes, err = wireBytes(compressed, plain.base+"/list-bucket-content/ten-k", "gzip")
+			return err
+		},
+	)
+	if err != nil {
+		return err
+	}
+	firstPage, lastPage, names10k, details10k, plain10k, gzip10k := apiTimes[0], apiTimes[1], apiTimes[2], apiTimes[3], apiTimes[4], apiTimes[5]
+
 	// Heap and RSS added by a 100,000-entry listing, in a fresh process.
 	heapRise, rssRise, err := streamMemory(bin, endpoint, walker)
 	if err != nil {
@@ -214,13 +252,15 @@ func run() error {
 	fmt.Printf("start to /healthz 200: median %s; to /readyz 200 (first S3 answer): median %s (of %d starts)\n", ms(medianOf(healthy)), ms(medianOf(ready)), len(ready))
 	fmt.Printf("10,000 entries, one listing at a time (median of 31): service %s; its 10 pages from the backend directly: %s with the AWS SDK paginator, %s as raw bytes (no XML parsing)\n", ms(viaService), ms(viaSDK), ms(direct))
 	fmt.Printf("100,000-entry listing in a fresh process: peak heap +%.1f MiB (gctrace), peak RSS +%.1f MiB\n", heapRise, rssRise)
+	fmt.Printf("1,000,000 entries, limit=1000 (median of 31): page 1 %s, page 500 %s\n", ms(firstPage), ms(lastPage))
+	fmt.Printf("10,000 entries (median of 31): names %s, details=true %s; on the wire %d bytes in %s plain, %d bytes in %s with gzip\n", ms(names10k), ms(details10k), plainBytes, ms(plain10k), gzipBytes, ms(gzip10k))
 
 	get := func(tg target) result {
 		r, e := res.get(tg, 64)
 		err = errors.Join(err, e)
 		return r
 	}
-	b64, s64, c64 := get(backendDir2), get(serviceDir2), get(cachedDir2)
+	b64, s64, c64, g64, p64 := get(backendDir2), get(serviceDir2), get(cachedDir2), get(gzipDir2), get(paging)
 	bm64, sm64, floor64, st64 := get(backendMany1), get(serviceMany1), get(stockMany), get(stackMany)
 	peak, e := res.maxPeakKiB(64)
 	if err = errors.Join(err, e); err != nil {
@@ -229,7 +269,7 @@ func run() error {
 	fmt.Printf("uncached listing @64, CPU per request: service %s, stock SDK ListObjectsV2 alone %s (%.2fx); S3 calls per listing: %.2f with no cache, %.2f with --cache-ttl %s\n",
 		us(sm64.cpuPerReq), us(floor64.cpuPerReq), float64(sm64.cpuPerReq)/float64(floor64.cpuPerReq), sm64.s3PerReq, st64.s3PerReq, stackCacheTTL)
 
-	fmt.Println("\ntargets (issues 3 and 14):")
+	fmt.Println("\ntargets (issues 3, 11 and 14):")
 	check("no cache, dir2 @64: rate >= 30% of direct backend", s64.rps/b64.rps, ">=", 0.30, "%.0f%%", 100)
 	check("no cache, dir2 @64: p99 <= 2x backend p99", float64(s64.p99)/float64(b64.p99), "<=", 2, "%.2fx", 1)
 	check("no cache, dir2 @64: zero errors", float64(s64.non2xx+s64.errors), "<=", 0, "%.0f", 1)
@@ -241,6 +281,10 @@ func run() error {
 	check("10k entries: listing <= 1.5x fetching its pages (SDK)", float64(viaService)/float64(viaSDK), "<=", 1.5, "%.2fx", 1)
 	check("10k entries: listing <= 1.5x fetching its pages (raw)", float64(viaService)/float64(direct), "<=", 1.5, "%.2fx", 1)
 	check("peak RSS under 64 connections <= 40 MiB", float64(peak)/1024, "<=", 40, "%.1f MiB", 1)
+	check("  64 clients paging 1M entries: peak RSS <= 40 MiB", float64(p64.peakKiB)/1024, "<=", 40, "%.1f MiB", 1)
+	check("page 500 of 1M entries (limit=1000) <= 1.5x page 1", float64(lastPage)/float64(firstPage), "<=", 1.5, "%.2fx", 1)
+	check("details=true on 10k entries <= 1.3x names", float64(details10k)/float64(names10k), "<=", 1.3, "%.2fx", 1)
+	check("dir2 @64 with gzip accepted >= 90% of without", g64.rps/s64.rps, ">=", 0.9, "%.0f%%", 100)
 	check("100k listing raises peak heap <= 16 MiB", heapRise, "<=", 16, "%.1f MiB", 1)
 	check("stripped binary <= 20 MiB", float64(fi.Size())/(1<<20), "<=", 20, "%.1f MiB", 1)
 	check("ready (/readyz 200) within 100 ms of start", float64(medianOf(ready))/float64(time.Millisecond), "<=", 100, "%.1f ms", 1)
@@ -255,7 +299,7 @@ func measure(ctx context.Context, tg target, conns int, d time.Duration, wrk, en
 		return runSDKLoop(ctx, endpoint, conns, d)
 	}
 	if tg.walk == nil {
-		if _, err := runWrk(ctx, wrk, tg.url, tg.script, conns, time.Second); err != nil {
+		if _, err := runWrk(ctx, wrk, tg.url, tg.script, tg.header, conns, time.Second); err != nil {
 			return result{}, err
 		}
 	}
@@ -278,7 +322,7 @@ func measure(ctx context.Context, tg target, conns int, d time.Duration, wrk, en
 		r = goLoad(ctx, conns, d, tg.walk)
 	} else {
 		var err error
-		if r, err = runWrk(ctx, wrk, tg.url, tg.script, conns, d); err != nil {
+		if r, err = runWrk(ctx, wrk, tg.url, tg.script, tg.header, conns, d); err != nil {
 			return result{}, err
 		}
 	}

@@ -14,13 +14,16 @@ import (
 
 // runWrk runs wrk with two threads (one per core of the reference machine)
 // and parses its --latency report. script, if not empty, is a wrk Lua
-// script file.
-func runWrk(ctx context.Context, wrk, url, script string, conns int, d time.Duration) (result, error) {
+// script file; header, if not empty, a request header ("Name: value").
+func runWrk(ctx context.Context, wrk, url, script, header string, conns int, d time.Duration) (result, error) {
 	threads := min(2, conns)
 	args := []string{"-t", strconv.Itoa(threads), "-c", strconv.Itoa(conns),
 		"-d", fmt.Sprintf("%ds", int(d.Seconds())), "--timeout", "10s", "--latency"}
 	if script != "" {
 		args = append(args, "-s", script)
+	}
+	if header != "" {
+		args = append(args, "-H", header)
 	}
 	cmd := exec.CommandContext(ctx, wrk, append(args, url)...)
 	out, err := cmd.CombinedOutput()
