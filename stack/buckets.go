@@ -134,7 +134,7 @@ func tlsOnlyPolicy(bucketARN string, grants ...policyStatement) string {
 			Principal: map[string]string{"AWS": "*"},
 			Action:    []string{"s3:*"},
 			Resource:  []string{bucketARN, bucketARN + "/*"},
-			Condition: map[string]map[string]string{"Bool": {"aws:SecureTransport": "false"}},
+			Condition: map[string]map[string]conditionValues{"Bool": {"aws:SecureTransport": {"false"}}},
 		}}, grants...),
 	}.String()
 }
@@ -163,6 +163,15 @@ func ReferenceKeys() []string {
 	return keys
 }
 
+// seedKey is where key of the reference tree is seeded: under rootPrefix
+// and a slash, the subtree the service then lists, or at the top.
+func seedKey(rootPrefix, key string) string {
+	if rootPrefix == "" {
+		return key
+	}
+	return rootPrefix + "/" + key
+}
+
 // content is the bucket the service lists, when the stack creates it.
 type content struct {
 	bucket privateBucket
@@ -172,15 +181,16 @@ type content struct {
 }
 
 // newContent creates a private bucket for the service to list and seeds it
-// with the reference tree.
-func newContent(scope constructs.Construct, id string) content {
+// with the reference tree, under rootPrefix and a slash when rootPrefix is
+// set. The construct IDs stay the same with and without a prefix.
+func newContent(scope constructs.Construct, id, rootPrefix string) content {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	b := newPrivateBucket(c, "bucket", "bucketls-content-", bucketOptions{})
 	var seeded []cdktf.ITerraformDependable
 	for _, obj := range referenceTree {
 		seeded = append(seeded, s3object.NewS3Object(c, jsii.String(obj.id), &s3object.S3ObjectConfig{
 			Bucket:      jsii.String(b.name),
-			Key:         jsii.String(obj.key),
+			Key:         jsii.String(seedKey(rootPrefix, obj.key)),
 			Content:     jsii.String(obj.content),
 			ContentType: jsii.String("text/plain; charset=utf-8"),
 			DependsOn:   &b.ready,

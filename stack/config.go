@@ -81,6 +81,30 @@ type Config struct {
 	// Default: false.
 	FlowLogs bool
 
+	// RootPrefix limits the service to one subtree of the bucket, the keys
+	// under RootPrefix + "/": /list-bucket-content lists that prefix, names
+	// stay relative to it, and the instance role may list nothing else (an
+	// s3:prefix condition), so even a bug in the service cannot reach the
+	// rest of the bucket. The seeded bucket seeds the reference tree under
+	// it. Default: "" (the whole bucket).
+	RootPrefix string
+
+	// HTPasswdParameter is the name of an SSM Parameter Store SecureString
+	// in Region holding an Apache htpasswd file with bcrypt entries. When
+	// set, the listing requires HTTP Basic authentication against it: the
+	// boot script fetches it once into a root-only file, systemd hands it
+	// to the service as a credential (LoadCredential), and the instance
+	// role may read exactly this parameter. It needs TLS (tls in mode
+	// "single", certificateArn in mode "ha") unless AllowPasswordsInClear.
+	// A changed value takes effect when the service restarts (see the
+	// README). Default: "" (no authentication).
+	HTPasswdParameter string
+
+	// AllowPasswordsInClear lets HTPasswdParameter be used without TLS, so
+	// that passwords cross the network readable by anyone on the path: for
+	// a private network, or a test. Default: false.
+	AllowPasswordsInClear bool
+
 	// Mode chooses how the service runs. "single": one EC2 instance in one
 	// zone, the smallest bill, a few minutes of downtime on each deploy.
 	// "ha": an Auto Scaling group across both zones behind an Application

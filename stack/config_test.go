@@ -233,6 +233,25 @@ func TestConfigErrors(t *testing.T) {
 		{"corsOrigin with a query", `"corsOrigins": ["https://a.example?x"]`, nil, "corsOrigins", `"https://a.example?x"`},
 		{"corsOrigins star among others", `"corsOrigins": ["*", "https://a.example"]`, nil, "corsOrigins", `"*"`},
 		{"corsOrigins twice", `"corsOrigins": ["https://a.example", "https://a.example"]`, nil, "corsOrigins", `"https://a.example"`},
+		{"rootPrefix with a leading slash", `"rootPrefix": "/reports"`, nil, "rootPrefix", `"/reports"`},
+		{"rootPrefix with a trailing slash", `"rootPrefix": "reports/"`, nil, "rootPrefix", `"reports/"`},
+		{"rootPrefix with an empty segment", `"rootPrefix": "a//b"`, nil, "rootPrefix", `"a//b"`},
+		{"rootPrefix with a dot segment", `"rootPrefix": "a/../b"`, nil, "rootPrefix", `"a/../b"`},
+		{"rootPrefix with a control char", `"rootPrefix": "a\u0007b"`, nil, "rootPrefix", `"a\ab"`},
+		{"rootPrefix with a wildcard", `"rootPrefix": "a*"`, nil, "rootPrefix", `"a*"`},
+		{"rootPrefix with a question mark", `"rootPrefix": "a?"`, nil, "rootPrefix", `"a?"`},
+		{"rootPrefix with a policy variable", `"rootPrefix": "${aws:username}"`, nil, "rootPrefix", `"${aws:username}"`},
+		{"rootPrefix with a template directive", `"rootPrefix": "a%{b}"`, nil, "rootPrefix", `"a%{b}"`},
+		{"rootPrefix too long", `"rootPrefix": "` + strings.Repeat("p", 513) + `"`, nil, "rootPrefix", `"` + strings.Repeat("p", 513) + `"`},
+		{"rootPrefix from env", "", map[string]string{"BUCKETLS_ROOT_PREFIX": "./x"}, "rootPrefix", `"./x"`},
+		{"htpasswdParameter as an ARN", `"htpasswdParameter": "arn:aws:ssm:us-east-1:123456789012:parameter/x"`, nil,
+			"htpasswdParameter", `"arn:aws:ssm:us-east-1:123456789012:parameter/x"`},
+		{"htpasswdParameter with a space", `"htpasswdParameter": "/bucketls/my file"`, nil, "htpasswdParameter", `"/bucketls/my file"`},
+		{"htpasswdParameter reserved", `"htpasswdParameter": "/aws/htpasswd"`, nil, "htpasswdParameter", `"/aws/htpasswd"`},
+		{"htpasswdParameter without TLS", `"tls": false, "htpasswdParameter": "/bucketls/htpasswd"`, nil, "htpasswdParameter", `"/bucketls/htpasswd"`},
+		{"htpasswdParameter in ha without a certificate", `"mode": "ha", "htpasswdParameter": "/bucketls/htpasswd"`, nil, "htpasswdParameter", `"/bucketls/htpasswd"`},
+		{"htpasswdParameter without TLS from env", `"tls": false`, map[string]string{"BUCKETLS_HTPASSWD_PARAMETER": "bucketls-htpasswd"}, "htpasswdParameter", `"bucketls-htpasswd"`},
+		{"allowPasswordsInClear as a string", `"allowPasswordsInClear": "yes"`, nil, "allowPasswordsInClear", `"yes"`},
 		{"corsOrigins from env", "", map[string]string{"BUCKETLS_CORS_ORIGINS": "https://a.example,nope"}, "corsOrigins", `"nope"`},
 		{"unknown key", `"instancetype": "t3.micro"`, nil, "instancetype", `"t3.micro"`},
 		{"unknown mode", `"mode": "cluster"`, nil, "mode", `"cluster"`},
@@ -475,6 +494,33 @@ func TestCORSOriginsAccepted(t *testing.T) {
 		c.CORSOrigins = origins
 		if err := c.Validate(); err != nil {
 			t.Errorf("corsOrigins %q: %v", origins, err)
+		}
+	}
+}
+
+// TestPasswordConfigsAreValid: a password with TLS in either mode, without
+// it only with the override, and root prefixes the service also accepts.
+func TestPasswordConfigsAreValid(t *testing.T) {
+	single := DefaultConfig()
+	single.HTPasswdParameter = "/bucketls/htpasswd"
+	clear := single
+	clear.TLS, clear.AllowPasswordsInClear = false, true
+	ha := single
+	ha.Mode, ha.CertificateARN = ModeHA, "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"
+	haClear := single
+	haClear.Mode, haClear.AllowPasswordsInClear = ModeHA, true
+	plain := single
+	plain.HTPasswdParameter = "bucketls_htpasswd.v2"
+	configs := map[string]Config{"single with tls": single, "single without tls, allowed": clear, "ha with a certificate": ha,
+		"ha without a certificate, allowed": haClear, "a name without a hierarchy": plain}
+	for _, p := range []string{"reports", "team/2024", "ünïcode/päth", "with space", "quote'and\"", "100%", "a.b/c..d", strings.Repeat("p", 512)} {
+		c := DefaultConfig()
+		c.RootPrefix = p
+		configs["root prefix "+p] = c
+	}
+	for name, c := range configs {
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: Validate() = %v", name, err)
 		}
 	}
 }

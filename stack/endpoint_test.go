@@ -81,11 +81,7 @@ func (c *synthCase) servedAndArtifactARNs(t *testing.T) (served, object string) 
 // statement, conditions included.
 func (c *synthCase) checkInstancePolicy(t *testing.T, doc, servedARN, objectARN string) {
 	t.Helper()
-	viaEndpoint := map[string]map[string]string{"StringEquals": {"aws:SourceVpce": ref("aws_vpc_endpoint", c.s3Endpoint(t), "id")}}
-	want := []policyStatement{
-		{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedARN}, Condition: viaEndpoint},
-		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objectARN}, Condition: viaEndpoint},
-	}
+	want := c.wantInstanceStatements(t, servedARN, objectARN) // with root prefix and password, if set
 	if p := parsePolicy(t, doc); !reflect.DeepEqual(p.Statement, want) {
 		t.Errorf("instance policy = %+v\nwant exactly %+v", p.Statement, want)
 	}
@@ -130,6 +126,9 @@ func TestS3Endpoint(t *testing.T) {
 			{Sid: "ReadArtifact", Effect: "Allow", Principal: anyone, Action: []string{"s3:GetObject"}, Resource: []string{object}},
 			{Sid: "ReadAmazonLinuxRepositories", Effect: "Allow", Principal: anyone, Action: []string{"s3:GetObject"},
 				Resource: []string{"arn:aws:s3:::al2023-repos-" + c.cfg.Region + "-*/*"}},
+		}
+		if p := c.cfg.RootPrefix; p != "" { // the endpoint, too, lets only the subtree be listed
+			wantPolicy[0].Condition = map[string]map[string]conditionValues{"StringLike": {"s3:prefix": {p + "/", p + "/*"}}}
 		}
 		if p := parsePolicy(t, ep["policy"].(string)); !reflect.DeepEqual(p.Statement, wantPolicy) {
 			t.Errorf("endpoint policy = %+v\nwant exactly %+v", p.Statement, wantPolicy)

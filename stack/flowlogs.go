@@ -52,21 +52,21 @@ func newFlowLogs(scope constructs.Construct, id string, cfg flowLogsConfig) {
 // Terraform over it. account may be a reference.
 func flowLogDelivery(bucketARN, partition, region, account string) []policyStatement {
 	delivery := map[string]string{"Service": "delivery.logs.amazonaws.com"}
-	fromUs := map[string]string{"aws:SourceAccount": account}
-	sourceARN := map[string]string{"aws:SourceArn": "arn:" + partition + ":logs:" + region + ":" + account + ":*"}
+	fromUs := map[string]conditionValues{"aws:SourceAccount": {account}}
+	sourceARN := map[string]conditionValues{"aws:SourceArn": {"arn:" + partition + ":logs:" + region + ":" + account + ":*"}}
 	return []policyStatement{
 		{
 			Sid: "FlowLogDeliveryWrite", Effect: "Allow", Principal: delivery, Action: []string{"s3:PutObject"},
 			Resource: []string{bucketARN + "/AWSLogs/" + account + "/*"},
-			Condition: map[string]map[string]string{
-				"StringEquals": {"aws:SourceAccount": account, "s3:x-amz-acl": "bucket-owner-full-control"},
+			Condition: map[string]map[string]conditionValues{
+				"StringEquals": {"aws:SourceAccount": {account}, "s3:x-amz-acl": {"bucket-owner-full-control"}},
 				"ArnLike":      sourceARN,
 			},
 		},
 		{
 			Sid: "FlowLogDeliveryCheck", Effect: "Allow", Principal: delivery, Action: []string{"s3:GetBucketAcl", "s3:ListBucket"},
 			Resource:  []string{bucketARN},
-			Condition: map[string]map[string]string{"StringEquals": fromUs, "ArnLike": sourceARN},
+			Condition: map[string]map[string]conditionValues{"StringEquals": fromUs, "ArnLike": sourceARN},
 		},
 	}
 }

@@ -21,17 +21,17 @@ func TestFlowLogDelivery(t *testing.T) {
 	const bucket = "arn:aws:s3:::logs"
 	got := flowLogDelivery(bucket, "aws", "eu-west-1", "123456789012")
 	delivery := map[string]string{"Service": "delivery.logs.amazonaws.com"}
-	sourceARN := map[string]string{"aws:SourceArn": "arn:aws:logs:eu-west-1:123456789012:*"}
+	sourceARN := map[string]conditionValues{"aws:SourceArn": {"arn:aws:logs:eu-west-1:123456789012:*"}}
 	want := []policyStatement{
 		{Sid: "FlowLogDeliveryWrite", Effect: "Allow", Principal: delivery, Action: []string{"s3:PutObject"},
 			Resource: []string{bucket + "/AWSLogs/123456789012/*"},
-			Condition: map[string]map[string]string{
-				"StringEquals": {"aws:SourceAccount": "123456789012", "s3:x-amz-acl": "bucket-owner-full-control"},
+			Condition: map[string]map[string]conditionValues{
+				"StringEquals": {"aws:SourceAccount": {"123456789012"}, "s3:x-amz-acl": {"bucket-owner-full-control"}},
 				"ArnLike":      sourceARN,
 			}},
 		{Sid: "FlowLogDeliveryCheck", Effect: "Allow", Principal: delivery, Action: []string{"s3:GetBucketAcl", "s3:ListBucket"},
 			Resource:  []string{bucket},
-			Condition: map[string]map[string]string{"StringEquals": {"aws:SourceAccount": "123456789012"}, "ArnLike": sourceARN}},
+			Condition: map[string]map[string]conditionValues{"StringEquals": {"aws:SourceAccount": {"123456789012"}}, "ArnLike": sourceARN}},
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("flow log delivery = %+v\nwant %+v", got, want)

@@ -49,6 +49,7 @@ func haVariantConfig() Config {
 		TargetCPU:       65,
 		CacheTTL:        1500 * time.Millisecond,
 		CORSOrigins:     []string{"*"},
+		RootPrefix:      "ünïcode prefix/with 'quotes' and %",
 		CertificateARN:  "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
 	}
 }
@@ -397,14 +398,16 @@ func TestHAUserData(t *testing.T) {
 		}
 		script := string(raw)
 		b := bootScript{
-			Region:         c.cfg.Region,
-			ArtifactBucket: names[artifactBucket],
-			ArtifactKey:    c.res.ArtifactKey,
-			ArtifactSHA256: c.res.ArtifactSHA256,
-			ServedBucket:   c.cfg.BucketName,
-			TLS:            false,
-			CacheTTL:       c.cfg.CacheTTL,
-			CORSOrigins:    c.cfg.CORSOrigins,
+			Region:            c.cfg.Region,
+			ArtifactBucket:    names[artifactBucket],
+			ArtifactKey:       c.res.ArtifactKey,
+			ArtifactSHA256:    c.res.ArtifactSHA256,
+			ServedBucket:      c.cfg.BucketName,
+			TLS:               false,
+			CacheTTL:          c.cfg.CacheTTL,
+			CORSOrigins:       c.cfg.CORSOrigins,
+			RootPrefix:        c.cfg.RootPrefix,
+			HTPasswdParameter: c.cfg.HTPasswdParameter,
 		}
 		if content != "" {
 			b.ServedBucket = names[content]

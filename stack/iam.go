@@ -3,9 +3,11 @@ package stack
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/dataawscalleridentity"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iaminstanceprofile"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrole"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/iamrolepolicy"
@@ -26,8 +28,31 @@ type policyStatement struct {
 	Principal map[string]string `json:"Principal,omitempty"`
 	Action    []string          `json:"Action"`
 	Resource  []string          `json:"Resource,omitempty"`
-	// Condition maps an operator to keys and values, e.g. {"Bool": {"aws:SecureTransport": "false"}}.
-	Condition map[string]map[string]string `json:"Condition,omitempty"`
+	// Condition maps an operator to keys and their values, e.g.
+	// {"Bool": {"aws:SecureTransport": {"false"}}}.
+	Condition map[string]map[string]conditionValues `json:"Condition,omitempty"`
+}
+
+// conditionValues are the values of one condition key. One value is
+// written as a string, as IAM documents usually are; more as a list.
+type conditionValues []string
+
+// MarshalJSON writes a single value as a string, more as a list.
+func (v conditionValues) MarshalJSON() ([]byte, error) {
+	if len(v) == 1 {
+		return json.Marshal(v[0])
+	}
+	return json.Marshal([]string(v))
+}
+
+// UnmarshalJSON reads a string or a list of strings.
+func (v *conditionValues) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*v = conditionValues{one}
+		return nil
+	}
+	return json.Unmarshal(b, (*[]string)(v))
 }
 
 func (d policyDocument) String() string {
@@ -46,24 +71,65 @@ func (d policyDocument) String() string {
 // object (all the boot script does). The instance policy and the S3
 // endpoint policy both start from them. The ARNs may hold Terraform
 // references.
-func instanceS3Statements(servedBucketARN, artifactObjectARN string) []policyStatement {
+//
+// With a root prefix, listing carries a condition on s3:prefix: only
+// requests for the prefix's subtree, "P/" and below, are allowed, so even
+// a bug in the service cannot list the rest of the bucket (a request
+// without a prefix has no s3:prefix and is denied too). The bare "P" is
+// not allowed: the service never asks for it, since the listing root is
+// always the directory "P/", and an object check (is "dir2/file1" an
+// object?) asks for "P/dir2/file1", inside the subtree.
+func instanceS3Statements(servedBucketARN, rootPrefix, artifactObjectARN string) []policyStatement {
+	list := policyStatement{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedBucketARN}}
+	if rootPrefix != "" {
+		list.Condition = map[string]map[string]conditionValues{
+			"StringLike": {"s3:prefix": {rootPrefix + "/", rootPrefix + "/*"}},
+		}
+	}
 	return []policyStatement{
-		{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedBucketARN}},
+		list,
 		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{artifactObjectARN}},
 	}
 }
 
-// instancePolicy returns the instance role's only own permissions, the
+// instanceAccess is what the instance role may reach. The ARNs may hold
+// Terraform references.
+type instanceAccess struct {
+	servedBucketARN   string
+	rootPrefix        string // Config.RootPrefix: "" lists the whole bucket
+	artifactObjectARN string
+	s3EndpointID      string // the role's S3 permissions hold only through it
+	// htpasswdParameterARN is the SSM parameter holding the htpasswd
+	// file; "" when the service asks for no password.
+	htpasswdParameterARN string
+}
+
+// instancePolicy returns the instance role's only own permissions: the
 // instanceS3Statements, each allowed only through the VPC's S3 gateway
-// endpoint s3EndpointID. No wildcards, no other action: a stolen instance
-// credential can read nothing else, and from outside the VPC nothing at
-// all, since IAM itself refuses it. Being the role's policy, this holds
-// for an existing bucketName too, and it leaves the deploying principal
-// (Terraform uploads the artifact from outside the VPC) untouched.
-func instancePolicy(servedBucketARN, artifactObjectARN, s3EndpointID string) string {
-	statements := instanceS3Statements(servedBucketARN, artifactObjectARN)
+// endpoint, and with a password, reading the one htpasswd parameter (the
+// boot script, once). No other action and no wildcard in any resource: a
+// stolen instance credential can read nothing else, and from outside the
+// VPC nothing in S3 at all, since IAM itself refuses it. Being the role's
+// policy, this holds for an existing bucketName too, and it leaves the
+// deploying principal (Terraform uploads the artifact from outside the
+// VPC) untouched.
+//
+// The parameter needs no kms:Decrypt: a SecureString under the default
+// key, aws/ssm, is decrypted by Parameter Store on the caller's behalf,
+// and that AWS-managed key's policy allows any principal of the account
+// that may call Parameter Store. A parameter under a customer-managed key
+// would also need kms:Decrypt on that key, which this stack does not grant.
+func instancePolicy(a instanceAccess) string {
+	statements := instanceS3Statements(a.servedBucketARN, a.rootPrefix, a.artifactObjectARN)
 	for i := range statements {
-		statements[i].Condition = map[string]map[string]string{"StringEquals": {"aws:SourceVpce": s3EndpointID}}
+		if statements[i].Condition == nil {
+			statements[i].Condition = map[string]map[string]conditionValues{}
+		}
+		statements[i].Condition["StringEquals"] = map[string]conditionValues{"aws:SourceVpce": {a.s3EndpointID}}
+	}
+	if a.htpasswdParameterARN != "" {
+		statements = append(statements, policyStatement{Sid: "ReadHtpasswd", Effect: "Allow",
+			Action: []string{"ssm:GetParameter"}, Resource: []string{a.htpasswdParameterARN}})
 	}
 	return policyDocument{Version: "2012-10-17", Statement: statements}.String()
 }
@@ -81,8 +147,8 @@ func instancePolicy(servedBucketARN, artifactObjectARN, s3EndpointID string) str
 // The SSM agent's own buckets (agent updates, Run Command documents,
 // patch baselines) are left out: the stack uses Session Manager only, and
 // the agent is updated with dnf like every other package.
-func s3EndpointPolicy(partition, region, servedBucketARN, artifactObjectARN string) string {
-	statements := append(instanceS3Statements(servedBucketARN, artifactObjectARN), policyStatement{
+func s3EndpointPolicy(partition, region, servedBucketARN, rootPrefix, artifactObjectARN string) string {
+	statements := append(instanceS3Statements(servedBucketARN, rootPrefix, artifactObjectARN), policyStatement{
 		Sid: "ReadAmazonLinuxRepositories", Effect: "Allow", Action: []string{"s3:GetObject"},
 		Resource: []string{al2023RepositoryObjects(partition, region)},
 	})
@@ -98,6 +164,12 @@ func s3EndpointPolicy(partition, region, servedBucketARN, artifactObjectARN stri
 // Amazon Linux 2023 repository buckets.
 func al2023RepositoryObjects(partition, region string) string {
 	return "arn:" + partition + ":s3:::al2023-repos-" + region + "-*/*"
+}
+
+// ssmParameterARN is the ARN of the parameter named name in region and
+// account; a name with a leading slash (a hierarchy) loses it in the ARN.
+func ssmParameterARN(partition, region, account, name string) string {
+	return "arn:" + partition + ":ssm:" + region + ":" + account + ":parameter/" + strings.TrimPrefix(name, "/")
 }
 
 // assumeRolePolicy lets EC2 instances, and nothing else, take the role.
@@ -122,10 +194,12 @@ func ssmManagedPolicyARN(partition string) string {
 
 // identityConfig is what the instance identity needs.
 type identityConfig struct {
-	partition         string
+	partition, region string
 	servedBucketARN   string
+	rootPrefix        string
 	artifactObjectARN string
 	s3EndpointID      string // the role's S3 permissions hold only through it
+	htpasswdParameter string // a parameter name, "" for none
 	ssm               bool   // attach the managed SSM core policy
 }
 
@@ -149,10 +223,17 @@ func newIdentity(scope constructs.Construct, id string, cfg identityConfig) iden
 		Description:      jsii.String("bucketls instance: list the served bucket, read the artifact"),
 		AssumeRolePolicy: jsii.String(assumeRolePolicy(cfg.partition)),
 	})
+	access := instanceAccess{servedBucketARN: cfg.servedBucketARN, rootPrefix: cfg.rootPrefix,
+		artifactObjectARN: cfg.artifactObjectARN, s3EndpointID: cfg.s3EndpointID}
+	if cfg.htpasswdParameter != "" {
+		// The parameter's ARN names the account, known only at apply.
+		account := dataawscalleridentity.NewDataAwsCallerIdentity(c, jsii.String("account"), &dataawscalleridentity.DataAwsCallerIdentityConfig{})
+		access.htpasswdParameterARN = ssmParameterARN(cfg.partition, cfg.region, *account.AccountId(), cfg.htpasswdParameter)
+	}
 	policy := iamrolepolicy.NewIamRolePolicy(c, jsii.String("instance-policy"), &iamrolepolicy.IamRolePolicyConfig{
 		Name:   jsii.String("bucketls-instance"),
 		Role:   role.Id(),
-		Policy: jsii.String(instancePolicy(cfg.servedBucketARN, cfg.artifactObjectARN, cfg.s3EndpointID)),
+		Policy: jsii.String(instancePolicy(access)),
 	})
 	ready := []cdktf.ITerraformDependable{policy}
 	if cfg.ssm {

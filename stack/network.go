@@ -42,7 +42,8 @@ type networkConfig struct {
 	region       string // the S3 gateway endpoint is regional
 	partition    string
 	// ssm keeps HTTPS out to the internet, for the Session Manager
-	// endpoints; without it the instances reach S3 and nothing else.
+	// endpoints (and Parameter Store's, for an htpasswdParameter); without
+	// it the instances reach S3 and nothing else.
 	ssm bool
 	// s3EndpointPolicy is the S3 gateway endpoint's policy (see
 	// s3EndpointPolicy): what anything in the VPC may do in S3.

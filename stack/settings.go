@@ -39,6 +39,12 @@ var settings = []setting{
 		get: func(c *Config) *[]string { return &c.CORSOrigins }, valid: checkCORSOrigins},
 	field[bool]{key: "flowLogs", env: "BUCKETLS_FLOW_LOGS", def: false, kind: boolKind,
 		get: func(c *Config) *bool { return &c.FlowLogs }},
+	field[string]{key: "rootPrefix", env: "BUCKETLS_ROOT_PREFIX", def: "", kind: stringKind,
+		get: func(c *Config) *string { return &c.RootPrefix }, valid: checkRootPrefix},
+	field[string]{key: "htpasswdParameter", env: "BUCKETLS_HTPASSWD_PARAMETER", def: "", kind: stringKind,
+		get: func(c *Config) *string { return &c.HTPasswdParameter }, valid: checkHTPasswdParameter},
+	field[bool]{key: "allowPasswordsInClear", env: "BUCKETLS_ALLOW_PASSWORDS_IN_CLEAR", def: false, kind: boolKind,
+		get: func(c *Config) *bool { return &c.AllowPasswordsInClear }},
 
 	// Mode "ha" and its settings (haOnly: see field).
 	field[string]{key: "mode", env: "BUCKETLS_MODE", def: ModeSingle, kind: stringKind,

@@ -110,32 +110,39 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		allowedCIDRs: cfg.AllowedCIDRs,
 		// Port 443 opens where HTTPS is served: on the instance (single,
 		// tls) or on the load balancer (ha, certificateArn).
-		tls:              cfg.clientTLS(),
-		loadBalanced:     cfg.ha(),
-		region:           cfg.Region,
-		partition:        cfg.partition(),
-		ssm:              cfg.SSM,
-		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, art.objectARN),
+		tls:          cfg.clientTLS(),
+		loadBalanced: cfg.ha(),
+		region:       cfg.Region,
+		partition:    cfg.partition(),
+		// Parameter Store, for the htpasswd fetch, sits behind the same
+		// public HTTPS endpoints as Session Manager.
+		ssm:              cfg.SSM || cfg.HTPasswdParameter != "",
+		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, cfg.RootPrefix, art.objectARN),
 	})
 	if cfg.FlowLogs {
 		newFlowLogs(st, "flow-logs", flowLogsConfig{vpcID: net.vpcID, partition: cfg.partition(), region: cfg.Region})
 	}
 	who := newIdentity(st, "identity", identityConfig{
 		partition:         cfg.partition(),
+		region:            cfg.Region,
 		servedBucketARN:   served.arn,
+		rootPrefix:        cfg.RootPrefix,
 		artifactObjectARN: art.objectARN,
 		s3EndpointID:      net.s3EndpointID,
+		htpasswdParameter: cfg.HTPasswdParameter,
 		ssm:               cfg.SSM,
 	})
 	userData, err := bootScript{
-		Region:         cfg.Region,
-		ArtifactBucket: art.bucketName,
-		ArtifactKey:    art.key,
-		ArtifactSHA256: art.sha256,
-		ServedBucket:   served.name,
-		TLS:            cfg.instanceTLS(),
-		CacheTTL:       cfg.CacheTTL,
-		CORSOrigins:    cfg.CORSOrigins,
+		Region:            cfg.Region,
+		ArtifactBucket:    art.bucketName,
+		ArtifactKey:       art.key,
+		ArtifactSHA256:    art.sha256,
+		ServedBucket:      served.name,
+		TLS:               cfg.instanceTLS(),
+		CacheTTL:          cfg.CacheTTL,
+		CORSOrigins:       cfg.CORSOrigins,
+		RootPrefix:        cfg.RootPrefix,
+		HTPasswdParameter: cfg.HTPasswdParameter,
 	}.userData()
 	if err != nil {
 		return artifact{}, fmt.Errorf("stack %s: %w", id, err)
@@ -184,12 +191,12 @@ type servedBucket struct {
 
 // newServedBucket chooses the served bucket: the existing one of
 // cfg.BucketName, or, when that is empty, a new bucket seeded with the
-// reference tree.
+// reference tree (under cfg.RootPrefix, so the subtree lists it).
 func newServedBucket(scope constructs.Construct, cfg Config) servedBucket {
 	if cfg.BucketName != "" {
 		return servedBucket{name: cfg.BucketName, arn: "arn:" + cfg.partition() + ":s3:::" + cfg.BucketName}
 	}
-	content := newContent(scope, "content")
+	content := newContent(scope, "content", cfg.RootPrefix)
 	return servedBucket{name: content.bucket.name, arn: content.bucket.arn, seeded: content.seeded}
 }
 

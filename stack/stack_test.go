@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"debug/buildinfo"
 	"debug/elf"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -60,7 +61,33 @@ func variantConfig() Config {
 		FlowLogs:     true,
 		CacheTTL:     0,
 		CORSOrigins:  []string{"https://example.com", "http://localhost:3000"},
+		RootPrefix:   "team/reports",
 	}
+}
+
+// prefixedConfigs are the defaults of both modes with a root prefix and a
+// password: the seeded bucket holds the reference tree under the prefix.
+// In mode "single" the password needs no override (tls is on); in "ha"
+// it has a certificate, or it would need one.
+func prefixedConfigs() (single, ha Config) {
+	single = DefaultConfig()
+	single.RootPrefix = "team/reports"
+	single.HTPasswdParameter = "bucketls-htpasswd" // no leading slash: the ARN gains one
+	ha = haDefaultConfig()
+	ha.RootPrefix = "ünïcode prefix/with 'quotes' and %"
+	ha.HTPasswdParameter = "/bucketls/prod/htpasswd"
+	ha.AllowPasswordsInClear = true // HTTP only, allowed
+	return single, ha
+}
+
+var prefixedFx fixture
+
+// prefixedSynthesized returns the stacks of prefixedConfigs.
+func prefixedSynthesized(t *testing.T) (single, ha *synthCase) {
+	t.Helper()
+	s, h := prefixedConfigs()
+	c := prefixedFx.synth(t, namedConfig{"prefixed", s}, namedConfig{"ha-prefixed", h})
+	return c[0], c[1]
 }
 
 // fixture synthesizes a set of stacks once per test binary: the jsii
@@ -143,7 +170,7 @@ func synthCaseFor(outdir string, cfg Config) (*synthCase, error) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
-	for _, dir := range []string{fx.dir, haFx.dir} {
+	for _, dir := range []string{fx.dir, haFx.dir, prefixedFx.dir} {
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
@@ -249,6 +276,9 @@ func (c *synthCase) checkCounts(t *testing.T, want map[string]int) {
 	gotData := map[string]int{}
 	for typ, ds := range c.tf.Data {
 		gotData[typ] = len(ds)
+	}
+	if c.cfg.HTPasswdParameter != "" {
+		wantData["aws_caller_identity"]++ // the account in the parameter's ARN
 	}
 	if !reflect.DeepEqual(gotData, wantData) {
 		t.Errorf("%s: data source counts = %v, want %v", c.res.Dir, gotData, wantData)
@@ -482,6 +512,29 @@ func TestInstanceRole(t *testing.T) {
 			t.Errorf("instance profile role = %v", profile["role"])
 		}
 	})
+}
+
+// wantInstanceStatements is the instance policy c must have: list the
+// served bucket (under the root prefix only, when set) and read the
+// artifact, both only through the S3 endpoint, and read the htpasswd
+// parameter when set.
+func (c *synthCase) wantInstanceStatements(t *testing.T, servedARN, objectARN string) []policyStatement {
+	t.Helper()
+	viaEndpoint := map[string]conditionValues{"aws:SourceVpce": {ref("aws_vpc_endpoint", c.s3Endpoint(t), "id")}}
+	list := policyStatement{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedARN},
+		Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}}
+	if p := c.cfg.RootPrefix; p != "" {
+		list.Condition["StringLike"] = map[string]conditionValues{"s3:prefix": {p + "/", p + "/*"}}
+	}
+	want := []policyStatement{list,
+		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objectARN},
+			Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}}}
+	if name := c.cfg.HTPasswdParameter; name != "" {
+		account := "${data.aws_caller_identity." + only(t, c.tf.Data["aws_caller_identity"]) + ".account_id}"
+		want = append(want, policyStatement{Sid: "ReadHtpasswd", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+			Resource: []string{"arn:aws:ssm:" + c.cfg.Region + ":" + account + ":parameter/" + strings.TrimPrefix(name, "/")}})
+	}
+	return want
 }
 
 func TestInstance(t *testing.T) {
@@ -724,14 +777,16 @@ func TestUserData(t *testing.T) {
 		// The rendered script is the pure-Go script for the same values.
 		artifactBucket, content := c.bucketNames(t)
 		b := bootScript{
-			Region:         c.cfg.Region,
-			ArtifactBucket: values["aws_s3_bucket."+artifactBucket+".bucket"],
-			ArtifactKey:    c.res.ArtifactKey,
-			ArtifactSHA256: c.res.ArtifactSHA256,
-			ServedBucket:   c.cfg.BucketName,
-			TLS:            c.cfg.TLS,
-			CacheTTL:       c.cfg.CacheTTL,
-			CORSOrigins:    c.cfg.CORSOrigins,
+			Region:            c.cfg.Region,
+			ArtifactBucket:    values["aws_s3_bucket."+artifactBucket+".bucket"],
+			ArtifactKey:       c.res.ArtifactKey,
+			ArtifactSHA256:    c.res.ArtifactSHA256,
+			ServedBucket:      c.cfg.BucketName,
+			TLS:               c.cfg.TLS,
+			CacheTTL:          c.cfg.CacheTTL,
+			CORSOrigins:       c.cfg.CORSOrigins,
+			RootPrefix:        c.cfg.RootPrefix,
+			HTPasswdParameter: c.cfg.HTPasswdParameter,
 		}
 		if content != "" {
 			b.ServedBucket = values["aws_s3_bucket."+content+".bucket"]
@@ -789,6 +844,15 @@ func TestDeterministic(t *testing.T) {
 func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 	t.Helper()
 	want := []string{"\nEnvironment=BUCKETLS_CACHE_TTL=" + c.cfg.CacheTTL.String() + "\n"}
+	if c.cfg.RootPrefix != "" {
+		want = append(want, "\nEnvironment="+unitQuote("BUCKETLS_ROOT_PREFIX="+c.cfg.RootPrefix)+"\n")
+	}
+	if p := c.cfg.HTPasswdParameter; p != "" {
+		want = append(want, "\nLoadCredential=htpasswd:/etc/bucketls/htpasswd\n", "\nEnvironment=BUCKETLS_HTPASSWD=%d/htpasswd\n",
+			"\n/usr/bin/aws ssm get-parameter --region "+c.cfg.Region+" --name "+p+" --with-decryption --query Parameter.Value --output text >/etc/bucketls/htpasswd.new\n")
+	} else if strings.Contains(script, "htpasswd") {
+		t.Errorf("no htpasswdParameter, but the boot script mentions htpasswd")
+	}
 	if len(c.cfg.CORSOrigins) > 0 {
 		want = append(want, "\nEnvironment=BUCKETLS_CORS_ORIGINS="+strings.Join(c.cfg.CORSOrigins, ",")+"\n")
 	} else if strings.Contains(script, "BUCKETLS_CORS_ORIGINS") {
@@ -799,4 +863,71 @@ func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 			t.Errorf("the unit lacks %q", strings.TrimSpace(w))
 		}
 	}
+}
+
+// TestPrefixedStack: with a root prefix and a password, the seeded bucket
+// holds the reference tree under the prefix, the role may list only that
+// subtree and read only the one parameter, and the unit gets both.
+func TestPrefixedStack(t *testing.T) {
+	single, ha := prefixedSynthesized(t)
+	single.checkPrefixed(t)
+	ha.checkPrefixed(t)
+	single.checkCounts(t, map[string]int{
+		"aws_vpc": 1, "aws_subnet": 2, "aws_internet_gateway": 1, "aws_route_table": 1, "aws_route": 1, "aws_vpc_endpoint": 1,
+		"aws_route_table_association": 2, "aws_default_security_group": 1, "aws_security_group": 1,
+		"aws_iam_role": 1, "aws_iam_role_policy": 1, "aws_iam_instance_profile": 1, "aws_instance": 1,
+		"aws_s3_bucket": 2, "aws_s3_bucket_public_access_block": 2, "aws_s3_bucket_ownership_controls": 2,
+		"aws_s3_bucket_server_side_encryption_configuration": 2, "aws_s3_bucket_versioning": 2,
+		"aws_s3_bucket_lifecycle_configuration": 2, "aws_s3_bucket_policy": 2,
+		"aws_s3_object": 6, "aws_security_group_rule": 4, "aws_iam_role_policy_attachment": 1,
+	})
+	ud, values := single.userDataOf(t)
+	script := renderTemplate(ud, values)
+	bashSyntax(t, script)
+	checkServiceSettings(t, single, script)
+
+	// The launch template's user data, decoded as in TestHAUserData.
+	p := ha.haParts(t)
+	artifactBucket, content := ha.bucketNames(t)
+	encoded := evalResourceAttr(t, ha, "aws_launch_template", p.lt, "user_data",
+		map[string]string{artifactBucket: "bucketls-artifacts-1", content: "bucketls-content-2"})
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		t.Fatalf("user_data is not base64: %v", err)
+	}
+	bashSyntax(t, string(raw))
+	checkServiceSettings(t, ha, string(raw))
+}
+
+// checkPrefixed checks the seeded keys and the role of a stack with a
+// root prefix and a password.
+func (c *synthCase) checkPrefixed(t *testing.T) {
+	t.Helper()
+	_, content := c.bucketNames(t)
+	var keys []string
+	for _, o := range c.tf.Resource["aws_s3_object"] {
+		if o["bucket"] == ref("aws_s3_bucket", content, "bucket") {
+			keys = append(keys, o["key"].(string))
+		}
+	}
+	sort.Strings(keys)
+	var want []string
+	for _, k := range ReferenceKeys() {
+		want = append(want, c.cfg.RootPrefix+"/"+k)
+	}
+	if !reflect.DeepEqual(keys, want) {
+		t.Errorf("seeded keys = %q, want %q", keys, want)
+	}
+	// The same construct IDs as without a prefix: a new prefix moves the
+	// objects, it does not rename the resources.
+	def, _, _ := synthesized(t)
+	if c.cfg.ha() {
+		def, _ = haSynthesized(t)
+	}
+	if got, want := c.names("aws_s3_object"), def.names("aws_s3_object"); !reflect.DeepEqual(got, want) {
+		t.Errorf("object names with a prefix = %q, without = %q", got, want)
+	}
+	artifactBucket, _ := c.bucketNames(t)
+	_, policy := c.one(t, "aws_iam_role_policy")
+	c.checkInstancePolicy(t, policy["policy"].(string), ref("aws_s3_bucket", content, "arn"), ref("aws_s3_bucket", artifactBucket, "arn")+"/"+c.res.ArtifactKey)
 }

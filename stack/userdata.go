@@ -21,6 +21,13 @@ const (
 	downloadAttempts = 8
 	// maxUserData is the EC2 limit for user data.
 	maxUserData = 16 * 1024
+	// fetchPath is the helper that fetches the htpasswd file from SSM, and
+	// htpasswdPath the root-only file it writes, which systemd hands to
+	// the service as the credential htpasswdCredential.
+	fetchPath          = "/usr/local/sbin/bucketls-fetch-htpasswd"
+	htpasswdDir        = "/etc/bucketls"
+	htpasswdPath       = htpasswdDir + "/htpasswd"
+	htpasswdCredential = "htpasswd"
 	// logPrefix starts every line the boot script logs (cloud-init copies
 	// them to the console log and /var/log/cloud-init-output.log).
 	logPrefix = "bucketls-userdata:"
@@ -38,6 +45,10 @@ type bootScript struct {
 	TLS            bool
 	CacheTTL       time.Duration // the service's --cache-ttl
 	CORSOrigins    []string      // the service's --cors-origins; none = no CORS
+	RootPrefix     string        // the service's --root-prefix; "" = the whole bucket
+	// HTPasswdParameter is the SSM parameter holding the htpasswd file;
+	// "" = no password.
+	HTPasswdParameter string
 }
 
 // Sentinels stand for the bucket names while the script is escaped for
@@ -67,6 +78,12 @@ func (b bootScript) check() error {
 		if name == "" || strings.ContainsAny(name, "'\"\\\n\x00 ") {
 			return fmt.Errorf("boot script: bad bucket name or reference %q", name)
 		}
+	}
+	if b.HTPasswdParameter != "" && !ssmParameterNameRE.MatchString(b.HTPasswdParameter) {
+		return fmt.Errorf("boot script: bad SSM parameter name %q", b.HTPasswdParameter)
+	}
+	if checkRootPrefix(Config{}, b.RootPrefix) != nil {
+		return fmt.Errorf("boot script: bad root prefix %q", b.RootPrefix)
 	}
 	if b.CacheTTL < 0 {
 		return fmt.Errorf("boot script: negative cache TTL %s", b.CacheTTL)
@@ -169,11 +186,36 @@ func (b bootScript) unit(servedBucket string) string {
 		envs = append(envs, env{"Web origins whose pages may read the listings (corsOrigins).",
 			"BUCKETLS_CORS_ORIGINS=" + strings.Join(b.CORSOrigins, ",")})
 	}
+	if b.RootPrefix != "" {
+		envs = append(envs, env{"Serve only this subtree of the bucket (rootPrefix); the role may list nothing else.",
+			unitQuote("BUCKETLS_ROOT_PREFIX=" + b.RootPrefix)})
+	}
 	var e strings.Builder
 	for _, v := range envs {
 		e.WriteString("# " + v.why + "\nEnvironment=" + v.kv + "\n")
 	}
+	if b.HTPasswdParameter != "" {
+		e.WriteString("# The htpasswd file the boot script fetched: systemd copies it for the service alone.\n" +
+			"LoadCredential=" + htpasswdCredential + ":" + htpasswdPath + "\n" +
+			"# Where the service reads it: %d is $CREDENTIALS_DIRECTORY.\n" +
+			"Environment=BUCKETLS_HTPASSWD=%d/" + htpasswdCredential + "\n")
+	}
 	return strings.NewReplacer("{{ENV}}", e.String(), "{{INSTALL_PATH}}", installPath).Replace(unitTemplate)
+}
+
+// plainUnitValueRE matches assignments that systemd reads as they are.
+var plainUnitValueRE = regexp.MustCompile(`^[A-Za-z0-9_]+=[A-Za-z0-9_.,:/@*+-]*$`)
+
+// unitQuote returns the assignment kv, whose value may hold any character
+// a root prefix may, as an Environment= value: as it is when it is plain,
+// else in double quotes with backslashes and quotes
+// escaped. "%" is doubled either way: systemd expands specifiers such as
+// %d there.
+func unitQuote(kv string) string {
+	if plainUnitValueRE.MatchString(kv) {
+		return kv
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "%", "%%").Replace(kv) + `"`
 }
 
 // unitTemplate is the hardened unit. Every directive has its one-line
@@ -285,8 +327,71 @@ func (b bootScript) render(artifactBucket, servedBucket string) string {
 		"{{UNIT_PATH}}", unitPath,
 		"{{UNIT}}", b.unit(servedBucket),
 		"{{WAIT}}", fmt.Sprint(healthWaitSeconds),
+		"{{HTPASSWD}}", b.htpasswdStep(),
+		"{{AUTH_CHECK}}", b.authCheck(),
 	).Replace(scriptTemplate)
 }
+
+// htpasswdStep returns the boot script's step that installs fetchPath and
+// runs it, or "" without a password. The helper is a file of its own so
+// that after a change of the parameter an operator runs the same fetch
+// (see the README: aws ssm send-command, then a restart).
+func (b bootScript) htpasswdStep() string {
+	if b.HTPasswdParameter == "" {
+		return ""
+	}
+	return strings.NewReplacer(
+		"{{PARAM}}", b.HTPasswdParameter,
+		"{{REGION}}", b.Region,
+		"{{FETCH_PATH}}", fetchPath,
+		"{{DIR}}", htpasswdDir,
+		"{{FILE}}", htpasswdPath,
+	).Replace(htpasswdTemplate)
+}
+
+// authCheck returns the boot script's last step with a password: the
+// listing must answer 401 without credentials. A service that does not
+// enforce the password (say, a build that predates it and ignores
+// BUCKETLS_HTPASSWD) would otherwise serve the listing to everyone while
+// the deploy looks protected; the boot fails closed instead, and the unit
+// is disabled so a reboot does not bring it back.
+func (b bootScript) authCheck() string {
+	if b.HTPasswdParameter == "" {
+		return ""
+	}
+	return strings.NewReplacer("{{UNIT_NAME}}", unitName).Replace(authCheckTemplate)
+}
+
+const authCheckTemplate = `status=$(curl --silent --max-time 5 --output /dev/null --write-out '%{http_code}' http://127.0.0.1/list-bucket-content || true)
+if [ "$status" != 401 ]; then
+	log "the listing answered $status without credentials, not 401: the password is not enforced; stopping {{UNIT_NAME}}"
+	systemctl disable --now {{UNIT_NAME}} || true
+	exit 1
+fi
+log "the listing asks for a password (401 without credentials)"
+`
+
+// htpasswdTemplate installs and runs the fetch of the htpasswd file. The
+// file never lies world-readable on disk: the helper writes it under umask
+// 077 into a directory only root may enter, and mv replaces it whole.
+const htpasswdTemplate = `log "installing {{FETCH_PATH}}"
+cat >{{FETCH_PATH}} <<'FETCH'
+#!/bin/bash
+# Fetches the htpasswd file of bucketls from the SSM SecureString
+# {{PARAM}} into {{FILE}}, readable by root only; systemd hands it
+# to bucketls.service (LoadCredential). The boot script runs it once; after
+# changing the parameter, run it again and restart bucketls.service.
+set -euo pipefail
+umask 077
+mkdir -p {{DIR}}
+/usr/bin/aws ssm get-parameter --region {{REGION}} --name {{PARAM}} --with-decryption --query Parameter.Value --output text >{{FILE}}.new
+mv -f {{FILE}}.new {{FILE}}
+FETCH
+chmod 0700 {{FETCH_PATH}}
+log "fetching the htpasswd file from SSM parameter {{PARAM}}"
+retry "htpasswd fetch" {{FETCH_PATH}}
+
+`
 
 // scriptTemplate is the boot script. cloud-init runs it once, as root,
 // without HOME (so it never uses $HOME). It fails closed: any error exits
@@ -307,19 +412,26 @@ trap 'log "failed at line $LINENO (exit status $?)"' ERR
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+# retry WHAT COMMAND...: runs COMMAND up to {{ATTEMPTS}} times, and exits the
+# script when it never succeeds. A fresh instance role can take seconds to
+# become usable.
+retry() {
+	local what=$1 attempt=1
+	shift
+	until "$@"; do
+		if [ "$attempt" -ge {{ATTEMPTS}} ]; then
+			log "$what failed $attempt times; giving up"
+			exit 1
+		fi
+		log "$what attempt $attempt failed; retrying in $((attempt * 3)) s"
+		sleep "$((attempt * 3))"
+		attempt=$((attempt + 1))
+	done
+}
+
 log "downloading {{ARTIFACT_URI}}"
-attempt=1
 # --no-progress: one line in the console log instead of a progress meter.
-until /usr/bin/aws s3 cp --no-progress --region {{REGION}} {{ARTIFACT_URI}} "$work/bucketls"; do
-	if [ "$attempt" -ge {{ATTEMPTS}} ]; then
-		log "download failed $attempt times; giving up"
-		exit 1
-	fi
-	# A fresh instance role can take seconds to become usable.
-	log "download attempt $attempt failed; retrying in $((attempt * 3)) s"
-	sleep "$((attempt * 3))"
-	attempt=$((attempt + 1))
-done
+retry download /usr/bin/aws s3 cp --no-progress --region {{REGION}} {{ARTIFACT_URI}} "$work/bucketls"
 
 log "verifying sha256 {{SHA256}}"
 if ! echo "{{SHA256}}  $work/bucketls" | sha256sum -c --strict; then
@@ -330,7 +442,7 @@ fi
 log "installing {{INSTALL_PATH}}"
 install -o root -g root -m 0755 "$work/bucketls" {{INSTALL_PATH}}
 
-log "writing {{UNIT_PATH}}"
+{{HTPASSWD}}log "writing {{UNIT_PATH}}"
 cat >{{UNIT_PATH}} <<'UNIT'
 {{UNIT}}UNIT
 
@@ -360,5 +472,5 @@ if [ "$uid" = 0 ]; then
 	log "the service runs as root; refusing"
 	exit 1
 fi
-log "done"
+{{AUTH_CHECK}}log "done"
 `

@@ -27,6 +27,9 @@ func sampleBoot(sha string) bootScript {
 		TLS:            true,
 		CacheTTL:       2 * time.Second,
 		CORSOrigins:    []string{"https://a.example", "http://localhost:3000"},
+		RootPrefix:     "team/reports",
+		// A leading slash: the name of a hierarchy.
+		HTPasswdParameter: "/bucketls/htpasswd",
 	}
 }
 
@@ -114,6 +117,9 @@ func TestUnit(t *testing.T) {
 		"\nEnvironment=BUCKETLS_TLS_SELF_SIGNED=true\n",
 		"\nEnvironment=BUCKETLS_CACHE_TTL=2s\n",
 		"\nEnvironment=BUCKETLS_CORS_ORIGINS=https://a.example,http://localhost:3000\n",
+		"\nEnvironment=BUCKETLS_ROOT_PREFIX=team/reports\n",
+		"\nLoadCredential=htpasswd:/etc/bucketls/htpasswd\n",
+		"\nEnvironment=BUCKETLS_HTPASSWD=%d/htpasswd\n",
 		"\nDynamicUser=yes\n",
 		"\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n",
 		"\nCapabilityBoundingSet=CAP_NET_BIND_SERVICE\n",
@@ -146,6 +152,10 @@ func TestUnit(t *testing.T) {
 	b.CORSOrigins, b.CacheTTL = nil, 0
 	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_CORS_ORIGINS") || !strings.Contains(u, "\nEnvironment=BUCKETLS_CACHE_TTL=0s\n") {
 		t.Errorf("unit without origins and TTL 0: want no CORS variable and BUCKETLS_CACHE_TTL=0s:\n%s", u)
+	}
+	b.RootPrefix, b.HTPasswdParameter = "", ""
+	if u := b.unit("x"); strings.Contains(u, "ROOT_PREFIX") || strings.Contains(u, "htpasswd") || strings.Contains(u, "Credential") {
+		t.Errorf("unit without a root prefix and a password still mentions them:\n%s", u)
 	}
 }
 
@@ -335,6 +345,11 @@ type bootRun struct {
 var fakeCommands = map[string]string{
 	"aws": `echo "aws $*" >>"$FAKE_LOG"
 [ -z "${FAKE_AWS_FAIL:-}" ] || exit 1
+if [ "$1" = ssm ]; then
+	[ -z "${FAKE_SSM_FAIL:-}" ] || exit 1
+	printf '%s\n' "$FAKE_HTPASSWD"
+	exit 0
+fi
 args=("$@")
 cp "$FAKE_ARTIFACT" "${args[-1]}"`,
 	"install": `echo "install $*" >>"$FAKE_LOG"
@@ -342,7 +357,10 @@ args=("$@")
 cp "${args[-2]}" "${args[-1]}" && chmod 0755 "${args[-1]}"`,
 	"systemctl": `echo "systemctl $*" >>"$FAKE_LOG"
 [ "$1" != show ] || echo 4242`,
-	"curl":       `[ -n "${FAKE_HEALTHY:-}" ]`,
+	"curl": `case " $* " in
+*" --write-out "*) echo "${FAKE_LIST_STATUS:-401}" ;;
+*) [ -n "${FAKE_HEALTHY:-}" ] ;;
+esac`,
 	"ps":         `echo "${FAKE_PS:-bucketls 61934}"`,
 	"journalctl": `echo "journalctl $*" >>"$FAKE_LOG"`,
 	"sleep":      `exec /bin/sleep 0.05`,
@@ -356,7 +374,7 @@ func runBoot(t *testing.T, b bootScript, artifact []byte, fake ...string) bootRu
 	root := filepath.Join(dir, "root")
 	bin := filepath.Join(dir, "bin")
 	tmp := filepath.Join(dir, "tmp")
-	for _, d := range []string{bin, tmp, filepath.Join(root, "usr/local/bin"), filepath.Join(root, "etc/systemd/system")} {
+	for _, d := range []string{bin, tmp, filepath.Join(root, "usr/local/bin"), filepath.Join(root, "usr/local/sbin"), filepath.Join(root, "etc/systemd/system")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			t.Fatal(err)
 		}
@@ -376,13 +394,17 @@ func runBoot(t *testing.T, b bootScript, artifact []byte, fake ...string) bootRu
 	}
 	// Move machine paths into the temp dir and shorten the health wait; each
 	// rewrite must apply, so a changed script fails here, not silently.
-	for _, r := range [][2]string{
+	rewrites := [][2]string{
 		{"export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "export PATH=" + bin + ":/usr/bin:/bin"},
 		{"/usr/bin/aws ", bin + "/aws "},
 		{installPath, root + installPath},
 		{unitPath, root + unitPath},
 		{"deadline=$((SECONDS + 60))", "deadline=$((SECONDS + 2))"},
-	} {
+	}
+	if b.HTPasswdParameter != "" {
+		rewrites = append(rewrites, [2]string{fetchPath, root + fetchPath}, [2]string{htpasswdDir, root + htpasswdDir})
+	}
+	for _, r := range rewrites {
 		if !strings.Contains(script, r[0]) {
 			t.Fatalf("boot script has no %q to rewrite for the test", r[0])
 		}
@@ -394,7 +416,8 @@ func runBoot(t *testing.T, b bootScript, artifact []byte, fake ...string) bootRu
 	}
 	log := filepath.Join(dir, "calls.log")
 	cmd := exec.Command("/bin/bash", scriptPath)
-	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "TMPDIR=" + tmp, "FAKE_LOG=" + log, "FAKE_ARTIFACT=" + artifactPath}, fake...)
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "TMPDIR=" + tmp, "FAKE_LOG=" + log, "FAKE_ARTIFACT=" + artifactPath,
+		"FAKE_HTPASSWD=" + fakeHTPasswd}, fake...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err = cmd.Run()
@@ -404,6 +427,9 @@ func runBoot(t *testing.T, b bootScript, artifact []byte, fake ...string) bootRu
 	}
 	return bootRun{root: root, log: string(calls), stdout: out.String(), err: err}
 }
+
+// fakeHTPasswd is what the fake SSM parameter holds.
+const fakeHTPasswd = "alice:$2y$05$abcdefghijklmnopqrstuu5mUCFbB8/N0Ju5yD5v2cWzJqu9HFWTW"
 
 func (r bootRun) installed() bool {
 	_, err := os.Stat(r.root + installPath)
@@ -441,12 +467,25 @@ func TestBootScriptRuns(t *testing.T) {
 		t.Errorf("installed binary mode = %v, want 0755", st.Mode().Perm())
 	}
 	unit, _ := os.ReadFile(r.root + unitPath)
-	// The test moved the install path into its temp dir, in the unit too.
-	if string(unit) != strings.ReplaceAll(b.unit(b.ServedBucket), installPath, r.root+installPath) {
+	// The test moved the install path and the password's directory into
+	// its temp dir, in the unit too.
+	moved := strings.NewReplacer(installPath, r.root+installPath, htpasswdDir, r.root+htpasswdDir)
+	if string(unit) != moved.Replace(b.unit(b.ServedBucket)) {
 		t.Errorf("written unit differs from unit():\n%s", unit)
 	}
+	// The password file: fetched once with decryption, root's alone.
+	file := r.root + htpasswdPath
+	if got, err := os.ReadFile(file); err != nil || string(got) != fakeHTPasswd+"\n" {
+		t.Errorf("htpasswd file = %q, %v; want the parameter's value", got, err)
+	}
+	for path, want := range map[string]os.FileMode{file: 0o600, r.root + htpasswdDir: 0o700 | os.ModeDir, r.root + fetchPath: 0o700} {
+		if st, err := os.Stat(path); err != nil || st.Mode() != want {
+			t.Errorf("%s: mode %v (%v), want %v", path, st.Mode(), err, want)
+		}
+	}
 	wantAWS := "aws s3 cp --no-progress --region eu-west-1 s3://bucketls-artifacts-20240101/" + b.ArtifactKey + " "
-	wantCalls := []string{wantAWS, "install -o root -g root -m 0755 ", "systemctl daemon-reload", "systemctl enable --now --no-block bucketls.service", "systemctl show --property MainPID --value bucketls.service"}
+	wantSSM := "aws ssm get-parameter --region eu-west-1 --name /bucketls/htpasswd --with-decryption --query Parameter.Value --output text"
+	wantCalls := []string{wantAWS, "install -o root -g root -m 0755 ", wantSSM, "systemctl daemon-reload", "systemctl enable --now --no-block bucketls.service", "systemctl show --property MainPID --value bucketls.service"}
 	last := -1
 	for _, c := range wantCalls {
 		i := strings.Index(r.log, c)
@@ -454,6 +493,9 @@ func TestBootScriptRuns(t *testing.T) {
 			t.Errorf("calls do not include %q in order; calls:\n%s", c, r.log)
 		}
 		last = i
+	}
+	if want := "the listing asks for a password (401 without credentials)\n"; !strings.Contains(r.stdout, want) {
+		t.Errorf("output lacks %q:\n%s", want, r.stdout)
 	}
 	if want := "bucketls-userdata: healthy: bucketls.service runs as user=bucketls uid=61934 pid=4242\n"; !strings.Contains(r.stdout, want) {
 		t.Errorf("output lacks %q:\n%s", want, r.stdout)
@@ -496,9 +538,40 @@ func TestBootScriptFailsClosed(t *testing.T) {
 			}
 		})
 	}
+	// A service that lists without asking for the password: the boot
+	// fails, and the unit is disabled.
+	r := runBoot(t, b, artifact, "FAKE_HEALTHY=1", "FAKE_LIST_STATUS=200")
+	if exitCode(r.err) <= 0 || !strings.Contains(r.stdout, "the listing answered 200 without credentials, not 401") ||
+		!strings.Contains(r.log, "systemctl disable --now bucketls.service") {
+		t.Errorf("password not enforced: exit %v; want a failed boot that disables the unit\n%s\n%s", r.err, r.stdout, r.log)
+	}
+	// A password that cannot be fetched: retried, then the boot fails
+	// before the unit is written, so no service runs without its password.
+	r = runBoot(t, b, artifact, "FAKE_HEALTHY=1", "FAKE_SSM_FAIL=1")
+	if exitCode(r.err) <= 0 || !strings.Contains(r.stdout, "htpasswd fetch failed 8 times; giving up") || r.unitWritten() || strings.Contains(r.log, "systemctl") {
+		t.Errorf("htpasswd fetch failing: exit %v, unit written %v; want a failed boot with no unit and no systemctl\n%s\n%s", r.err, r.unitWritten(), r.stdout, r.log)
+	}
+	if n := strings.Count(r.log, "aws ssm get-parameter"); n != downloadAttempts {
+		t.Errorf("fetch attempts = %d, want %d", n, downloadAttempts)
+	}
 	// The download is retried, then given up.
-	r := runBoot(t, b, artifact, "FAKE_AWS_FAIL=1")
+	r = runBoot(t, b, artifact, "FAKE_AWS_FAIL=1")
 	if n := strings.Count(r.log, "aws s3 cp"); n != downloadAttempts {
 		t.Errorf("download attempts = %d, want %d", n, downloadAttempts)
+	}
+}
+
+func TestUnitQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"BUCKETLS_ROOT_PREFIX=team/reports":   "BUCKETLS_ROOT_PREFIX=team/reports",
+		"BUCKETLS_ROOT_PREFIX=with space":     `"BUCKETLS_ROOT_PREFIX=with space"`,
+		`BUCKETLS_ROOT_PREFIX=q"u\o'te`:       `"BUCKETLS_ROOT_PREFIX=q\"u\\o'te"`,
+		"BUCKETLS_ROOT_PREFIX=100%":           `"BUCKETLS_ROOT_PREFIX=100%%"`,
+		"BUCKETLS_ROOT_PREFIX=ünïcode":        `"BUCKETLS_ROOT_PREFIX=ünïcode"`,
+		"BUCKETLS_CORS_ORIGINS=https://a.b,*": "BUCKETLS_CORS_ORIGINS=https://a.b,*",
+	} {
+		if got := unitQuote(in); got != want {
+			t.Errorf("unitQuote(%q) = %s, want %s", in, got, want)
+		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // The checks of the settings (see settings): each returns what is wrong
@@ -185,6 +187,70 @@ func validOrigin(o string) bool {
 		}
 	}
 	return o == strings.ToLower(o) && u.Scheme+"://"+u.Host == o && u.Hostname() != ""
+}
+
+// maxRootPrefixLen bounds rootPrefix as the service bounds --root-prefix:
+// S3 keys are at most 1,024 bytes, and half of that leaves room below it.
+const maxRootPrefixLen = 512
+
+// checkRootPrefix applies the service's rules for --root-prefix (the
+// rules of a listing path: no slash at either end, no empty or dot
+// segments, no control characters, valid UTF-8, bounded; e2e/agree_test.go
+// holds the copies together), and refuses what the stack itself cannot
+// carry: "*" and "?" would be wildcards in the IAM condition that limits
+// listing to the prefix, widening it; "$" starts IAM policy variables and,
+// like "%{", Terraform templates in every string of cdk.tf.json.
+func checkRootPrefix(_ Config, p string) []problem {
+	const fix = `write the key prefix without a slash at either end, such as "reports" or "team/2024", or leave it empty for the whole bucket`
+	switch {
+	case p == "":
+		return nil
+	case len(p) > maxRootPrefixLen:
+		return bad(fmt.Sprintf("%d bytes, more than %d", len(p), maxRootPrefixLen), fix)
+	case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/"):
+		return bad("starts or ends with a slash (the service adds the one separator)", fix)
+	case !utf8.ValidString(p):
+		return bad("not valid UTF-8", fix)
+	case strings.IndexFunc(p, unicode.IsControl) >= 0:
+		return bad("has a control character", fix)
+	case strings.ContainsAny(p, "*?"):
+		return bad(`has "*" or "?", which the IAM condition limiting the role to the prefix would read as wildcards`, fix)
+	case strings.Contains(p, "$") || strings.Contains(p, "%{"):
+		return bad(`has "$" or "%{", which IAM and Terraform read as the start of a variable or template`, fix)
+	}
+	for _, seg := range strings.Split(p, "/") {
+		switch seg {
+		case "":
+			return bad("has an empty segment (two slashes in a row)", fix)
+		case ".", "..":
+			return bad(`has a "." or ".." segment (S3 has no such thing: it would be a literal, surprising key prefix)`, fix)
+		}
+	}
+	return nil
+}
+
+// ssmParameterNameRE is a Parameter Store name, with or without the
+// leading slash of a hierarchy: letters, digits and _.-/ only.
+var ssmParameterNameRE = regexp.MustCompile(`^/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$`)
+
+// checkHTPasswdParameter checks the parameter's name, and that passwords
+// never cross the network in clear unless the operator says they may.
+func checkHTPasswdParameter(c Config, name string) []problem {
+	lower := strings.ToLower(strings.TrimPrefix(name, "/"))
+	switch {
+	case name == "":
+		return nil
+	case strings.HasPrefix(name, "arn:"):
+		return bad("an ARN, not a parameter name", `give the name, such as "/bucketls/htpasswd"; the stack builds the ARN in region and the deploying account`)
+	case len(name) > 1011 || !ssmParameterNameRE.MatchString(name) || strings.Count(name, "/") > 15:
+		return bad("not an SSM parameter name (letters, digits and _.-/, at most 15 levels)", `give the name of a SecureString parameter, such as "/bucketls/htpasswd"`)
+	case strings.HasPrefix(lower, "aws") || strings.HasPrefix(lower, "ssm"):
+		return bad(`starts with "aws" or "ssm", which Parameter Store reserves`, `choose a name such as "/bucketls/htpasswd"`)
+	case !c.clientTLS() && !c.AllowPasswordsInClear:
+		return bad("passwords would cross the network in clear: clients reach the service over plain HTTP",
+			`serve HTTPS (tls in mode "single", certificateArn in mode "ha"), or set allowPasswordsInClear to true if the network is private`)
+	}
+	return nil
 }
 
 func checkMode(_ Config, v string) []problem {
