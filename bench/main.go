@@ -134,6 +134,11 @@ func run() error {
 		return err
 	}
 	defer stackTTL.stop()
+	authed, authBase, authHeader, err := startAuthService(tmp, bin, endpoint)
+	if err != nil {
+		return err
+	}
+	defer authed.stop()
 
 	// Plain bodies, as wrk asks: Go would otherwise ask for gzip itself.
 	walker := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 128, DisableCompression: true}}
@@ -159,6 +164,7 @@ func run() error {
 	var (
 		backendDir2  = target{name: "backend  dir2 (1 page)", url: listURL("dir2")}
 		serviceDir2  = target{name: "service  dir2", url: plain.base + "/list-bucket-content/dir2", svc: plain}
+		authDir2     = target{name: "service  dir2, --htpasswd (logged in)", url: authBase + "/list-bucket-content/dir2", header: authHeader, svc: authed}
 		backendMany1 = target{name: "backend  1000 dirs like dir2, random", url: listURL("many/d0000"), script: backendMany}
 		stockMany    = target{name: "sdk      1000 dirs, stock ListObjectsV2", sdkLoop: true}
 		serviceMany1 = target{name: "service  1000 dirs like dir2, random", url: plain.base + "/list-bucket-content/many/d0000", script: serviceMany, svc: plain}
@@ -168,7 +174,7 @@ func run() error {
 		paging       = target{name: "service  1M entries, paged (limit=1000)", walk: pageWalk, svc: plain}
 	)
 	targets := []target{
-		backendDir2, serviceDir2, gzipDir2, backendMany1, stockMany, serviceMany1, stackMany, cachedDir2,
+		backendDir2, serviceDir2, authDir2, gzipDir2, backendMany1, stockMany, serviceMany1, stackMany, cachedDir2,
 		{name: "backend  10k, first page only", url: listURL("ten-k")},
 		{name: "backend  10k, all 10 pages (Go)", walk: func() error {
 			_, err := walkPages(walker, endpoint, benchBucket, "ten-k/")
@@ -261,6 +267,7 @@ func run() error {
 		return r
 	}
 	b64, s64, c64, g64, p64 := get(backendDir2), get(serviceDir2), get(cachedDir2), get(gzipDir2), get(paging)
+	a64 := get(authDir2)
 	bm64, sm64, floor64, st64 := get(backendMany1), get(serviceMany1), get(stockMany), get(stackMany)
 	peak, e := res.maxPeakKiB(64)
 	if err = errors.Join(err, e); err != nil {
@@ -277,6 +284,7 @@ func run() error {
 	check("  same, 1000 distinct dirs @64: p99 <= 2x backend", float64(sm64.p99)/float64(bm64.p99), "<=", 2, "%.2fx", 1)
 	check("  same, 1000 distinct dirs @64: zero errors", float64(sm64.non2xx+sm64.errors), "<=", 0, "%.0f", 1)
 	check("  same: CPU per listing <= 0.9x stock SDK call", float64(sm64.cpuPerReq)/float64(floor64.cpuPerReq), "<=", 0.9, "%.2fx", 1)
+	check("--htpasswd, dir2 @64: rate >= 90% of no auth", a64.rps/s64.rps, ">=", 0.90, "%.0f%%", 100)
 	check("--cache-ttl 1s, dir2 @64: rate >= direct backend", c64.rps/b64.rps, ">=", 1, "%.2fx", 1)
 	check("10k entries: listing <= 1.5x fetching its pages (SDK)", float64(viaService)/float64(viaSDK), "<=", 1.5, "%.2fx", 1)
 	check("10k entries: listing <= 1.5x fetching its pages (raw)", float64(viaService)/float64(direct), "<=", 1.5, "%.2fx", 1)

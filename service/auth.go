@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"hash"
-	"io"
 	"net/http"
 	"runtime"
 	"sync"
@@ -58,7 +57,7 @@ type authenticator struct {
 	// HMAC(key, user, password), so a memory dump holds no password and
 	// no digest that can be checked offline without the key.
 	key    [32]byte
-	macs   sync.Pool // of HMAC-SHA-256 under key, reused: a login check is on every request
+	macs   sync.Pool // of *macState, reused: a login check is on every request
 	mu     sync.RWMutex
 	recent map[string]recentLogin // by user name
 }
@@ -80,7 +79,7 @@ func newAuthenticator(users *userFile) *authenticator {
 		recent:  map[string]recentLogin{},
 	}
 	_, _ = rand.Read(a.key[:])
-	a.macs.New = func() any { return hmac.New(sha256.New, a.key[:]) }
+	a.macs.New = func() any { return &macState{mac: hmac.New(sha256.New, a.key[:])} }
 	return a
 }
 
@@ -138,18 +137,27 @@ func (a *authenticator) acquire(ctx context.Context) error {
 	}
 }
 
+// macState is an HMAC under the process key and the buffers one digest
+// needs, pooled so the check on every request allocates nothing.
+type macState struct {
+	mac hash.Hash
+	in  []byte
+	sum []byte
+}
+
 // digest is HMAC-SHA-256 under the process key over the length-prefixed
 // user name and the password, so no two credentials share an input.
 func (a *authenticator) digest(user, password string) [sha256.Size]byte {
-	m := a.macs.Get().(hash.Hash)
+	m := a.macs.Get().(*macState)
 	defer a.macs.Put(m)
-	m.Reset()
-	var n [binary.MaxVarintLen64]byte
-	m.Write(binary.AppendUvarint(n[:0], uint64(len(user))))
-	io.WriteString(m, user)
-	io.WriteString(m, password)
+	m.in = binary.AppendUvarint(m.in[:0], uint64(len(user)))
+	m.in = append(append(m.in, user...), password...)
+	m.mac.Reset()
+	m.mac.Write(m.in)
+	m.sum = m.mac.Sum(m.sum[:0])
+	clear(m.in) // the password does not outlive the check in the pool
 	var d [sha256.Size]byte
-	m.Sum(d[:0])
+	copy(d[:], m.sum)
 	return d
 }
 
