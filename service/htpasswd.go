@@ -136,28 +136,37 @@ func checkUser(user string) error {
 	return nil
 }
 
+// otherHashes are the hash kinds Apache's htpasswd writes besides bcrypt,
+// by prefix, for the message that refuses them.
+var otherHashes = []struct{ prefix, kind string }{
+	{"$apr1$", "MD5 ($apr1$)"},
+	{"{SHA}", "SHA-1 ({SHA})"},
+	{"$1$", "MD5-crypt ($1$)"},
+	{"$5$", "SHA-256-crypt ($5$)"},
+	{"$6$", "SHA-512-crypt ($6$)"},
+}
+
 // bcryptCost checks that hash is a bcrypt hash of a kind Apache writes and
 // returns its cost, or says which other kind it is.
 func bcryptCost(hash string) (int, error) {
-	switch {
-	case hash == "":
-		return 0, fmt.Errorf("no password hash")
-	case strings.HasPrefix(hash, "$2y$"), strings.HasPrefix(hash, "$2a$"), strings.HasPrefix(hash, "$2b$"):
+	for _, p := range []string{"$2y$", "$2a$", "$2b$"} {
+		if !strings.HasPrefix(hash, p) {
+			continue
+		}
 		c, err := bcrypt.Cost([]byte(hash))
 		if err != nil || len(hash) != 60 {
 			return 0, fmt.Errorf("malformed bcrypt hash")
 		}
 		return c, nil
-	case strings.HasPrefix(hash, "$apr1$"):
-		return 0, fmt.Errorf("MD5 ($apr1$) hash")
-	case strings.HasPrefix(hash, "{SHA}"):
-		return 0, fmt.Errorf("SHA-1 ({SHA}) hash")
-	case strings.HasPrefix(hash, "$1$"):
-		return 0, fmt.Errorf("MD5-crypt ($1$) hash")
-	case strings.HasPrefix(hash, "$5$"):
-		return 0, fmt.Errorf("SHA-256-crypt ($5$) hash")
-	case strings.HasPrefix(hash, "$6$"):
-		return 0, fmt.Errorf("SHA-512-crypt ($6$) hash")
+	}
+	for _, o := range otherHashes {
+		if strings.HasPrefix(hash, o.prefix) {
+			return 0, fmt.Errorf("%s hash", o.kind)
+		}
+	}
+	switch {
+	case hash == "":
+		return 0, fmt.Errorf("no password hash")
 	case strings.HasPrefix(hash, "$"):
 		return 0, fmt.Errorf("unknown hash kind")
 	case len(hash) == 13:
