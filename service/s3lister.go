@@ -195,6 +195,12 @@ func (w *walk) run(ctx context.Context) (*Position, error) {
 		}
 		seen[p.next] = true
 		in.ContinuationToken = aws.String(p.next)
+		if w.req.Limit > 0 {
+			// Only what the page still needs, and one more: a page that
+			// ended at an S3 page boundary needs a single key to know
+			// whether more follow, not another thousand.
+			in.MaxKeys = aws.Int32(int32(min(w.req.Limit-w.count+1, 1000)))
+		}
 	}
 	if !w.exists {
 		return nil, nil
