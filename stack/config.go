@@ -105,6 +105,15 @@ type Config struct {
 	// a private network, or a test. Default: false.
 	AllowPasswordsInClear bool
 
+	// SSMEndpoints reaches Session Manager through interface VPC endpoints
+	// (ssm, ssmmessages, ec2messages) in the instances' subnets instead of
+	// over the internet: the instances' only egress is then S3's prefix
+	// list and the endpoints; Parameter Store (htpasswdParameter) is
+	// reached through the ssm endpoint too. Needs SSM or
+	// HTPasswdParameter. The endpoints bill by the hour in
+	// each zone they serve (see the README's costs). Default: false.
+	SSMEndpoints bool
+
 	// Mode chooses how the service runs. "single": one EC2 instance in one
 	// zone, the smallest bill, a few minutes of downtime on each deploy.
 	// "ha": an Auto Scaling group across both zones behind an Application

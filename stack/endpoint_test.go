@@ -24,12 +24,24 @@ func allStacks(t *testing.T, f func(t *testing.T, c *synthCase)) {
 	}
 }
 
-// s3Endpoint returns the name of the only VPC endpoint.
+// s3Endpoint returns the name of the only gateway endpoint.
 func (c *synthCase) s3Endpoint(t *testing.T) string {
 	t.Helper()
-	name, _ := c.one(t, "aws_vpc_endpoint")
-	return name
+	var names []string
+	for name, ep := range c.tf.Resource["aws_vpc_endpoint"] {
+		if ep["vpc_endpoint_type"] == "Gateway" {
+			names = append(names, name)
+		}
+	}
+	if len(names) != 1 {
+		t.Fatalf("gateway endpoints %v, want one", names)
+	}
+	return names[0]
 }
+
+// ssmEndpointsPeer is how rulePeer names the Session Manager endpoints'
+// security group.
+const ssmEndpointsPeer = "ssm-endpoints"
 
 // rulePeer returns what the security group rule r (named name) reaches or
 // admits when it is not another group: its CIDRs, or s3PrefixListPeer for
@@ -52,18 +64,32 @@ func (c *synthCase) rulePeer(t *testing.T, name string, r map[string]any) string
 		}
 		return s3PrefixListPeer
 	}
+	if src, ok := r["source_security_group_id"]; ok {
+		for name, sg := range c.tf.Resource["aws_security_group"] {
+			if sg["name_prefix"] == "bucketls-ssm-endpoints-" && src == ref("aws_security_group", name, "id") {
+				return ssmEndpointsPeer
+			}
+		}
+	}
 	return fmt.Sprint(r["cidr_blocks"])
 }
 
 // wantEgress is every destination of the instances' egress, all on TCP
-// 443, sorted: S3 through the endpoint, and with ssm the internet, for
-// Session Manager.
+// 443, sorted: S3 through the endpoint, and with ssm Session Manager, on
+// the internet or, with ssmEndpoints, at its endpoints in the VPC.
 func wantEgress(cfg Config) []string {
-	if cfg.SSM {
+	switch {
+	case usesSSMAPI(cfg) && cfg.SSMEndpoints:
+		return []string{s3PrefixListPeer, ssmEndpointsPeer}
+	case usesSSMAPI(cfg):
 		return []string{"[0.0.0.0/0]", s3PrefixListPeer}
 	}
 	return []string{s3PrefixListPeer}
 }
+
+// usesSSMAPI reports whether the instances of cfg talk to the SSM API:
+// for Session Manager, or for the htpasswd parameter in Parameter Store.
+func usesSSMAPI(cfg Config) bool { return cfg.SSM || cfg.HTPasswdParameter != "" }
 
 // servedAndArtifactARNs returns the ARN of the served bucket and of the
 // artifact object, as references where the stack creates them.
@@ -154,4 +180,63 @@ func sameElements(a, b []string) bool {
 		}
 	}
 	return len(a) == len(b)
+}
+
+// TestSSMEndpoints checks the ha stack with ssmEndpoints: an interface
+// endpoint with private DNS per Session Manager service in both subnets,
+// behind a group that admits HTTPS from the VPC only, and instances whose
+// egress goes to S3 and to that group, never to the internet.
+func TestSSMEndpoints(t *testing.T) {
+	c := haSSMEndpointsSynthesized(t)
+	p := c.haParts(t)
+	var sgName string
+	for name, sg := range c.tf.Resource["aws_security_group"] {
+		if sg["name_prefix"] == "bucketls-ssm-endpoints-" {
+			sgName = name
+		}
+	}
+	if sgName == "" {
+		t.Fatal("no security group for the Session Manager endpoints")
+	}
+	sg := ref("aws_security_group", sgName, "id")
+	var services []string
+	for name, ep := range c.tf.Resource["aws_vpc_endpoint"] {
+		if ep["vpc_endpoint_type"] == "Gateway" {
+			continue
+		}
+		services = append(services, fmt.Sprint(ep["service_name"]))
+		for k, want := range map[string]any{
+			"vpc_endpoint_type":   "Interface",
+			"private_dns_enabled": true,
+			"security_group_ids":  []any{sg},
+			"subnet_ids":          toAny(p.subnets),
+		} {
+			if !reflect.DeepEqual(ep[k], want) {
+				t.Errorf("endpoint %s: %s = %v, want %v", name, k, ep[k], want)
+			}
+		}
+	}
+	want := []string{"com.amazonaws.us-east-1.ec2messages", "com.amazonaws.us-east-1.ssm", "com.amazonaws.us-east-1.ssmmessages"}
+	if !sameElements(services, want) {
+		t.Errorf("interface endpoints for %v, want %v", services, want)
+	}
+	var egress, endpointRules []string
+	instSG := ref("aws_security_group", p.instanceSG, "id")
+	for name, r := range c.tf.Resource["aws_security_group_rule"] {
+		switch {
+		case r["security_group_id"] == sg:
+			endpointRules = append(endpointRules, fmt.Sprint(r["type"], " ", r["from_port"], " ", c.rulePeer(t, name, r)))
+		case r["security_group_id"] == instSG && r["type"] == "egress":
+			if r["from_port"] != float64(443) || r["to_port"] != float64(443) {
+				t.Errorf("instance egress %s = %v, want 443 only", name, r)
+			}
+			egress = append(egress, c.rulePeer(t, name, r))
+		}
+	}
+	if w := []string{"ingress 443 [" + vpcCIDR + "]"}; !reflect.DeepEqual(endpointRules, w) {
+		t.Errorf("endpoint group rules = %v, want %v", endpointRules, w)
+	}
+	if w := wantEgress(c.cfg); !sameElements(egress, w) {
+		t.Errorf("instance egress = %v, want exactly %v", egress, w)
+	}
 }

@@ -59,8 +59,24 @@ var haFx fixture
 // haSynthesized returns the default and the variant stack of mode "ha".
 func haSynthesized(t *testing.T) (def, variant *synthCase) {
 	t.Helper()
-	c := haFx.synth(t, namedConfig{"ha-default", haDefaultConfig()}, namedConfig{"ha-variant", haVariantConfig()})
+	c := haStacks(t)
 	return c[0], c[1]
+}
+
+// haSSMEndpointsSynthesized returns the default stack of mode "ha" with
+// ssmEndpoints on.
+func haSSMEndpointsSynthesized(t *testing.T) *synthCase {
+	t.Helper()
+	return haStacks(t)[2]
+}
+
+// haStacks synthesizes the stacks of haFx, once.
+func haStacks(t *testing.T) []*synthCase {
+	t.Helper()
+	endpoints := haDefaultConfig()
+	endpoints.SSMEndpoints = true
+	return haFx.synth(t, namedConfig{"ha-default", haDefaultConfig()}, namedConfig{"ha-variant", haVariantConfig()},
+		namedConfig{"ha-ssm-endpoints", endpoints})
 }
 
 // bothHA runs f for the default and the variant stack of mode "ha".
@@ -97,6 +113,10 @@ func (c *synthCase) haParts(t *testing.T) haParts {
 			p.lbSG = name
 		case "bucketls-instance-":
 			p.instanceSG = name
+		case "bucketls-ssm-endpoints-":
+			if !c.cfg.SSMEndpoints {
+				t.Errorf("security group %s for Session Manager endpoints, but ssmEndpoints is off", name)
+			}
 		default:
 			t.Errorf("unexpected security group %s: %v", name, sg)
 		}

@@ -58,14 +58,14 @@ func TestS3EndpointPolicy(t *testing.T) {
 	}
 }
 
-func TestS3ServiceName(t *testing.T) {
-	for _, tc := range []struct{ partition, region, want string }{
-		{"aws", "eu-west-1", "com.amazonaws.eu-west-1.s3"},
-		{"aws-us-gov", "us-gov-west-1", "com.amazonaws.us-gov-west-1.s3"},
-		{"aws-cn", "cn-north-1", "cn.com.amazonaws.cn-north-1.s3"},
+func TestServiceName(t *testing.T) {
+	for _, tc := range []struct{ partition, region, service, want string }{
+		{"aws", "eu-west-1", "s3", "com.amazonaws.eu-west-1.s3"},
+		{"aws-us-gov", "us-gov-west-1", "ssm", "com.amazonaws.us-gov-west-1.ssm"},
+		{"aws-cn", "cn-north-1", "s3", "cn.com.amazonaws.cn-north-1.s3"},
 	} {
-		if got := s3ServiceName(tc.partition, tc.region); got != tc.want {
-			t.Errorf("s3ServiceName(%q, %q) = %q, want %q", tc.partition, tc.region, got, tc.want)
+		if got := serviceName(tc.partition, tc.region, tc.service); got != tc.want {
+			t.Errorf("serviceName(%q, %q, %q) = %q, want %q", tc.partition, tc.region, tc.service, got, tc.want)
 		}
 	}
 }

@@ -45,6 +45,10 @@ type networkConfig struct {
 	// endpoints (and Parameter Store's, for an htpasswdParameter); without
 	// it the instances reach S3 and nothing else.
 	ssm bool
+	// ssmEndpoints (with ssm) puts interface endpoints for Session Manager
+	// in the instances' subnets, and HTTPS out goes to them instead of the
+	// internet.
+	ssmEndpoints bool
 	// s3EndpointPolicy is the S3 gateway endpoint's policy (see
 	// s3EndpointPolicy): what anything in the VPC may do in S3.
 	s3EndpointPolicy string
@@ -147,28 +151,78 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 	// egress open.
 	s3 := vpcendpoint.NewVpcEndpoint(c, jsii.String("s3-endpoint"), &vpcendpoint.VpcEndpointConfig{
 		VpcId:           v.Id(),
-		ServiceName:     jsii.String(s3ServiceName(cfg.partition, cfg.region)),
+		ServiceName:     jsii.String(serviceName(cfg.partition, cfg.region, "s3")),
 		VpcEndpointType: jsii.String("Gateway"),
 		RouteTableIds:   &[]*string{rt.Id()},
 		Policy:          jsii.String(cfg.s3EndpointPolicy),
 		Tags:            &map[string]*string{"Name": jsii.String("bucketls-s3")},
 	})
 
+	out := egressPeers{s3PrefixListID: *s3.PrefixListId()}
+	if cfg.ssm && cfg.ssmEndpoints {
+		// The subnets the instances run in: the first for the single
+		// instance, both in mode "ha". Each zone served is billed.
+		in := subnetIDs[:1]
+		if cfg.loadBalanced {
+			in = subnetIDs
+		}
+		out.ssmEndpointsSGID = newSSMEndpoints(c, *v.Id(), in, cfg)
+	}
 	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs, s3EndpointID: *s3.Id()}
 	if cfg.loadBalanced {
-		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), *s3.PrefixListId(), cfg)
+		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), out, cfg)
 	} else {
-		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), *s3.PrefixListId(), cfg)
+		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), out, cfg)
 	}
 	return n
 }
 
-// s3ServiceName is the name of the S3 endpoint service in region.
-func s3ServiceName(partition, region string) string {
+// serviceName is the name of the endpoint service of an AWS service
+// (such as "s3" or "ssm") in region.
+func serviceName(partition, region, service string) string {
 	if partition == "aws-cn" {
-		return "cn.com.amazonaws." + region + ".s3"
+		return "cn.com.amazonaws." + region + "." + service
 	}
-	return "com.amazonaws." + region + ".s3"
+	return "com.amazonaws." + region + "." + service
+}
+
+// ssmServices are the services Session Manager's agent talks to.
+var ssmServices = []string{"ssm", "ssmmessages", "ec2messages"}
+
+// newSSMEndpoints creates an interface endpoint with private DNS for each
+// of ssmServices in subnetIDs, so the SSM agent's usual host names resolve
+// to addresses in the VPC, and a security group for them that admits
+// HTTPS from the VPC only. It returns the group's ID, for the instances'
+// egress.
+func newSSMEndpoints(scope constructs.Construct, vpcID string, subnetIDs []string, cfg networkConfig) string {
+	sg := securitygroup.NewSecurityGroup(scope, jsii.String("ssm-endpoints-sg"), &securitygroup.SecurityGroupConfig{
+		NamePrefix:  jsii.String("bucketls-ssm-endpoints-"),
+		Description: jsii.String("bucketls Session Manager endpoints: HTTPS in from the VPC"),
+		VpcId:       jsii.String(vpcID),
+		Tags:        &map[string]*string{"Name": jsii.String("bucketls-ssm-endpoints")},
+		// As for the other groups: the replacement exists first.
+		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
+	})
+	newSGRule(scope, "ssm-endpoints-https-in", *sg.Id(), sgRule{kind: "ingress", description: "HTTPS from the VPC",
+		port: 443, cidrs: []string{vpcCIDR}})
+	for _, service := range ssmServices {
+		vpcendpoint.NewVpcEndpoint(scope, jsii.String(service+"-endpoint"), &vpcendpoint.VpcEndpointConfig{
+			VpcId:             jsii.String(vpcID),
+			ServiceName:       jsii.String(serviceName(cfg.partition, cfg.region, service)),
+			VpcEndpointType:   jsii.String("Interface"),
+			SubnetIds:         jsii.Strings(subnetIDs...),
+			SecurityGroupIds:  jsii.Strings(*sg.Id()),
+			PrivateDnsEnabled: jsii.Bool(true),
+			Tags:              &map[string]*string{"Name": jsii.String("bucketls-" + service)},
+		})
+	}
+	return *sg.Id()
+}
+
+// egressPeers are where the instances' HTTPS may go.
+type egressPeers struct {
+	s3PrefixListID   string // S3, through the gateway endpoint
+	ssmEndpointsSGID string // the Session Manager endpoints' group; "" means the internet (with ssm)
 }
 
 // newInstanceEgress creates the egress rules of the instances' group sgID,
@@ -179,13 +233,18 @@ func s3ServiceName(partition, region string) string {
 // is link-local and not filtered by security groups: instance metadata
 // and credentials (169.254.169.254), DNS (the VPC resolver,
 // 169.254.169.253) and time (Amazon Time Sync, 169.254.169.123).
-func newInstanceEgress(scope constructs.Construct, idPrefix, sgID, s3PrefixListID string, cfg networkConfig) {
+func newInstanceEgress(scope constructs.Construct, idPrefix, sgID string, to egressPeers, cfg networkConfig) {
 	newSGRule(scope, idPrefix+"s3-out", sgID, sgRule{kind: "egress", description: "HTTPS to S3 through the gateway endpoint",
-		port: 443, prefixListID: s3PrefixListID})
-	if cfg.ssm {
-		// Session Manager's endpoints (ssm, ssmmessages, ec2messages) are
-		// public addresses without a prefix list; only interface endpoints
-		// in the VPC would avoid this rule.
+		port: 443, prefixListID: to.s3PrefixListID})
+	switch {
+	case !cfg.ssm:
+	case to.ssmEndpointsSGID != "":
+		newSGRule(scope, idPrefix+"ssm-endpoints-out", sgID, sgRule{kind: "egress", description: "HTTPS to the Session Manager endpoints in the VPC",
+			port: 443, peerSGID: to.ssmEndpointsSGID})
+	default:
+		// Session Manager's public endpoints (ssm, ssmmessages,
+		// ec2messages) have no prefix list; ssmEndpoints avoids this
+		// rule at an hourly fee.
 		newSGRule(scope, idPrefix+"https-out", sgID, sgRule{kind: "egress", description: "HTTPS to the Session Manager endpoints (ssm on)",
 			port: 443, cidrs: []string{"0.0.0.0/0"}})
 	}
@@ -194,7 +253,7 @@ func newInstanceEgress(scope constructs.Construct, idPrefix, sgID, s3PrefixListI
 // newWebSecurityGroup creates the instance's security group: 80 (and 443
 // with TLS) in from the allowed CIDRs only, no port 22 (access is through
 // SSM), and only HTTPS out, to S3 and, with ssm, to Session Manager.
-func newWebSecurityGroup(scope constructs.Construct, id, vpcID, s3PrefixListID string, cfg networkConfig) string {
+func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, out egressPeers, cfg networkConfig) string {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	sg := securitygroup.NewSecurityGroup(c, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
 		NamePrefix:  jsii.String("bucketls-web-"),
@@ -212,7 +271,7 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID, s3PrefixListID s
 	if cfg.tls {
 		rule("https-in", "ingress", "HTTPS from allowedCidrs", 443, cfg.allowedCIDRs)
 	}
-	newInstanceEgress(c, "", *sg.Id(), s3PrefixListID, cfg)
+	newInstanceEgress(c, "", *sg.Id(), out, cfg)
 	return *sg.Id()
 }
 
@@ -226,7 +285,7 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID, s3PrefixListID s
 // client can go around the load balancer. Egress is HTTPS only, as in
 // the web group (see newInstanceEgress). The rules that point at the other group are separate
 // resources, so the two groups do not depend on each other in a cycle.
-func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID, s3PrefixListID string, cfg networkConfig) (lbSGID, instanceSGID string) {
+func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, out egressPeers, cfg networkConfig) (lbSGID, instanceSGID string) {
 	group := func(id, namePrefix, description string) string {
 		return *securitygroup.NewSecurityGroup(scope, jsii.String(id), &securitygroup.SecurityGroupConfig{
 			NamePrefix:  jsii.String(namePrefix),
@@ -248,7 +307,7 @@ func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID, s3PrefixLi
 	// Requests and health checks, to the instances only.
 	newSGRule(scope, "lb-to-instances", lb, sgRule{kind: "egress", description: "HTTP to the bucketls instances", port: 80, peerSGID: inst})
 	newSGRule(scope, "instance-http-from-lb", inst, sgRule{kind: "ingress", description: "HTTP from the load balancer only", port: 80, peerSGID: lb})
-	newInstanceEgress(scope, "instance-", inst, s3PrefixListID, cfg)
+	newInstanceEgress(scope, "instance-", inst, out, cfg)
 	return lb, inst
 }
 

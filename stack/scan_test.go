@@ -187,7 +187,8 @@ var mustPassHTTPS = []string{
 }
 
 // mustPassNoSSM: without ssm the instances' only egress is S3's prefix
-// list, so no rule opens egress to the internet.
+// list, and with ssmEndpoints that and the endpoints' group: no rule
+// opens egress to the internet.
 var mustPassNoSSM = []string{
 	"AWS-0104",
 }
@@ -200,7 +201,7 @@ var mustPassFlowLogs = []string{
 // mustPassFor returns the checks the stack of cfg must pass.
 func mustPassFor(cfg Config) []string {
 	rules := slices.Clone(mustPass)
-	if !cfg.SSM {
+	if !usesSSMAPI(cfg) || cfg.SSMEndpoints {
 		rules = append(rules, mustPassNoSSM...)
 	}
 	if cfg.FlowLogs {
@@ -217,14 +218,14 @@ func mustPassFor(cfg Config) []string {
 }
 
 // TestSecurityScan scans the four test stacks: single and ha, each in its
-// default and its variant configuration.
+// default and its variant configuration; and ha with ssmEndpoints.
 func TestSecurityScan(t *testing.T) {
 	policy := readScanPolicy(t)
 	trivy := trivyBinary(t, policy.Scanner)
 	def, _, variant := synthesized(t)
 	haDef, haVariant := haSynthesized(t)
 	used := map[int]bool{}
-	for _, c := range []*synthCase{def, variant, haDef, haVariant} {
+	for _, c := range []*synthCase{def, variant, haDef, haVariant, haSSMEndpointsSynthesized(t)} {
 		results := scan(t, trivy, c.raw)
 		passed, failed := map[string]bool{}, map[string]bool{}
 		for _, f := range results {

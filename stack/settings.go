@@ -45,6 +45,8 @@ var settings = []setting{
 		get: func(c *Config) *string { return &c.HTPasswdParameter }, valid: checkHTPasswdParameter},
 	field[bool]{key: "allowPasswordsInClear", env: "BUCKETLS_ALLOW_PASSWORDS_IN_CLEAR", def: false, kind: boolKind,
 		get: func(c *Config) *bool { return &c.AllowPasswordsInClear }},
+	field[bool]{key: "ssmEndpoints", env: "BUCKETLS_SSM_ENDPOINTS", def: false, kind: boolKind,
+		get: func(c *Config) *bool { return &c.SSMEndpoints }, valid: checkSSMEndpoints},
 
 	// Mode "ha" and its settings (haOnly: see field).
 	field[string]{key: "mode", env: "BUCKETLS_MODE", def: ModeSingle, kind: stringKind,

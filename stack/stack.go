@@ -117,6 +117,7 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		// Parameter Store, for the htpasswd fetch, sits behind the same
 		// public HTTPS endpoints as Session Manager.
 		ssm:              cfg.SSM || cfg.HTPasswdParameter != "",
+		ssmEndpoints:     cfg.SSMEndpoints,
 		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, cfg.RootPrefix, art.objectARN),
 	})
 	if cfg.FlowLogs {

@@ -253,6 +253,15 @@ func checkHTPasswdParameter(c Config, name string) []problem {
 	return nil
 }
 
+// checkSSMEndpoints refuses endpoints nothing uses: they serve Session
+// Manager (ssm) and Parameter Store (htpasswdParameter).
+func checkSSMEndpoints(c Config, v bool) []problem {
+	if v && !c.SSM && c.HTPasswdParameter == "" {
+		return bad("endpoints for Session Manager and Parameter Store, but ssm is off and there is no htpasswdParameter", "set ssm to true, or ssmEndpoints to false")
+	}
+	return nil
+}
+
 func checkMode(_ Config, v string) []problem {
 	switch v {
 	case "", ModeSingle, ModeHA:
