@@ -340,11 +340,13 @@ func TestBrowser(t *testing.T) {
 	b.click("script>")
 
 	// A browser gets errors as pages, with the JSON error's message.
-	b.load("missing path", chromedp.Navigate(srv+listHref("nope", false)), 404)
-	if msg := eval[string](b, `document.querySelector(".error").innerText`); msg != "404 Not Found\nnot found: nope" {
+	b.load("missing path", chromedp.Navigate(srv+listHref("dir2/nope", false)), 404)
+	if msg := eval[string](b, `document.querySelector(".error").innerText`); msg != "404 Not Found\nnot found: dir2/nope" {
 		t.Errorf("404 page says %q", msg)
 	}
 	b.screenshot("error", false)
+	b.navigate("up from the 404 page", chromedp.Click(chromedp.CSS(`h1 nav a:nth-child(2)`)))
+	b.expect("dir2, from its 404 page", "file1", "file2")
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

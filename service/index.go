@@ -379,6 +379,10 @@ func errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) b
 		Message:    msg,
 	}
 	p.Crumbs[0].Current = false
+	if status == http.StatusNotFound && r.PathValue("path") != "" {
+		// A valid path that names nothing: its parents are a click away.
+		p.Crumbs = crumbs(r.PathValue("path"))
+	}
 	var buf bytes.Buffer
 	if err := indexTemplate.ExecuteTemplate(&buf, "error", p); err != nil {
 		panic(err) // our own template over plain strings; cannot fail
