@@ -182,13 +182,45 @@ func sameElements(a, b []string) bool {
 	return len(a) == len(b)
 }
 
-// TestSSMEndpoints checks the ha stack with ssmEndpoints: an interface
-// endpoint with private DNS per Session Manager service in both subnets,
-// behind a group that admits HTTPS from the VPC only, and instances whose
-// egress goes to S3 and to that group, never to the internet.
+var endpointsFx fixture
+
+// ssmEndpointsSynthesized returns the default stacks of both modes with
+// ssmEndpoints on.
+func ssmEndpointsSynthesized(t *testing.T) (single, ha *synthCase) {
+	t.Helper()
+	s, h := DefaultConfig(), haDefaultConfig()
+	s.SSMEndpoints, h.SSMEndpoints = true, true
+	c := endpointsFx.synth(t, namedConfig{"ssm-endpoints", s}, namedConfig{"ha-ssm-endpoints", h})
+	return c[0], c[1]
+}
+
+// TestSSMEndpoints checks both modes with ssmEndpoints: an interface
+// endpoint with private DNS per Session Manager service in the instances'
+// subnets (the single instance's, or both), behind a group that admits
+// HTTPS from the VPC only, and instances whose egress goes to S3 and to
+// that group, never to the internet.
 func TestSSMEndpoints(t *testing.T) {
-	c := haSSMEndpointsSynthesized(t)
-	p := c.haParts(t)
+	single, ha := ssmEndpointsSynthesized(t)
+	t.Run("single", func(t *testing.T) {
+		_, vm := single.one(t, "aws_instance")
+		var web string
+		for name, sg := range single.tf.Resource["aws_security_group"] {
+			if sg["name_prefix"] == "bucketls-web-" {
+				web = name
+			}
+		}
+		single.checkSSMEndpoints(t, ref("aws_security_group", web, "id"), []string{fmt.Sprint(vm["subnet_id"])})
+	})
+	t.Run("ha", func(t *testing.T) {
+		p := ha.haParts(t)
+		ha.checkSSMEndpoints(t, ref("aws_security_group", p.instanceSG, "id"), p.subnets)
+	})
+}
+
+// checkSSMEndpoints checks the Session Manager endpoints of c: in subnets,
+// for the instances' group instSG.
+func (c *synthCase) checkSSMEndpoints(t *testing.T, instSG string, subnets []string) {
+	t.Helper()
 	var sgName string
 	for name, sg := range c.tf.Resource["aws_security_group"] {
 		if sg["name_prefix"] == "bucketls-ssm-endpoints-" {
@@ -209,7 +241,7 @@ func TestSSMEndpoints(t *testing.T) {
 			"vpc_endpoint_type":   "Interface",
 			"private_dns_enabled": true,
 			"security_group_ids":  []any{sg},
-			"subnet_ids":          toAny(p.subnets),
+			"subnet_ids":          toAny(subnets),
 		} {
 			if !reflect.DeepEqual(ep[k], want) {
 				t.Errorf("endpoint %s: %s = %v, want %v", name, k, ep[k], want)
@@ -221,7 +253,6 @@ func TestSSMEndpoints(t *testing.T) {
 		t.Errorf("interface endpoints for %v, want %v", services, want)
 	}
 	var egress, endpointRules []string
-	instSG := ref("aws_security_group", p.instanceSG, "id")
 	for name, r := range c.tf.Resource["aws_security_group_rule"] {
 		switch {
 		case r["security_group_id"] == sg:

@@ -59,24 +59,8 @@ var haFx fixture
 // haSynthesized returns the default and the variant stack of mode "ha".
 func haSynthesized(t *testing.T) (def, variant *synthCase) {
 	t.Helper()
-	c := haStacks(t)
+	c := haFx.synth(t, namedConfig{"ha-default", haDefaultConfig()}, namedConfig{"ha-variant", haVariantConfig()})
 	return c[0], c[1]
-}
-
-// haSSMEndpointsSynthesized returns the default stack of mode "ha" with
-// ssmEndpoints on.
-func haSSMEndpointsSynthesized(t *testing.T) *synthCase {
-	t.Helper()
-	return haStacks(t)[2]
-}
-
-// haStacks synthesizes the stacks of haFx, once.
-func haStacks(t *testing.T) []*synthCase {
-	t.Helper()
-	endpoints := haDefaultConfig()
-	endpoints.SSMEndpoints = true
-	return haFx.synth(t, namedConfig{"ha-default", haDefaultConfig()}, namedConfig{"ha-variant", haVariantConfig()},
-		namedConfig{"ha-ssm-endpoints", endpoints})
 }
 
 // bothHA runs f for the default and the variant stack of mode "ha".

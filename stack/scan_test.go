@@ -218,14 +218,15 @@ func mustPassFor(cfg Config) []string {
 }
 
 // TestSecurityScan scans the four test stacks: single and ha, each in its
-// default and its variant configuration; and ha with ssmEndpoints.
+// default and its variant configuration; and both with ssmEndpoints.
 func TestSecurityScan(t *testing.T) {
 	policy := readScanPolicy(t)
 	trivy := trivyBinary(t, policy.Scanner)
 	def, _, variant := synthesized(t)
 	haDef, haVariant := haSynthesized(t)
 	used := map[int]bool{}
-	for _, c := range []*synthCase{def, variant, haDef, haVariant, haSSMEndpointsSynthesized(t)} {
+	endpoints, haEndpoints := ssmEndpointsSynthesized(t)
+	for _, c := range []*synthCase{def, variant, haDef, haVariant, endpoints, haEndpoints} {
 		results := scan(t, trivy, c.raw)
 		passed, failed := map[string]bool{}, map[string]bool{}
 		for _, f := range results {

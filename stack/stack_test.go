@@ -170,7 +170,7 @@ func synthCaseFor(outdir string, cfg Config) (*synthCase, error) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
-	for _, dir := range []string{fx.dir, haFx.dir, prefixedFx.dir} {
+	for _, dir := range []string{fx.dir, haFx.dir, prefixedFx.dir, endpointsFx.dir} {
 		if dir != "" {
 			os.RemoveAll(dir)
 		}
