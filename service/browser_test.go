@@ -256,8 +256,8 @@ func (b *browser) screenshot(name string, phone bool) {
 // the awkward names, and the names that try XSS, with no dialog opening
 // and no script running.
 func TestBrowser(t *testing.T) {
+	b := newBrowser(t) // first: it skips when Chromium is missing
 	srv := indexServer(t)
-	b := newBrowser(t)
 	root := srv + listHref("", true)
 
 	b.open(root)
