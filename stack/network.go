@@ -195,15 +195,8 @@ var ssmServices = []string{"ssm", "ssmmessages", "ec2messages"}
 // HTTPS from the VPC only. It returns the group's ID, for the instances'
 // egress.
 func newSSMEndpoints(scope constructs.Construct, vpcID string, subnetIDs []string, cfg networkConfig) string {
-	sg := securitygroup.NewSecurityGroup(scope, jsii.String("ssm-endpoints-sg"), &securitygroup.SecurityGroupConfig{
-		NamePrefix:  jsii.String("bucketls-ssm-endpoints-"),
-		Description: jsii.String("bucketls Session Manager endpoints: HTTPS in from the VPC"),
-		VpcId:       jsii.String(vpcID),
-		Tags:        &map[string]*string{"Name": jsii.String("bucketls-ssm-endpoints")},
-		// As for the other groups: the replacement exists first.
-		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
-	})
-	newSGRule(scope, "ssm-endpoints-https-in", *sg.Id(), sgRule{kind: "ingress", description: "HTTPS from the VPC",
+	sg := newSecurityGroup(scope, "ssm-endpoints-sg", "bucketls-ssm-endpoints-", "bucketls Session Manager endpoints: HTTPS in from the VPC", vpcID)
+	newSGRule(scope, "ssm-endpoints-https-in", sg, sgRule{kind: "ingress", description: "HTTPS from the VPC",
 		port: 443, cidrs: []string{vpcCIDR}})
 	for _, service := range ssmServices {
 		vpcendpoint.NewVpcEndpoint(scope, jsii.String(service+"-endpoint"), &vpcendpoint.VpcEndpointConfig{
@@ -211,12 +204,28 @@ func newSSMEndpoints(scope constructs.Construct, vpcID string, subnetIDs []strin
 			ServiceName:       jsii.String(serviceName(cfg.partition, cfg.region, service)),
 			VpcEndpointType:   jsii.String("Interface"),
 			SubnetIds:         jsii.Strings(subnetIDs...),
-			SecurityGroupIds:  jsii.Strings(*sg.Id()),
+			SecurityGroupIds:  jsii.Strings(sg),
 			PrivateDnsEnabled: jsii.Bool(true),
 			Tags:              &map[string]*string{"Name": jsii.String("bucketls-" + service)},
 		})
 	}
-	return *sg.Id()
+	return sg
+}
+
+// newSecurityGroup creates a security group named from namePrefix (its
+// Name tag without the final "-"), with no rules of its own: every rule
+// is a separate resource (see newSGRule), and Terraform removes the
+// allow-all egress AWS adds to a new group. It returns the group's ID.
+func newSecurityGroup(scope constructs.Construct, id, namePrefix, description, vpcID string) string {
+	return *securitygroup.NewSecurityGroup(scope, jsii.String(id), &securitygroup.SecurityGroupConfig{
+		NamePrefix:  jsii.String(namePrefix),
+		Description: jsii.String(description),
+		VpcId:       jsii.String(vpcID),
+		Tags:        &map[string]*string{"Name": jsii.String(strings.TrimSuffix(namePrefix, "-"))},
+		// A replacement group must exist before the old one goes, or
+		// instances would be left without one.
+		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
+	}).Id()
 }
 
 // egressPeers are where the instances' HTTPS may go.
@@ -255,24 +264,16 @@ func newInstanceEgress(scope constructs.Construct, idPrefix, sgID string, to egr
 // SSM), and only HTTPS out, to S3 and, with ssm, to Session Manager.
 func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, out egressPeers, cfg networkConfig) string {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	sg := securitygroup.NewSecurityGroup(c, jsii.String("sg"), &securitygroup.SecurityGroupConfig{
-		NamePrefix:  jsii.String("bucketls-web-"),
-		Description: jsii.String("bucketls: HTTP and HTTPS in from allowedCidrs, HTTPS out to S3 (and SSM)"),
-		VpcId:       jsii.String(vpcID),
-		Tags:        &map[string]*string{"Name": jsii.String("bucketls-web")},
-		// A replacement group must exist before the old one goes, or the
-		// instance would be left without one.
-		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
-	})
+	sg := newSecurityGroup(c, "sg", "bucketls-web-", "bucketls: HTTP and HTTPS in from allowedCidrs, HTTPS out to S3 (and SSM)", vpcID)
 	rule := func(ruleID, kind, description string, port float64, cidrs []string) {
-		newSGRule(c, ruleID, *sg.Id(), sgRule{kind: kind, description: description, port: port, cidrs: cidrs})
+		newSGRule(c, ruleID, sg, sgRule{kind: kind, description: description, port: port, cidrs: cidrs})
 	}
 	rule("http-in", "ingress", "HTTP from allowedCidrs", 80, cfg.allowedCIDRs)
 	if cfg.tls {
 		rule("https-in", "ingress", "HTTPS from allowedCidrs", 443, cfg.allowedCIDRs)
 	}
-	newInstanceEgress(c, "", *sg.Id(), out, cfg)
-	return *sg.Id()
+	newInstanceEgress(c, "", sg, out, cfg)
+	return sg
 }
 
 // newLoadBalancedSecurityGroups creates the two groups of mode "ha" and
@@ -283,19 +284,12 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, out egres
 // public IPs (for egress without a NAT gateway, see newAutoScaling), but
 // no address on the internet can open a connection to them, and no
 // client can go around the load balancer. Egress is HTTPS only, as in
-// the web group (see newInstanceEgress). The rules that point at the other group are separate
-// resources, so the two groups do not depend on each other in a cycle.
+// the web group (see newInstanceEgress). The rules that point at the
+// other group are separate resources, so the two groups do not depend on
+// each other in a cycle.
 func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, out egressPeers, cfg networkConfig) (lbSGID, instanceSGID string) {
 	group := func(id, namePrefix, description string) string {
-		return *securitygroup.NewSecurityGroup(scope, jsii.String(id), &securitygroup.SecurityGroupConfig{
-			NamePrefix:  jsii.String(namePrefix),
-			Description: jsii.String(description),
-			VpcId:       jsii.String(vpcID),
-			Tags:        &map[string]*string{"Name": jsii.String(strings.TrimSuffix(namePrefix, "-"))},
-			// As for the web group: the replacement exists before the old
-			// one goes, so nothing is ever left without a group.
-			Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
-		}).Id()
+		return newSecurityGroup(scope, id, namePrefix, description, vpcID)
 	}
 	lb := group("lb-sg", "bucketls-lb-", "bucketls load balancer: HTTP and HTTPS in from allowedCidrs, HTTP out to the instances")
 	inst := group("instance-sg", "bucketls-instance-", "bucketls instances: HTTP in from the load balancer only, HTTPS out to S3 (and SSM)")
