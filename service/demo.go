@@ -89,15 +89,18 @@ func startDemoS3(bucket, rootPrefix string) (endpoint string, stop func(), err e
 
 // printDemoHelp tells a person what to try, on stderr so the JSON logs on
 // stdout stay machine-readable.
-func printDemoHelp(w io.Writer, addr net.Addr, bucket, rootPrefix string) {
+func printDemoHelp(w io.Writer, addr net.Addr, cfg Config) {
 	host, port, _ := net.SplitHostPort(addr.String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "localhost"
 	}
 	base := "http://" + net.JoinHostPort(host, port) + "/list-bucket-content"
-	fmt.Fprintf(w, "bucketls demo: serving in-memory bucket %q with keys %s", bucket, strings.Join(ReferenceKeys(), ", "))
-	if rootPrefix != "" {
-		fmt.Fprintf(w, " under --root-prefix %q (and keys outside it that are never listed)", rootPrefix)
+	fmt.Fprintf(w, "bucketls demo: serving in-memory bucket %q with keys %s", cfg.Bucket, strings.Join(ReferenceKeys(), ", "))
+	if cfg.RootPrefix != "" {
+		fmt.Fprintf(w, " under --root-prefix %q (and keys outside it that are never listed)", cfg.RootPrefix)
+	}
+	if cfg.Htpasswd != "" {
+		fmt.Fprintf(w, "\nListings need a user of --htpasswd %s: add -u USER to each curl (it asks for the password)", cfg.Htpasswd)
 	}
 	fmt.Fprint(w, "\nTry:\n")
 	for _, p := range []string{"", "/dir1", "/dir2", "/dir2/file1", "/nope"} {

@@ -68,7 +68,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	go srv.WatchBucket(watchCtx)
 	logger.Info("serving", listeners.attrs...)
 	if cfg.Demo {
-		printDemoHelp(stderr, listeners.addr, cfg.Bucket, cfg.RootPrefix)
+		printDemoHelp(stderr, listeners.addr, cfg)
 	}
 
 	var serveErr error
