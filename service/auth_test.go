@@ -472,6 +472,9 @@ func TestRunAuth(t *testing.T) {
 	}
 	base, out, _, _, _ := startRun(t, []string{"--demo", "--addr", "127.0.0.1:0", "--root-prefix", "pub"}, "BUCKETLS_HTPASSWD", file)
 	waitReady(t, http.DefaultClient, base, 5*time.Second)
+	if l := out.find("serving"); l["htpasswd"] != file || l["htpasswd_users"] != 2.0 || l["metrics_public"] != false || l["root_prefix"] != "pub" {
+		t.Errorf("serving line %v, want the htpasswd file, 2 users, metrics_public false and the root prefix", l)
+	}
 	if r := get(t, base, "/list-bucket-content"); r.status != 401 || r.header.Get("WWW-Authenticate") != `Basic realm="bucketls"` {
 		t.Errorf("GET without credentials: %d %v %s", r.status, r.header, r.body)
 	}

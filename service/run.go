@@ -155,6 +155,9 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 	if cfg.RootPrefix != "" {
 		l.attrs = append(l.attrs, "root_prefix", cfg.RootPrefix)
 	}
+	if cfg.users != nil {
+		l.attrs = append(l.attrs, "htpasswd", cfg.Htpasswd, "htpasswd_users", len(cfg.users.hashes), "metrics_public", cfg.MetricsPublic)
+	}
 	return l, nil
 }
 
