@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -51,4 +53,57 @@ func (rs results) maxPeakKiB(conns int) (int64, error) {
 		return 0, fmt.Errorf("no service run at %d connections", conns)
 	}
 	return top, nil
+}
+
+// alternate runs each target of pair rounds more times at 64 connections,
+// taking turns, and returns every run of each (the one already in rs
+// first) by target name. Rows measured minutes apart see different loads
+// on a shared machine; turns spread a change in load over both.
+func alternate(rs results, pair []target, rounds int, measure func(target) (result, error)) (map[string][]result, error) {
+	runs := map[string][]result{}
+	for _, tg := range pair {
+		r, err := rs.get(tg, 64)
+		if err != nil {
+			return nil, err
+		}
+		runs[tg.name] = append(runs[tg.name], r)
+	}
+	for range rounds {
+		for _, tg := range pair {
+			r, err := measure(tg)
+			if err != nil {
+				return nil, fmt.Errorf("%s @64: %w", tg.name, err)
+			}
+			runs[tg.name] = append(runs[tg.name], r)
+		}
+	}
+	return runs, nil
+}
+
+// cpuPerReq is each run's CPU per request.
+func cpuPerReq(runs []result) []time.Duration {
+	out := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		out[i] = r.cpuPerReq
+	}
+	return out
+}
+
+// medianRate is the median requests/s of runs.
+func medianRate(runs []result) float64 {
+	rates := make([]float64, len(runs))
+	for i, r := range runs {
+		rates[i] = r.rps
+	}
+	slices.Sort(rates)
+	return rates[len(rates)/2]
+}
+
+// rateList is each run's requests/s, as "(a, b, c)".
+func rateList(runs []result) string {
+	parts := make([]string, len(runs))
+	for i, r := range runs {
+		parts[i] = fmt.Sprintf("%.0f", r.rps)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }
