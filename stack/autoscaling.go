@@ -1,6 +1,8 @@
 package stack
 
 import (
+	"strconv"
+
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/autoscalinggroup"
@@ -47,10 +49,15 @@ type groupConfig struct {
 	// launch template base64-encodes it.
 	userData       string
 	targetGroupARN string
-	minSize        int
-	maxSize        int
-	desired        int
-	targetCPU      int
+	// publicIP gives each instance a public address, for egress to the
+	// internet without a NAT gateway; without internet egress (see
+	// network.internetEgress) it stays off and the instances have no
+	// address on the internet at all.
+	publicIP  bool
+	minSize   int
+	maxSize   int
+	desired   int
+	targetCPU int
 	// dependsOn must exist before the first instance boots: the artifact
 	// object, the role's permissions, the seeded content, and the
 	// listeners (without them, the target group checks no instance and
@@ -66,12 +73,12 @@ type group struct {
 // newAutoScaling creates the launch template, the Auto Scaling group and
 // its target-tracking scaling policy.
 //
-// The instances run in the public subnets with public IPs, not in private
-// subnets behind a NAT gateway. They need outbound HTTPS (S3 and the
-// package repositories through the S3 gateway endpoint; with ssm, Session
-// Manager on the internet) and nothing inbound except from the load
-// balancer, which their security group enforces (port 80 from the load
-// balancer's group only).
+// The instances run in the public subnets, not in private subnets behind
+// a NAT gateway. They need outbound HTTPS (S3 and the package repositories
+// through the S3 gateway endpoint; with ssm, Session Manager on the
+// internet, which needs a public IP each unless ssmEndpoints puts it in
+// the VPC) and nothing inbound except from the load balancer, which their
+// security group enforces (port 80 from the load balancer's group only).
 // A public IPv4 address per instance costs a fraction of a NAT gateway,
 // which bills by the hour and by the gigabyte before any traffic, and would
 // be needed in each zone for the zone independence this mode exists for
@@ -110,9 +117,10 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 		}},
 		NetworkInterfaces: &[]*launchtemplate.LaunchTemplateNetworkInterfaces{{
 			DeviceIndex: jsii.Number(0),
-			// Public IPs for egress without a NAT gateway (see above); the
-			// security group admits only the load balancer.
-			AssociatePublicIpAddress: jsii.String("true"),
+			// Public IPs for egress without a NAT gateway (see above), only
+			// where something must go to the internet; the security group
+			// admits only the load balancer either way.
+			AssociatePublicIpAddress: jsii.String(strconv.FormatBool(cfg.publicIP)),
 			SecurityGroups:           jsii.Strings(cfg.sgID),
 			DeleteOnTermination:      jsii.String("true"),
 		}},

@@ -336,7 +336,7 @@ func TestHALaunchTemplate(t *testing.T) {
 			}},
 			"network_interfaces": []any{map[string]any{
 				"device_index":                0,
-				"associate_public_ip_address": "true",
+				"associate_public_ip_address": fmt.Sprint(usesSSMAPI(c.cfg) && !c.cfg.SSMEndpoints),
 				"delete_on_termination":       "true",
 				"security_groups":             []any{ref("aws_security_group", p.instanceSG, "id")},
 			}},

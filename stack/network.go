@@ -65,6 +65,11 @@ type network struct {
 	// s3EndpointID is the S3 gateway endpoint on the route table of both
 	// subnets: the instance role's S3 permissions require it.
 	s3EndpointID string
+	// internetEgress tells whether the instances open connections to the
+	// internet (Session Manager or Parameter Store without ssmEndpoints).
+	// Without it, instances behind the load balancer need no public
+	// address: S3 is reached through the gateway endpoint.
+	internetEgress bool
 }
 
 // newNetwork creates a VPC with two public subnets in two availability zones
@@ -168,7 +173,7 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 		}
 		out.ssmEndpointsSGID = newSSMEndpoints(c, *v.Id(), in, cfg)
 	}
-	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs, s3EndpointID: *s3.Id()}
+	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs, s3EndpointID: *s3.Id(), internetEgress: cfg.ssm && !cfg.ssmEndpoints}
 	if cfg.loadBalanced {
 		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), out, cfg)
 	} else {

@@ -249,6 +249,7 @@ func newHA(scope constructs.Construct, cfg Config, in instances) {
 		profileName:    in.profileName,
 		userData:       in.userData,
 		targetGroupARN: alb.targetGroupARN,
+		publicIP:       in.net.internetEgress,
 		minSize:        cfg.MinSize,
 		maxSize:        cfg.MaxSize,
 		desired:        cfg.DesiredCapacity,
