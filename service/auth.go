@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/singleflight"
 )
 
 // Errors of HTTP Basic authentication; statusFor maps them.
@@ -52,6 +53,8 @@ type authenticator struct {
 	ttl     time.Duration
 	max     int
 	compare func(hash, password []byte) error // bcrypt; tests count calls
+	now     func() time.Time                  // time.Now; tests move it
+	group   singleflight.Group                // concurrent checks of one credential
 
 	// key is a per-process random HMAC key: what recent holds is
 	// HMAC(key, user, password), so a memory dump holds no password and
@@ -76,6 +79,7 @@ func newAuthenticator(users *userFile) *authenticator {
 		ttl:     recentLoginTTL,
 		max:     maxRecentLogins,
 		compare: bcrypt.CompareHashAndPassword,
+		now:     time.Now,
 		recent:  map[string]recentLogin{},
 	}
 	_, _ = rand.Read(a.key[:])
@@ -85,20 +89,52 @@ func newAuthenticator(users *userFile) *authenticator {
 
 // check verifies user and password. A recent success with the same
 // credentials answers at once, compared in constant time; anything else
-// waits for a bcrypt slot. The error says why a check failed, for the
-// access log; it never carries the password.
+// waits for a bcrypt slot. Concurrent checks of the same credentials share
+// one bcrypt run: a client that opens many connections at once, or whose
+// remembered login just expired, costs one check, not one per connection.
+// The error says why a check failed, for the access log; it never carries
+// the password.
 func (a *authenticator) check(ctx context.Context, user, password string) error {
 	if a.users == nil {
 		return fmt.Errorf("%w: no users loaded", errUnauthorized)
 	}
 	d := a.digest(user, password)
-	now := time.Now()
+	if a.recall(user, d) {
+		return nil
+	}
+	// Detached: the callers sharing this run must not fail because the one
+	// that started it hung up; acquire's wait and bcrypt itself bound it.
+	ch := a.group.DoChan(string(d[:]), func() (any, error) {
+		return nil, a.verify(context.WithoutCancel(ctx), user, password, d)
+	})
+	select {
+	case res := <-ch:
+		return res.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// recall reports whether user logged in with digest d recently. A hit in
+// the second half of its time is extended, so a client that keeps asking
+// is never stalled by a bcrypt check every recentLoginTTL; one that stops
+// is forgotten a TTL later.
+func (a *authenticator) recall(user string, d [sha256.Size]byte) bool {
+	now := a.now()
 	a.mu.RLock()
 	rl, ok := a.recent[user]
 	a.mu.RUnlock()
-	if ok && now.Before(rl.expires) && hmac.Equal(rl.digest[:], d[:]) {
-		return nil
+	if !ok || !now.Before(rl.expires) || !hmac.Equal(rl.digest[:], d[:]) {
+		return false
 	}
+	if rl.expires.Sub(now) < a.ttl/2 {
+		a.remember(user, d, now.Add(a.ttl))
+	}
+	return true
+}
+
+// verify runs bcrypt for user in a slot and remembers a success.
+func (a *authenticator) verify(ctx context.Context, user, password string, d [sha256.Size]byte) error {
 	if err := a.acquire(ctx); err != nil {
 		return err
 	}
@@ -114,7 +150,7 @@ func (a *authenticator) check(ctx context.Context, user, password string) error 
 	case err != nil:
 		return fmt.Errorf("%w: wrong password for user %q", errUnauthorized, printable(user))
 	}
-	a.remember(user, d, now.Add(a.ttl))
+	a.remember(user, d, a.now().Add(a.ttl))
 	return nil
 }
 
@@ -168,7 +204,7 @@ func (a *authenticator) remember(user string, d [sha256.Size]byte, expires time.
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if _, ok := a.recent[user]; !ok && len(a.recent) >= a.max {
-		now := time.Now()
+		now := a.now()
 		for u, rl := range a.recent {
 			if now.After(rl.expires) {
 				delete(a.recent, u)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -325,6 +326,42 @@ func TestAuthenticator(t *testing.T) {
 		t.Errorf("%d remembered logins, want at most 1", len(a.recent))
 	}
 
+	// A client that keeps asking stays remembered; one that stops is
+	// forgotten a TTL after its last request.
+	a, n = newCounted()
+	clock := time.Now()
+	a.now = func() time.Time { return clock }
+	for _, step := range []time.Duration{0, 40 * time.Second, 50 * time.Second, 50 * time.Second, 59 * time.Second} {
+		clock = clock.Add(step)
+		if err := a.check(ctx, "alice", alicePassword); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.Load() != 1 {
+		t.Errorf("a client asking every 40-59 s for 3 minutes: %d bcrypt checks, want 1", n.Load())
+	}
+	clock = clock.Add(recentLoginTTL + time.Second)
+	if _ = a.check(ctx, "alice", alicePassword); n.Load() != 2 {
+		t.Errorf("after a TTL of silence: %d bcrypt checks, want 2", n.Load())
+	}
+
+	// Many connections logging in at once share one bcrypt check.
+	a, n = newCounted()
+	slow := a.compare
+	a.compare = func(h, p []byte) error { time.Sleep(50 * time.Millisecond); return slow(h, p) }
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Go(func() {
+			if err := a.check(ctx, "bob", bobPassword); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n.Load() != 1 {
+		t.Errorf("32 concurrent logins with one password: %d bcrypt checks, want 1", n.Load())
+	}
+
 	// Every slot taken: a check waits a.wait, then is busy; a cancelled
 	// request stops waiting at once.
 	a, n = newCounted()
@@ -357,8 +394,8 @@ func TestAuthSlots(t *testing.T) {
 		return bcrypt.ErrMismatchedHashAndPassword
 	}
 	var wg sync.WaitGroup
-	for range 40 {
-		wg.Go(func() { _ = a.check(context.Background(), "bob", "guess") })
+	for i := range 40 {
+		wg.Go(func() { _ = a.check(context.Background(), "bob", fmt.Sprint("guess", i)) })
 	}
 	wg.Wait()
 	if peak.Load() > int32(authSlots) || peak.Load() == 0 {
@@ -389,13 +426,15 @@ func TestAuthFlood(t *testing.T) {
 	const attackers = 48
 	for i := range attackers {
 		wg.Go(func() {
-			h := basic("alice", "guess")
+			user := "alice"
 			if i%2 == 1 {
-				h = basic("mallory", "guess")
+				user = "mallory"
 			}
-			for ctx.Err() == nil {
+			for j := 0; ctx.Err() == nil; j++ {
+				// A new guess every time, as an attacker sends: identical
+				// guesses would share one bcrypt check.
 				req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/list-bucket-content", nil)
-				req.Header = h
+				req.Header = basic(user, fmt.Sprint("guess-", i, "-", j))
 				resp, err := client.Do(req)
 				if err != nil {
 					continue
