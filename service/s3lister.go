@@ -117,8 +117,10 @@ func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry,
 }
 
 // walk is the state of one listing: where it is in S3's key order, what
-// the dedupe has seen, and the batch held back until the next one shows
-// whether it is the last.
+// the dedupe has seen, and the first batch, held back until the next one
+// shows whether it is the whole listing (then it goes out in one piece,
+// with an ETag). Later batches go out as they come, so a walk holds one
+// batch at a time, and an empty final batch ends the listing.
 type walk struct {
 	l      *S3Lister
 	req    ListRequest
@@ -130,8 +132,9 @@ type walk struct {
 	exists  bool
 	lastKey string // S3 key of the last item read, for the order check
 	count   int    // entries handed out
-	pending []Entry
-	held    bool
+	pending   []Entry
+	held      bool
+	streaming bool // the first batch went out: hand each one out at once
 }
 
 func (w *walk) run(ctx context.Context) (*Position, error) {
@@ -205,10 +208,10 @@ func (w *walk) run(ctx context.Context) (*Position, error) {
 	if !w.exists {
 		return nil, nil
 	}
-	if w.pending == nil {
-		w.pending = []Entry{}
+	if w.held {
+		return nil, w.page(w.pending, true)
 	}
-	return nil, w.page(w.pending, true)
+	return nil, w.page([]Entry{}, true)
 }
 
 // take turns one S3 page into entries and hands out the batch held back
@@ -259,25 +262,38 @@ func (w *walk) take(ctx context.Context, p *s3Page) (next *Position, done bool, 
 		// more follows; never hand out an empty non-final batch.
 		return nil, false, nil
 	}
-	if w.held {
-		if err := w.page(w.pending, false); err != nil {
-			return nil, true, err
-		}
+	if w.req.Limit > 0 && w.count == w.req.Limit && p.truncated {
+		// The limit is reached and S3 says more follows: that is the
+		// page's end, without another call to look one key further.
+		return w.flushAt(batch)
+	}
+	if err := w.release(); err != nil {
+		return nil, true, err
+	}
+	if w.streaming {
+		return nil, false, w.page(batch, false)
 	}
 	w.pending, w.held = batch, true
 	return nil, false, nil
 }
 
+// release hands out the held first batch: another one follows it.
+func (w *walk) release() error {
+	if !w.held {
+		return nil
+	}
+	w.held, w.streaming = false, true
+	batch := w.pending
+	w.pending = nil
+	return w.page(batch, false)
+}
+
 // flushAt ends a limited walk: the held batch and this one go out as the
 // last, and the position after them is the cursor for the next request.
 func (w *walk) flushAt(batch []Entry) (*Position, bool, error) {
-	if w.held {
-		if err := w.page(w.pending, false); err != nil {
-			return nil, true, err
-		}
+	if err := w.release(); err != nil {
+		return nil, true, err
 	}
-	w.held = false
-	w.pending = nil
 	return w.d.position(), true, w.page(batch, true)
 }
 
