@@ -172,7 +172,14 @@ func (lw *listWriter) flush() error {
 	if err == nil {
 		err = rc.Flush()
 	}
-	lw.buf = lw.buf[:0]
+	if cap(lw.buf) > 2*commitThreshold/3 {
+		// The buffer that held the first 64 KiB is not needed at that
+		// size again: a batch is a fraction of it. Letting it go keeps 64
+		// streaming listings from holding 64 of them.
+		lw.buf = nil
+	} else {
+		lw.buf = lw.buf[:0]
+	}
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			noteLimit(lw.r, limitStall)
