@@ -128,10 +128,10 @@ type walk struct {
 	top    bool   // the listing root, which always exists
 	page   func([]Entry, bool) error
 
-	d       dedupe
-	exists  bool
-	lastKey string // S3 key of the last item read, for the order check
-	count   int    // entries handed out
+	d         dedupe
+	exists    bool
+	lastKey   string // S3 key of the last item read, for the order check
+	count     int    // entries handed out
 	pending   []Entry
 	held      bool
 	streaming bool // the first batch went out: hand each one out at once
