@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"mime"
 	"mime/multipart"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -129,7 +131,7 @@ func TestS3Seed(t *testing.T) {
 	}
 	defer world.Close()
 	ctx := context.Background()
-	if err := world.Seed(ctx, "reference"); err != nil {
+	if err := world.Seed(ctx, "reference", ""); err != nil {
 		t.Fatal(err)
 	}
 	out, err := world.Client.ListObjectsV2(ctx, &s3.ListObjectsV2Input{Bucket: aws.String("reference")})
@@ -145,5 +147,40 @@ func TestS3Seed(t *testing.T) {
 	}
 	if got, want := strings.Join(keys, " "), strings.Join(service.ReferenceKeys(), " "); got != want {
 		t.Errorf("seeded keys = %q, want %q", got, want)
+	}
+}
+
+// The Parameter Store double answers GetParameter as the AWS CLI asks it,
+// and gives the plain value only with decryption.
+func TestSSMGetParameter(t *testing.T) {
+	double := NewSSM("eu-west-1")
+	double.PutSecureString("/bucketls/htpasswd", "alice:$2y$05$x\n")
+	srv := httptest.NewServer(double)
+	defer srv.Close()
+	for _, tc := range []struct {
+		body       string
+		wantStatus int
+		wantValue  string
+	}{
+		{`{"Name":"/bucketls/htpasswd","WithDecryption":true}`, 200, "alice:$2y$05$x\n"},
+		{`{"Name":"/bucketls/htpasswd"}`, 200, "AQICAHg-rehearsal-ciphertext-not-a-password-file"},
+		{`{"Name":"/nope","WithDecryption":true}`, 400, ""},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", strings.NewReader(tc.body))
+		req.Header.Set("X-Amz-Target", "AmazonSSM.GetParameter")
+		req.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out struct{ Parameter struct{ Value, Type string } }
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != tc.wantStatus || out.Parameter.Value != tc.wantValue {
+			t.Errorf("GetParameter %s: %d %q, want %d %q", tc.body, resp.StatusCode, out.Parameter.Value, tc.wantStatus, tc.wantValue)
+		}
+	}
+	if got := strings.Join(double.Requests(), "; "); !strings.Contains(got, "AmazonSSM.GetParameter /bucketls/htpasswd decrypt=true") {
+		t.Errorf("requests = %q", got)
 	}
 }

@@ -18,6 +18,7 @@ import (
 const (
 	GuestIMDSAddr = "169.254.169.254:80"
 	GuestS3Addr   = "169.254.0.50:80"
+	GuestSSMAddr  = "169.254.0.51:80"
 )
 
 // imagePackages is the guest: what an Amazon Linux 2023 instance offers the
@@ -33,9 +34,12 @@ var imagePackages = []string{
 var imageFiles = map[string]string{
 	// Difference 1: Debian's AWS CLI 2.9 ignores AWS_ENDPOINT_URL.
 	"/usr/bin/aws": `#!/bin/sh
-# bucketls rehearsal: send the AWS CLI to the local S3 server. The real CLI
-# was moved aside with dpkg-divert.
-exec /usr/bin/aws.distrib --endpoint-url http://` + GuestS3Addr + ` "$@"
+# bucketls rehearsal: send the AWS CLI to the local S3 server, and its ssm
+# commands to the local Parameter Store. The real CLI was moved aside with
+# dpkg-divert.
+endpoint=http://` + GuestS3Addr + `
+[ "$1" != ssm ] || endpoint=http://` + GuestSSMAddr + `
+exec /usr/bin/aws.distrib --endpoint-url "$endpoint" "$@"
 `,
 	// Difference 2: the service finds the local S3 server.
 	"/etc/systemd/system/bucketls.service.d/10-rehearsal-endpoint.conf": `# bucketls rehearsal: point the service at the local S3 server.

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/bucketls/bucketls/stack"
 )
 
@@ -30,7 +32,20 @@ const (
 	rehearsalArtifactBucket = "bucketls-rehearsal-artifacts"
 	rehearsalServedBucket   = "bucketls-rehearsal-served"
 	rehearsalMissingBucket  = "bucketls-rehearsal-no-such-bucket"
+	rehearsalSubtreeBucket  = "bucketls-rehearsal-subtree"
 )
+
+// The subtree deploy: a root prefix, and a password from Parameter Store.
+const (
+	rehearsalRootPrefix = "team/reports"
+	rehearsalParameter  = "/bucketls/rehearsal/htpasswd"
+	rehearsalUser       = "alice"
+	rehearsalPassword   = "correct horse battery staple"
+)
+
+// rehearsalDecoys are keys of the subtree bucket outside the root prefix,
+// some sharing its first bytes: none may ever be listed.
+var rehearsalDecoys = []string{"secret-outside", "team/secret", "team/reports-other/secret", "team/reportsx"}
 
 // Deadlines under software emulation (about 60-100 s from power-on to the
 // first answer on a 2-core machine).
@@ -40,10 +55,13 @@ const (
 )
 
 // TestBootRehearsal boots the rehearsal guest from the stack's synthesized
-// user data and artifact three times: as deployed (the reference listing must
+// user data and artifact four times: as deployed (the reference listing must
 // answer over curl, served by a non-root user), with a tampered artifact
-// (nothing may run and cloud-init must report the failure), and with a bucket
-// that does not exist (502 JSON, the service keeps running).
+// (nothing may run and cloud-init must report the failure), with a bucket
+// that does not exist (502 JSON, the service keeps running), and, from a
+// second synth, with a root prefix and a password fetched from Parameter
+// Store (401 without credentials, the subtree with them, nothing outside
+// it ever listed).
 func TestBootRehearsal(t *testing.T) {
 	if os.Getenv(enableVar) != "1" {
 		t.Skipf("boot rehearsal is opt-in: set %s=1 (needs root and the Debian packages %s; .ci/run installs them)", enableVar, rehearsalPackages)
@@ -94,9 +112,12 @@ func TestBootRehearsal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer world.Close()
-	if err := world.Seed(ctx, rehearsalServedBucket); err != nil {
+	if err := world.Seed(ctx, rehearsalServedBucket, ""); err != nil {
 		t.Fatal(err)
 	}
+	ssm := NewSSM(stack.DefaultConfig().Region)
+	ssmServer := httptest.NewServer(ssm)
+	defer ssmServer.Close()
 	tampered := append([]byte(nil), artifact...)
 	tampered[len(tampered)/2] ^= 0xff
 	// The tampered boot reads its artifact from its own bucket, so the
@@ -108,7 +129,7 @@ func TestBootRehearsal(t *testing.T) {
 		}
 	}
 
-	boot := func(t *testing.T, artifactBucket, servedBucket string) *VM {
+	boot := func(t *testing.T, synth Synthesized, artifactBucket, servedBucket string) *VM {
 		t.Helper()
 		script, subs := render(t, synth, artifactBucket, servedBucket)
 		for _, s := range subs {
@@ -119,6 +140,7 @@ func TestBootRehearsal(t *testing.T) {
 			Image: img, Dir: dir, UserData: []byte(script),
 			IMDS: strings.TrimPrefix(imdsServer.URL, "http://"),
 			S3:   strings.TrimPrefix(world.URL, "http://"),
+			SSM:  strings.TrimPrefix(ssmServer.URL, "http://"),
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -128,6 +150,8 @@ func TestBootRehearsal(t *testing.T) {
 			if t.Failed() {
 				t.Logf("guest console (tail):\n%s", vm.ConsoleTail(60))
 				t.Logf("IMDS requests: %v", imds.Requests())
+				t.Logf("SSM requests: %v", ssm.Requests())
+				t.Logf("S3 listings: %v", world.Lists())
 			}
 		})
 		return vm
@@ -135,7 +159,7 @@ func TestBootRehearsal(t *testing.T) {
 
 	t.Run("as deployed", func(t *testing.T) {
 		start := time.Now()
-		vm := boot(t, rehearsalArtifactBucket, rehearsalServedBucket)
+		vm := boot(t, synth, rehearsalArtifactBucket, rehearsalServedBucket)
 		ctx, cancel := context.WithTimeout(context.Background(), firstAnswerTimeout)
 		defer cancel()
 		// cloud-init's final stage is where EC2 user data runs.
@@ -148,6 +172,10 @@ func TestBootRehearsal(t *testing.T) {
 		waitForAnswer(t, vm, base+"/healthz")
 		t.Logf("timing: first answer (user data to /healthz 200) %s; %s from power-on",
 			time.Since(userData).Round(time.Second), time.Since(start).Round(time.Second))
+		// Ready once the service has reached S3 (credentials from IMDS, a
+		// first listing): under emulation on a loaded host that first call
+		// can outlast a listing's S3 timeout.
+		waitForAnswer(t, vm, base+"/readyz")
 
 		tests := []struct {
 			path, wantBody string
@@ -192,7 +220,7 @@ func TestBootRehearsal(t *testing.T) {
 	})
 
 	t.Run("tampered artifact", func(t *testing.T) {
-		vm := boot(t, tamperedBucket, rehearsalServedBucket)
+		vm := boot(t, synth, tamperedBucket, rehearsalServedBucket)
 		report := waitReport(t, vm)
 		if report["status"] != "error" || !strings.Contains(report["cloud_init_errors"], "scripts-user") {
 			t.Errorf("cloud-init status = %q, errors %s; want error from scripts-user (the user data must fail)",
@@ -212,7 +240,7 @@ func TestBootRehearsal(t *testing.T) {
 	})
 
 	t.Run("missing bucket", func(t *testing.T) {
-		vm := boot(t, rehearsalArtifactBucket, rehearsalMissingBucket)
+		vm := boot(t, synth, rehearsalArtifactBucket, rehearsalMissingBucket)
 		base := fmt.Sprintf("http://127.0.0.1:%d", vm.HTTPPort)
 		waitForAnswer(t, vm, base+"/healthz")
 		status, body := get(t, base+"/list-bucket-content")
@@ -226,6 +254,91 @@ func TestBootRehearsal(t *testing.T) {
 		if report := waitReport(t, vm); report["bucketls_active"] != "active" || report["status"] != "done" {
 			t.Errorf("after a 502: bucketls %q, cloud-init %q; want active, done (a missing bucket is not a failed boot)",
 				report["bucketls_active"], report["status"])
+		}
+	})
+
+	t.Run("subtree behind a password", func(t *testing.T) {
+		cfg := stack.DefaultConfig()
+		cfg.RootPrefix, cfg.HTPasswdParameter = rehearsalRootPrefix, rehearsalParameter
+		subtree, err := ReadSynthesized(synthesize(t, filepath.Join(work, "cdktf-subtree.out"), cfg))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if subtree.ArtifactKey != synth.ArtifactKey {
+			t.Fatalf("the subtree synth built another artifact (%s, not %s)", subtree.ArtifactKey, synth.ArtifactKey)
+		}
+		if err := world.Seed(ctx, rehearsalSubtreeBucket, rehearsalRootPrefix); err != nil {
+			t.Fatal(err)
+		}
+		for _, key := range rehearsalDecoys {
+			if err := world.Put(ctx, rehearsalSubtreeBucket, key, []byte("never listed")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hash, err := bcrypt.GenerateFromPassword([]byte(rehearsalPassword), bcrypt.MinCost)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ssm.PutSecureString(rehearsalParameter, rehearsalUser+":"+string(hash)+"\n")
+
+		vm := boot(t, subtree, rehearsalArtifactBucket, rehearsalSubtreeBucket)
+		base := fmt.Sprintf("http://127.0.0.1:%d", vm.HTTPPort)
+		waitForAnswer(t, vm, base+"/healthz")
+		waitForAnswer(t, vm, base+"/readyz") // as above; /readyz needs no password
+		// The boot script's own check (401 without credentials) must have
+		// passed for cloud-init to finish without errors.
+		report := waitReport(t, vm)
+		if report["status"] != "done" || report["cloud_init_errors"] != "[]" || report["bucketls_active"] != "active" {
+			t.Errorf("guest report: cloud-init %q, errors %s, bucketls %q; want done, [], active",
+				report["status"], report["cloud_init_errors"], report["bucketls_active"])
+		}
+		if got, want := strings.Join(ssm.Requests(), "; "), "AmazonSSM.GetParameter "+rehearsalParameter+" decrypt=true"; got != want {
+			t.Errorf("SSM requests = %q, want exactly one: %q", got, want)
+		}
+
+		tests := []struct {
+			name, path, user, password string
+			wantStatus                 int
+			wantBody                   string // "" = do not check
+		}{
+			{"no credentials", "/list-bucket-content", "", "", 401, ""},
+			{"wrong password", "/list-bucket-content", rehearsalUser, "wrong", 401, ""},
+			{"the subtree's root", "/list-bucket-content", rehearsalUser, rehearsalPassword, 200, `{"content":["dir1","dir2","file1","file2"]}`},
+			{"a directory in it", "/list-bucket-content/dir2", rehearsalUser, rehearsalPassword, 200, `{"content":["file1","file2"]}`},
+			{"out through a dot segment", "/list-bucket-content/..", rehearsalUser, rehearsalPassword, 400, ""},
+			{"out through an encoded slash", "/list-bucket-content/%2E%2E%2Fsecret-outside", rehearsalUser, rehearsalPassword, 400, ""},
+			{"health needs no password", "/healthz", "", "", 200, ""},
+		}
+		for _, tt := range tests {
+			status, body, header := getAs(t, base+tt.path, tt.user, tt.password)
+			if status != tt.wantStatus {
+				t.Errorf("%s: GET %s: status = %d, want %d (body %s)", tt.name, tt.path, status, tt.wantStatus, body)
+			}
+			if tt.wantBody != "" && strings.TrimSpace(body) != tt.wantBody {
+				t.Errorf("%s: GET %s: body = %s, want %s", tt.name, tt.path, body, tt.wantBody)
+			}
+			if status == 401 && !strings.HasPrefix(header.Get("WWW-Authenticate"), "Basic") {
+				t.Errorf("%s: GET %s: 401 without WWW-Authenticate: Basic (%q)", tt.name, tt.path, header.Get("WWW-Authenticate"))
+			}
+			for _, decoy := range rehearsalDecoys {
+				if name := decoy[strings.LastIndex(decoy, "/")+1:]; status == 200 && strings.Contains(body, name) {
+					t.Errorf("%s: GET %s lists %q, outside the subtree: %s", tt.name, tt.path, decoy, body)
+				}
+			}
+		}
+		// Every listing the service asked S3 for stayed inside the prefix.
+		var lists int
+		for _, l := range world.Lists() {
+			if !strings.HasPrefix(l, rehearsalSubtreeBucket+" ") {
+				continue
+			}
+			lists++
+			if !strings.HasPrefix(l, rehearsalSubtreeBucket+" prefix="+rehearsalRootPrefix+"/") {
+				t.Errorf("the service listed %q, outside %s/", l, rehearsalRootPrefix)
+			}
+		}
+		if lists == 0 {
+			t.Errorf("no listing of %s reached S3: %v", rehearsalSubtreeBucket, world.Lists())
 		}
 	})
 }
@@ -302,18 +415,33 @@ func waitReport(t *testing.T, vm *VM) map[string]string {
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
+	status, body, _ := getAs(t, url, "", "")
+	return status, body
+}
+
+// getAs is get with HTTP Basic credentials, when user is not empty, and
+// the response's header.
+func getAs(t *testing.T, url, user, password string) (int, string, http.Header) {
+	t.Helper()
 	client := &http.Client{
 		Timeout: 10 * time.Second,
 		// The instance's certificate is self-signed by design.
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
 	}
-	resp, err := client.Get(url)
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if user != "" {
+		req.SetBasicAuth(user, password)
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatalf("GET %s: %v", url, err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
+	return resp.StatusCode, string(body), resp.Header
 }
 
 func envOr(key, fallback string) string {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -23,6 +25,9 @@ type S3 struct {
 	Client *s3.Client
 	server *http.Server
 	ln     net.Listener
+
+	mu    sync.Mutex
+	lists []string
 }
 
 // StartS3 serves an empty in-memory S3 on 127.0.0.1 until Close.
@@ -31,9 +36,13 @@ func StartS3() (*S3, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for the S3 server: %w", err)
 	}
-	faker := gofakes3.New(s3mem.New())
-	srv := &http.Server{Handler: faker.Server()}
-	go func() { _ = srv.Serve(ln) }()
+	faker := gofakes3.New(s3mem.New()).Server()
+	s := &S3{ln: ln}
+	s.server = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.recordList(r)
+		faker.ServeHTTP(w, r)
+	})}
+	go func() { _ = s.server.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	client := s3.New(s3.Options{
 		Region:       "us-east-1",
@@ -41,7 +50,28 @@ func StartS3() (*S3, error) {
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider("rehearsal", "rehearsal", ""),
 	})
-	return &S3{URL: url, Client: client, server: srv, ln: ln}, nil
+	s.URL, s.Client = url, client
+	return s, nil
+}
+
+// recordList notes the bucket and prefix of a listing request (a GET of
+// a bucket, path-style, with listing parameters).
+func (s *S3) recordList(r *http.Request) {
+	q := r.URL.Query()
+	bucket, key, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	if r.Method != http.MethodGet || bucket == "" || key != "" || !(q.Has("list-type") || q.Has("prefix") || q.Has("delimiter")) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lists = append(s.lists, bucket+" prefix="+q.Get("prefix"))
+}
+
+// Lists returns "<bucket> prefix=<prefix>" for each listing request so far.
+func (s *S3) Lists() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.lists...)
 }
 
 // Close stops the server.
@@ -64,10 +94,13 @@ func (s *S3) Put(ctx context.Context, bucket, key string, body []byte) error {
 }
 
 // Seed creates bucket holding the service's reference tree
-// (service.ReferenceKeys), the one every deploy is checked against; the
-// files hold their own key.
-func (s *S3) Seed(ctx context.Context, bucket string) error {
+// (service.ReferenceKeys), the one every deploy is checked against, under
+// prefix (none when ""); the files hold their own key.
+func (s *S3) Seed(ctx context.Context, bucket, prefix string) error {
 	for _, key := range service.ReferenceKeys() {
+		if prefix != "" {
+			key = prefix + "/" + key
+		}
 		body := []byte(key)
 		if key[len(key)-1] == '/' {
 			body = nil // a directory marker is a zero-byte object

@@ -22,6 +22,7 @@ type VMConfig struct {
 	UserData []byte // the cloud-init user data, passed byte for byte
 	IMDS     string // host loopback address of the IMDS double
 	S3       string // host loopback address of the S3 server
+	SSM      string // host loopback address of the Parameter Store double
 }
 
 // VM is a running guest.
@@ -89,6 +90,7 @@ func BootVM(cfg VMConfig) (*VM, error) {
 		// One socat per connection: a chardev guestfwd would take only one.
 		fmt.Sprintf("guestfwd=tcp:%s-cmd:socat STDIO TCP:%s", GuestIMDSAddr, cfg.IMDS),
 		fmt.Sprintf("guestfwd=tcp:%s-cmd:socat STDIO TCP:%s", GuestS3Addr, cfg.S3),
+		fmt.Sprintf("guestfwd=tcp:%s-cmd:socat STDIO TCP:%s", GuestSSMAddr, cfg.SSM),
 	}, ",")
 	vm.cmd = exec.Command("qemu-system-x86_64",
 		"-machine", "q35,accel="+Accel(), "-cpu", "max", "-smp", "2", "-m", "1024",
