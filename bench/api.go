@@ -1,9 +1,13 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 )
 
@@ -56,32 +60,77 @@ func pageURL(client *http.Client, first string, n int) (string, error) {
 }
 
 // pager is a walk for goLoad: each call fetches one page, so up to clients
-// goroutines page through the listing at page1 side by side, each from
-// where its last call left off, starting over at the end. They start on
-// the first clients pages, one each, so that they do not walk in step
-// (which would share every S3 call).
-func pager(client *http.Client, base, page1 string, clients int) (func() error, error) {
+// goroutines page through the 1,000,000-entry listing side by side, each
+// URL from where its last call left off, starting over at the end. The
+// clients start spread over the whole directory, evenly, so that none
+// catches up with another and they do not walk in step (which would share
+// S3 calls and hide what 64 distinct pages cost); started on neighbouring
+// pages, fetching one page hands out the URL another client already holds.
+func pager(client *http.Client, base string, clients int) (func() error, error) {
+	if err := checkPageCursor(client, base); err != nil {
+		return nil, err
+	}
 	cursors := make(chan string, clients)
-	u := page1
-	for range clients {
-		cursors <- u
-		next, err := fetchPage(client, base+u)
-		if err != nil {
-			return nil, err
-		}
-		if u = next; u == "" {
-			u = page1
-		}
+	pages := millionEntries / millionLimit
+	for i := range clients {
+		cursors <- millionPage(1 + i*(pages/clients))
 	}
 	return func() error {
 		u := <-cursors
 		next, err := fetchPage(client, base+u)
 		if next == "" || err != nil {
-			next = page1
+			next = millionPage1
 		}
 		cursors <- next
 		return err
 	}, nil
+}
+
+// The 1,000,000-entry directory and the page size its rows use.
+const (
+	millionEntries = 1_000_000
+	millionLimit   = 1000
+)
+
+// millionName is entry i of the 1,000,000-entry directory (benchKeys).
+func millionName(i int) string { return fmt.Sprintf("entry-%07d", i) }
+
+// millionPage is the path of page n (from 1) of the 1,000,000-entry
+// directory, as the Link header of page n-1 gives it, without walking the
+// pages before it. The cursor is built the way service/cursor.go's
+// encodeCursor writes the position after a file: base64url of version 1,
+// the FNV-64a hash of the listing's binding (listOptions.binding: path,
+// name prefix, recursive, details and limit, joined with NUL bytes), the
+// key, and the file itself as the one open name. checkPageCursor holds it
+// to the service's own cursor, so a change of format stops the benchmark
+// instead of measuring 400s.
+func millionPage(n int) string {
+	if n == 1 {
+		return millionPage1
+	}
+	name := millionName((n-1)*millionLimit - 1)
+	h := fnv.New64a()
+	h.Write([]byte(strings.Join([]string{"million", "", "false", "false", strconv.Itoa(millionLimit)}, "\x00")))
+	b := binary.BigEndian.AppendUint64([]byte{1}, h.Sum64())
+	b = binary.AppendUvarint(b, uint64(len(name)))
+	b = append(b, name...)
+	b = binary.AppendUvarint(b, 1)
+	b = binary.AppendUvarint(b, uint64(len(name)))
+	b = append(b, name...)
+	return fmt.Sprintf("/list-bucket-content/million?cursor=%s&limit=%d", base64.RawURLEncoding.EncodeToString(b), millionLimit)
+}
+
+// checkPageCursor makes sure millionPage builds the cursors the service
+// hands out: page 1's next must be millionPage(2).
+func checkPageCursor(client *http.Client, base string) error {
+	next, err := fetchPage(client, base+millionPage1)
+	if err != nil {
+		return err
+	}
+	if want := millionPage(2); next != want {
+		return fmt.Errorf("page 1 of the 1,000,000-entry directory links to %q, but the benchmark builds %q: update millionPage to service/cursor.go", next, want)
+	}
+	return nil
 }
 
 // wireBytes GETs url with Accept-Encoding set to encoding (none if empty)

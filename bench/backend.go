@@ -138,8 +138,8 @@ func benchKeys() []string {
 	for i := range 100_000 {
 		keys = append(keys, fmt.Sprintf("hundred-k/object-%06d.json", i))
 	}
-	for i := range 1_000_000 {
-		keys = append(keys, fmt.Sprintf("million/entry-%07d", i))
+	for i := range millionEntries {
+		keys = append(keys, "million/"+millionName(i))
 	}
 	for i := range manyDirs {
 		keys = append(keys, fmt.Sprintf("many/d%04d/file1", i), fmt.Sprintf("many/d%04d/file2", i))

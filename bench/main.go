@@ -157,7 +157,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	pageWalk, err := pager(walker, plain.base, millionPage1, slices.Max(loadConns))
+	pageWalk, err := pager(walker, plain.base, slices.Max(loadConns))
 	if err != nil {
 		return err
 	}
