@@ -23,12 +23,13 @@ type routeDeps struct {
 // /healthz and /readyz stay public, load balancers must reach them. CORS
 // is outermost, so a browser can read a 401 too.
 func addRoutes(mux *http.ServeMux, d routeDeps) {
-	list := d.cors.wrap(compress()(d.access.users(handleList(d.lister, d.ready, d.limits))))
+	gzip := compress() // one compressor configuration for every route that compresses
+	list := d.cors.wrap(gzip(d.access.users(handleList(d.lister, d.ready, d.limits))))
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
 	getRoute(mux, "/list-bucket-content", list, d.cors)
 	getRoute(mux, "/list-bucket-content/{path...}", list, d.cors)
-	getRoute(mux, "/openapi.json", d.cors.wrap(compress()(handleOpenAPI())), d.cors)
+	getRoute(mux, "/openapi.json", d.cors.wrap(gzip(handleOpenAPI())), d.cors)
 	getRoute(mux, "/healthz", handleHealthz(), nil)
 	getRoute(mux, "/readyz", handleReadyz(d.ready), nil)
 	getRoute(mux, "/metrics", d.access.metrics(promhttp.HandlerFor(d.gatherer, promhttp.HandlerOpts{})), nil)
