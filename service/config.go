@@ -74,6 +74,11 @@ type Config struct {
 	// renewed as the client makes progress; a client that stops reading is
 	// cut off and logged as stalled. Default: 30s.
 	StallTimeout time.Duration
+	// PprofAddr serves Go's runtime profiles (net/http/pprof) on a listener
+	// of its own, for profiling a running process (--pprof-addr,
+	// BUCKETLS_PPROF_ADDR). Profiles show paths and timings, so bind it to
+	// 127.0.0.1. Default: "" (off).
+	PprofAddr string
 	// ShutdownTimeout is how long in-flight requests may run after SIGTERM.
 	// It has no flag. Default: 10s.
 	ShutdownTimeout time.Duration
@@ -131,6 +136,7 @@ const (
 	envRequestTO     = "BUCKETLS_REQUEST_TIMEOUT"
 	envCORSOrigins   = "BUCKETLS_CORS_ORIGINS"
 	envStallTO       = "BUCKETLS_STALL_TIMEOUT"
+	envPprofAddr     = "BUCKETLS_PPROF_ADDR"
 )
 
 // newFlagSet declares every flag. Each default is the environment variable
@@ -189,6 +195,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	str(&cfg.TLSCert, "tls-cert", envTLSCert, "", "PEM certificate file for HTTPS")
 	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
 	boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
+	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
 	return fs
 }
@@ -250,6 +257,14 @@ func (c Config) validate() error {
 	}
 	if err := checkAddr("--addr", c.Addr); err != nil {
 		return err
+	}
+	if c.PprofAddr != "" {
+		if err := checkAddr("--pprof-addr", c.PprofAddr); err != nil {
+			return err
+		}
+		if c.PprofAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+			return configErrorf("--pprof-addr %q is also --addr; give the profiles their own port", c.PprofAddr)
+		}
 	}
 	if err := checkOrigins(c.CORSOrigins); err != nil {
 		return err

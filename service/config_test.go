@@ -3,6 +3,7 @@ package service
 import (
 	"errors"
 	"flag"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,8 @@ func TestParseConfig(t *testing.T) {
 			return strings.Join(c.CORSOrigins, " ") == "https://app.example http://localhost:3000"
 		}},
 		{"cors from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CORS_ORIGINS", "*"}, func(c Config) bool { return strings.Join(c.CORSOrigins, " ") == "*" }},
+		{"pprof off by default", []string{"--bucket", "bkt"}, nil, func(c Config) bool { return c.PprofAddr == "" }},
+		{"pprof from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_PPROF_ADDR", "127.0.0.1:6060"}, func(c Config) bool { return c.PprofAddr == "127.0.0.1:6060" }},
 		{"timeouts", []string{"--bucket", "bkt", "--request-timeout", "5m"}, []string{"BUCKETLS_STALL_TIMEOUT", "5s"}, func(c Config) bool {
 			return c.RequestTimeout == 5*time.Minute && c.StallTimeout == 5*time.Second
 		}},
@@ -105,6 +108,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero stall timeout", []string{"--bucket", "bkt", "--stall-timeout", "0"}, nil, "--stall-timeout"},
 		{"bad stall env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_STALL_TIMEOUT", "long"}, "BUCKETLS_STALL_TIMEOUT"},
 		{"same port twice", []string{"--bucket", "bkt", "--tls-addr", ":8080", "--tls-self-signed"}, nil, "own port"},
+		{"bad pprof addr", []string{"--bucket", "bkt", "--pprof-addr", "6060"}, nil, "--pprof-addr"},
+		{"pprof on the listing port", []string{"--bucket", "bkt", "--addr", ":9000"}, []string{"BUCKETLS_PPROF_ADDR", ":9000"}, "own port"},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, envFunc(tt.env...))
@@ -141,4 +146,30 @@ func TestHelpAndExitCode(t *testing.T) {
 			t.Errorf("usage lacks %s:\n%s", flagName, b.String())
 		}
 	}
+}
+
+// TestREADMEFlags keeps the README's configuration table complete: every
+// flag bucketls has is a row of it, with its environment variable.
+func TestREADMEFlags(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []string
+	for line := range strings.SplitSeq(string(readme), "\n") {
+		if strings.HasPrefix(line, "| `--") {
+			rows = append(rows, line)
+		}
+	}
+	fs := newFlagSet(&Config{}, envFunc(), map[string]error{})
+	fs.VisitAll(func(f *flag.Flag) {
+		env := f.Usage[strings.LastIndex(f.Usage, "(env ")+len("(env ") : len(f.Usage)-1]
+		for _, row := range rows {
+			if strings.Contains(row, "`--"+f.Name+"`") && strings.Contains(row, "`"+env+"`") {
+				return
+			}
+		}
+		t.Errorf("README's configuration table has no row for --%s (%s)", f.Name, env)
+	})
 }

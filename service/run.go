@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -112,6 +113,21 @@ type listeners struct {
 	serves  []func() error
 	addr    net.Addr // the HTTP listener's, for the demo's help text
 	attrs   []any    // the "serving" log line
+	bound   []net.Listener
+}
+
+// listen binds one more address; if that fails, it closes the ones bound
+// before, so a failed start leaves no port taken.
+func (l *listeners) listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		for _, b := range l.bound {
+			b.Close()
+		}
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	l.bound = append(l.bound, ln)
+	return ln, nil
 }
 
 // listen binds every configured address before anything is served, so a
@@ -135,12 +151,12 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 		serves:  []func() error{func() error { return hs.Serve(ln) }},
 		addr:    ln.Addr(),
 		attrs:   []any{"addr", ln.Addr().String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()},
+		bound:   []net.Listener{ln},
 	}
 	if cfg.TLSAddr != "" {
-		tln, err := net.Listen("tcp", cfg.TLSAddr)
+		tln, err := l.listen(cfg.TLSAddr)
 		if err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("listen on %s: %w", cfg.TLSAddr, err)
+			return nil, err
 		}
 		ts := newHTTPServer(h, logger)
 		ts.TLSConfig = tlsCfg
@@ -148,6 +164,16 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 		// ServeTLS (not a tls.Listener) so net/http sets up HTTP/2 too.
 		l.serves = append(l.serves, func() error { return ts.ServeTLS(tln, "", "") })
 		l.attrs = append(l.attrs, "tls_addr", tln.Addr().String(), "tls_self_signed", cfg.TLSSelfSigned)
+	}
+	if cfg.PprofAddr != "" {
+		pln, err := l.listen(cfg.PprofAddr)
+		if err != nil {
+			return nil, err
+		}
+		ps := newPprofServer()
+		l.servers = append(l.servers, ps)
+		l.serves = append(l.serves, func() error { return ps.Serve(pln) })
+		l.attrs = append(l.attrs, "pprof_addr", pln.Addr().String())
 	}
 	if cfg.S3Endpoint != "" {
 		l.attrs = append(l.attrs, "s3_endpoint", cfg.S3Endpoint)
@@ -187,6 +213,18 @@ func (l *listeners) shutdown(ctx context.Context, timeout time.Duration, logger 
 	for _, hs := range l.servers {
 		_ = hs.Close() // no-op after a clean Shutdown; cuts what outlived the timeout
 	}
+}
+
+// newPprofServer serves net/http/pprof's handlers, and nothing of the
+// listing routes, for --pprof-addr.
+func newPprofServer() *http.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	return &http.Server{Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
 }
 
 // newHTTPServer sets the timeouts every listener shares and routes

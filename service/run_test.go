@@ -195,6 +195,7 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"no bucket", nil, 2, "no bucket"},
 		{"port in use", []string{"--bucket", "bkt", "--addr", busy.Addr().String(), "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on"},
+		{"pprof port in use", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--pprof-addr", busy.Addr().String(), "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on " + busy.Addr().String()},
 		{"missing cert file", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--s3-endpoint", "http://127.0.0.1:1",
 			"--tls-addr", "127.0.0.1:0", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, 2, "--tls-cert"},
 	}
@@ -269,5 +270,30 @@ func TestSelfSignedCert(t *testing.T) {
 	}
 	if cert.Leaf.IsCA {
 		t.Errorf("self-signed server certificate must not be a CA")
+	}
+}
+
+// TestRunPprof serves the runtime profiles on --pprof-addr only: the
+// listing port does not have them, and without the flag nothing listens.
+func TestRunPprof(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, ReferenceKeys(), nil)
+	base, out, _, _, _ := startRun(t, []string{"--addr", "127.0.0.1:0", "--pprof-addr", "127.0.0.1:0", "--s3-endpoint", f.URL()}, "BUCKETLS_BUCKET", testBucket)
+	line := out.find("serving")
+	pprofAddr, _ := line["pprof_addr"].(string)
+	if pprofAddr == "" {
+		t.Fatalf("serving line %v has no pprof_addr", line)
+	}
+	if r := get(t, "http://"+pprofAddr, "/debug/pprof/"); r.status != 200 || !strings.Contains(r.body, "goroutine") {
+		t.Errorf("GET pprof index: %d %.200s", r.status, r.body)
+	}
+	if r := get(t, "http://"+pprofAddr, "/debug/pprof/heap?debug=1"); r.status != 200 || !strings.Contains(r.body, "heap profile") {
+		t.Errorf("GET heap profile: %d %.200s", r.status, r.body)
+	}
+	if r := get(t, base, "/debug/pprof/"); r.status != 404 {
+		t.Errorf("the listing port serves profiles: %d", r.status)
+	}
+	if r := get(t, "http://"+pprofAddr, "/list-bucket-content/dir2"); r.status != 404 {
+		t.Errorf("the profile port serves listings: %d", r.status)
 	}
 }
