@@ -51,6 +51,7 @@ func s3Options(endpoint string, pathStyle bool) func(*s3.Options) {
 		// The bucket and region never change, so neither does the
 		// endpoint: resolve it once instead of twice per call.
 		o.EndpointResolverV2 = newFixedEndpoint()
+		o.HTTPClient = newDecodeGate(o.HTTPClient)
 		o.APIOptions = append(o.APIOptions, dropIdleMiddleware)
 	}
 }

@@ -1,0 +1,71 @@
+package service
+
+import (
+	"io"
+	"net/http"
+	"runtime"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+)
+
+// decodeGate is the S3 client's HTTP client with a bound on how many
+// answers are read and decoded at once. Waiting for S3 is not bounded, so
+// slow answers from real S3 cost no throughput; the bound starts when an
+// answer's headers are in and ends when its body is closed (or read to
+// the end), which the SDK does as soon as it has decoded the page.
+//
+// Decoding is CPU work: past a few per core, more at once only adds
+// memory. A 1,000-key page holds about 250 KiB of decoded objects while it
+// is read, so 64 clients paging a large directory would otherwise hold 64
+// of them (and twice that in heap headroom) for no gain in speed.
+type decodeGate struct {
+	next  s3.HTTPClient
+	slots chan struct{}
+}
+
+// decodesPerCore is how many answers per CPU may be decoded at once: more
+// than one, so a core never waits on a body still arriving from S3.
+const decodesPerCore = 2
+
+func newDecodeGate(next s3.HTTPClient) *decodeGate {
+	return &decodeGate{next: next, slots: make(chan struct{}, decodesPerCore*runtime.GOMAXPROCS(0))}
+}
+
+// Do implements s3.HTTPClient.
+func (g *decodeGate) Do(req *http.Request) (*http.Response, error) {
+	resp, err := g.next.Do(req)
+	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
+		return resp, err
+	}
+	select {
+	case g.slots <- struct{}{}:
+	case <-req.Context().Done():
+		resp.Body.Close()
+		return nil, req.Context().Err()
+	}
+	resp.Body = &gatedBody{ReadCloser: resp.Body, release: func() { <-g.slots }}
+	return resp, nil
+}
+
+// gatedBody gives its slot back once, on the first of Close, the end of
+// the body or a read error, so a slot is never kept by a body that was
+// read to the end but not yet closed.
+type gatedBody struct {
+	io.ReadCloser
+	once    sync.Once
+	release func()
+}
+
+func (b *gatedBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if err != nil {
+		b.once.Do(b.release)
+	}
+	return n, err
+}
+
+func (b *gatedBody) Close() error {
+	b.once.Do(b.release)
+	return b.ReadCloser.Close()
+}
