@@ -52,6 +52,12 @@ func TestParseConfig(t *testing.T) {
 			return strings.Join(c.CORSOrigins, " ") == "https://app.example http://localhost:3000"
 		}},
 		{"cors from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CORS_ORIGINS", "*"}, func(c Config) bool { return strings.Join(c.CORSOrigins, " ") == "*" }},
+		{"memory target default", []string{"--bucket", "bkt"}, nil, func(c Config) bool { return c.MemoryTarget == 24<<20 }},
+		{"memory target flag", []string{"--bucket", "bkt", "--memory-target", "64MiB"}, []string{"BUCKETLS_MEMORY_TARGET", "junk"}, func(c Config) bool { return c.MemoryTarget == 64<<20 }},
+		{"memory target env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_MEMORY_TARGET", "512KiB"}, func(c Config) bool { return c.MemoryTarget == 512<<10 }},
+		{"memory target bytes", []string{"--bucket", "bkt", "--memory-target", "33554432"}, nil, func(c Config) bool { return c.MemoryTarget == 32<<20 }},
+		{"memory target in GiB", []string{"--bucket", "bkt", "--memory-target", "1GiB"}, nil, func(c Config) bool { return c.MemoryTarget == 1<<30 }},
+		{"memory target off", []string{"--bucket", "bkt", "--memory-target", "0"}, nil, func(c Config) bool { return c.MemoryTarget == 0 }},
 		{"pprof off by default", []string{"--bucket", "bkt"}, nil, func(c Config) bool { return c.PprofAddr == "" }},
 		{"pprof from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_PPROF_ADDR", "127.0.0.1:6060"}, func(c Config) bool { return c.PprofAddr == "127.0.0.1:6060" }},
 		{"timeouts", []string{"--bucket", "bkt", "--request-timeout", "5m"}, []string{"BUCKETLS_STALL_TIMEOUT", "5s"}, func(c Config) bool {
@@ -108,6 +114,10 @@ func TestParseConfigErrors(t *testing.T) {
 		{"zero stall timeout", []string{"--bucket", "bkt", "--stall-timeout", "0"}, nil, "--stall-timeout"},
 		{"bad stall env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_STALL_TIMEOUT", "long"}, "BUCKETLS_STALL_TIMEOUT"},
 		{"same port twice", []string{"--bucket", "bkt", "--tls-addr", ":8080", "--tls-self-signed"}, nil, "own port"},
+		{"memory target without unit letters", []string{"--bucket", "bkt", "--memory-target", "24M"}, nil, "-memory-target"},
+		{"memory target negative", []string{"--bucket", "bkt", "--memory-target", "-1MiB"}, nil, "is not a size"},
+		{"memory target too large", []string{"--bucket", "bkt", "--memory-target", "2000GiB"}, nil, "at most 1TiB"},
+		{"memory target env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_MEMORY_TARGET", "lots"}, `BUCKETLS_MEMORY_TARGET="lots"`},
 		{"bad pprof addr", []string{"--bucket", "bkt", "--pprof-addr", "6060"}, nil, "--pprof-addr"},
 		{"pprof on the listing port", []string{"--bucket", "bkt", "--addr", ":9000"}, []string{"BUCKETLS_PPROF_ADDR", ":9000"}, "own port"},
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/bucketls/bucketls/service/internal/memtarget"
 )
 
 // Server timeouts. ReadHeaderTimeout stops slowloris clients; requests have
@@ -50,6 +51,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger := slog.New(slog.NewJSONHandler(stdout, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	memTarget, stopMemTarget := startMemoryTarget(cfg, getenv)
+	defer stopMemTarget()
 
 	client, closeStorage, err := openStorage(ctx, &cfg, getenv)
 	if err != nil {
@@ -67,7 +70,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go srv.WatchBucket(watchCtx)
-	logger.Info("serving", listeners.attrs...)
+	logger.Info("serving", append(listeners.attrs, "memory_target", memTarget)...)
 	if cfg.Demo {
 		printDemoHelp(stderr, listeners.addr, cfg)
 	}
@@ -87,6 +90,23 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// startMemoryTarget runs the garbage collector against cfg.MemoryTarget
+// (see package memtarget), unless the environment has the runtime's own
+// GOGC or GOMEMLIMIT: whoever set those meant them. It returns what the
+// log says about it and the function that undoes it.
+func startMemoryTarget(cfg Config, getenv func(string) string) (string, func()) {
+	for _, v := range []string{"GOGC", "GOMEMLIMIT"} {
+		if getenv(v) != "" {
+			return "off (" + v + " is set)", func() {}
+		}
+	}
+	if cfg.MemoryTarget == 0 {
+		return "off", func() {}
+	}
+	t := memtarget.Start(cfg.MemoryTarget)
+	return formatBytes(cfg.MemoryTarget), t.Stop
 }
 
 // openStorage returns the S3 client to list with: the in-process demo

@@ -290,10 +290,26 @@ func TestRunPprof(t *testing.T) {
 	if r := get(t, "http://"+pprofAddr, "/debug/pprof/heap?debug=1"); r.status != 200 || !strings.Contains(r.body, "heap profile") {
 		t.Errorf("GET heap profile: %d %.200s", r.status, r.body)
 	}
+	if line["memory_target"] != "24MiB" {
+		t.Errorf("serving line says memory_target %v, want the default 24MiB", line["memory_target"])
+	}
 	if r := get(t, base, "/debug/pprof/"); r.status != 404 {
 		t.Errorf("the listing port serves profiles: %d", r.status)
 	}
 	if r := get(t, "http://"+pprofAddr, "/list-bucket-content/dir2"); r.status != 404 {
 		t.Errorf("the profile port serves listings: %d", r.status)
+	}
+}
+
+// TestRunMemoryTargetYields: GOGC or GOMEMLIMIT in the environment rule
+// over --memory-target, and the log says so.
+func TestRunMemoryTargetYields(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, ReferenceKeys(), nil)
+	for _, env := range [][]string{{"GOGC", "200"}, {"GOMEMLIMIT", "1GiB"}} {
+		_, out, _, _, _ := startRun(t, []string{"--addr", "127.0.0.1:0", "--s3-endpoint", f.URL(), "--memory-target", "32MiB"}, "BUCKETLS_BUCKET", testBucket, env[0], env[1])
+		if got, want := out.find("serving")["memory_target"], "off ("+env[0]+" is set)"; got != want {
+			t.Errorf("with %s set: memory_target %v, want %q", env[0], got, want)
+		}
 	}
 }
