@@ -1,12 +1,10 @@
 package service
 
 import (
-	"bytes"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/base64"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -29,12 +27,8 @@ const indexPageSize = 500
 const listRoot = "/list-bucket-content"
 
 var (
-	//go:embed index.html.tmpl
-	indexTemplateText string
 	//go:embed index.css
 	indexCSS string
-
-	indexTemplate = template.Must(template.New("index").Parse(indexTemplateText))
 
 	// indexCSP allows the one inline stylesheet, by its hash, the inline
 	// favicon, and nothing else: no script of any kind (the page has none,
@@ -179,10 +173,9 @@ func indexHref(path string, opts listOptions, cursor string) string {
 	return listHref(path, strings.HasSuffix(path, "/")) + "?" + q.Encode()
 }
 
-// indexPage is what the templates show.
+// indexPage is what a page shows (indexpage.go writes it).
 type indexPage struct {
 	Title  string
-	CSS    template.CSS // our own embedded file, allowed by its hash
 	Crumbs []crumb
 	// DirSlash ends the heading in "/" when the page lists a directory.
 	DirSlash bool
@@ -223,7 +216,6 @@ type modTime struct{ Day, Clock string }
 func renderIndex(path string, opts listOptions, entries []Entry, cursor string) ([]byte, error) {
 	p := indexPage{
 		Title:  "/" + displayName(path),
-		CSS:    template.CSS(indexCSS),
 		Crumbs: crumbs(path),
 		Count:  len(entries),
 		Prefix: displayName(opts.prefix),
@@ -251,12 +243,7 @@ func renderIndex(path string, opts listOptions, entries []Entry, cursor string) 
 			row.Modified = &modTime{Day: t.Format(time.DateOnly), Clock: t.Format("15:04")}
 		}
 	}
-	var buf bytes.Buffer
-	buf.Grow(2048 + 160*len(entries))
-	if err := indexTemplate.ExecuteTemplate(&buf, "index", p); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return renderIndexPage(p)
 }
 
 // entryBase is the path the entry names are relative to: the listed
@@ -372,7 +359,6 @@ func errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) b
 	}
 	p := indexPage{
 		Title:      strconv.Itoa(status) + " " + text,
-		CSS:        template.CSS(indexCSS),
 		Crumbs:     crumbs(""),
 		Status:     status,
 		StatusText: text,
@@ -383,15 +369,15 @@ func errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) b
 		// A valid path that names nothing: its parents are a click away.
 		p.Crumbs = crumbs(r.PathValue("path"))
 	}
-	var buf bytes.Buffer
-	if err := indexTemplate.ExecuteTemplate(&buf, "error", p); err != nil {
-		panic(err) // our own template over plain strings; cannot fail
+	page, err := renderErrorPage(p)
+	if err != nil {
+		panic(err) // a tree of our own into memory; cannot fail
 	}
 	h := w.Header()
 	setIndexHeaders(h)
 	h.Set("Cache-Control", "no-cache")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	h.Set("Content-Length", strconv.Itoa(len(page)))
 	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
+	_, _ = w.Write(page)
 	return true
 }

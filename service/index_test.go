@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	xhtml "golang.org/x/net/html"
 )
 
 // Accept headers as clients send them.
@@ -127,7 +129,7 @@ func TestIndexNegotiation(t *testing.T) {
 				}
 				return
 			}
-			if ct != "text/html; charset=utf-8" || !strings.HasPrefix(r.body, "<!doctype html>") {
+			if ct != "text/html; charset=utf-8" || !strings.HasPrefix(strings.ToLower(r.body), "<!doctype html>") {
 				t.Errorf("GET %s (Accept %q): %s %.100q, want an HTML page", path, tt.accept, ct, r.body)
 			}
 			if got := entryLinks(t, r.body); !slices.Equal(linkNames(got), []string{"file1", "file2"}) {
@@ -277,7 +279,7 @@ func TestIndexErrorPages(t *testing.T) {
 			if js.header.Get("Retry-After") != page.header.Get("Retry-After") {
 				t.Errorf("GET %s: Retry-After %q (JSON) but %q (HTML)", tt.path, js.header.Get("Retry-After"), page.header.Get("Retry-After"))
 			}
-			want := fmt.Sprintf("<strong>%d %s</strong><br>%s</p>", tt.status, http.StatusText(tt.status), html.EscapeString(msg))
+			want := fmt.Sprintf("<strong>%d %s</strong><br/>%s</p>", tt.status, http.StatusText(tt.status), html.EscapeString(msg))
 			if !strings.Contains(page.body, want) {
 				t.Errorf("GET %s: page does not carry the JSON message %q\n%s", tt.path, msg, page.body)
 			}
@@ -530,5 +532,56 @@ func TestIndexPageWeight(t *testing.T) {
 		if len(page) > tt.budget {
 			t.Errorf("%s: page is %d bytes, budget %d", tt.name, len(page), tt.budget)
 		}
+	}
+}
+
+// TestIndexPageTree parses pages whose names try to break out of their
+// text, attribute or link, and checks the tree: every link stays under
+// the listing root, no element or attribute came from a name, and each
+// name is one text node, as written.
+func TestIndexPageTree(t *testing.T) {
+	t.Parallel()
+	tricky := []string{`"><img src=x onerror=alert(1)>`, `'><iframe src=javascript:alert(1)>`, `javascript:alert(1)`, `</style><script>x</script>`, "a\rb", `{{.Title}}`, `&amp;`}
+	var entries []Entry
+	for _, n := range tricky {
+		entries = append(entries, Entry{Name: n, Size: 5}, Entry{Name: n, Dir: true})
+	}
+	page, err := renderIndex(`x"><b>/`, listOptions{details: true, limit: 10, prefix: `<q>`}, entries, "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := xhtml.Parse(bytes.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	allowed := map[string]bool{"html": true, "head": true, "meta": true, "title": true, "link": true, "style": true, "body": true, "header": true,
+		"p": true, "h1": true, "nav": true, "a": true, "span": true, "main": true, "div": true, "table": true, "thead": true, "tbody": true,
+		"tr": true, "th": true, "td": true, "footer": true, "q": true}
+	var names []string
+	for n := range doc.Descendants() {
+		if n.Type != xhtml.ElementNode {
+			continue
+		}
+		if !allowed[n.Data] {
+			t.Errorf("element <%s> on the page", n.Data)
+		}
+		for _, a := range n.Attr {
+			if strings.HasPrefix(a.Key, "on") || a.Key == "src" {
+				t.Errorf("attribute %s=%q on <%s>", a.Key, a.Val, n.Data)
+			}
+			if a.Key == "href" && n.Data == "a" && !strings.HasPrefix(a.Val, listRoot+"/") {
+				t.Errorf("link %q leaves %s/", a.Val, listRoot)
+			}
+		}
+		if n.Data == "a" && n.Parent.Data == "td" && n.FirstChild != nil {
+			names = append(names, n.FirstChild.Data)
+		}
+	}
+	var want []string
+	for _, n := range tricky {
+		want = append(want, n, n+"/")
+	}
+	if !slices.Equal(names, want) {
+		t.Errorf("names on the page %q, want %q", names, want)
 	}
 }
