@@ -16,13 +16,19 @@ import (
 // the end), which the SDK does as soon as it has decoded the page.
 //
 // Decoding is CPU work: past a few per core, more at once only adds
-// memory. A 1,000-key page holds about 250 KiB of decoded objects while it
+// memory. Only large answers wait (see gatedBytes). A 1,000-key page holds about 250 KiB of decoded objects while it
 // is read, so 64 clients paging a large directory would otherwise hold 64
 // of them (and twice that in heap headroom) for no gain in speed.
 type decodeGate struct {
 	next  s3.HTTPClient
 	slots chan struct{}
 }
+
+// gatedBytes is the smallest answer that waits for a slot. A small one
+// (a directory of a few entries is about 1 KiB) decodes in microseconds
+// into little memory; making it queue would cost more CPU than it saves.
+// An answer of unknown length waits.
+const gatedBytes = 64 << 10
 
 // decodesPerCore is how many answers per CPU may be decoded at once: more
 // than one, so a core never waits on a body still arriving from S3.
@@ -35,7 +41,8 @@ func newDecodeGate(next s3.HTTPClient) *decodeGate {
 // Do implements s3.HTTPClient.
 func (g *decodeGate) Do(req *http.Request) (*http.Response, error) {
 	resp, err := g.next.Do(req)
-	if err != nil || resp.Body == nil || resp.Body == http.NoBody {
+	if err != nil || resp.Body == nil || resp.Body == http.NoBody ||
+		(resp.ContentLength >= 0 && resp.ContentLength < gatedBytes) {
 		return resp, err
 	}
 	select {

@@ -17,7 +17,8 @@ import (
 // bodies are open, and the most that ever were.
 type openBodies struct {
 	open, most atomic.Int32
-	broken     atomic.Bool // bodies fail on their first read
+	broken     atomic.Bool  // bodies fail on their first read
+	length     atomic.Int64 // the answers' Content-Length (-1: unknown)
 }
 
 func (c *openBodies) Do(req *http.Request) (*http.Response, error) {
@@ -25,7 +26,7 @@ func (c *openBodies) Do(req *http.Request) (*http.Response, error) {
 	if c.broken.Load() {
 		r = iotest.ErrReader(errors.New("connection reset"))
 	}
-	return &http.Response{StatusCode: 200, Body: &countedBody{Reader: r, c: c}}, nil
+	return &http.Response{StatusCode: 200, ContentLength: c.length.Load(), Body: &countedBody{Reader: r, c: c}}, nil
 }
 
 type countedBody struct {
@@ -54,6 +55,7 @@ func (c *openBodies) opened() {
 func TestDecodeGate(t *testing.T) {
 	t.Parallel()
 	inner := &openBodies{}
+	inner.length.Store(-1)
 	g := newDecodeGate(inner)
 	bound := cap(g.slots)
 	req := func(ctx context.Context) *http.Request {
@@ -118,6 +120,25 @@ func TestDecodeGate(t *testing.T) {
 		t.Fatal("a body that failed keeps its slot")
 	}
 	inner.broken.Store(false)
+
+	// Large answers wait like those of unknown length; small ones pass
+	// without a slot.
+	inner.length.Store(gatedBytes)
+	resp, err := g.Do(req(context.Background()))
+	if err != nil || len(g.slots) != 1 {
+		t.Fatalf("a %d-byte answer: err %v, %d slots taken, want 1", gatedBytes, err, len(g.slots))
+	}
+	resp.Body.Close()
+	inner.length.Store(gatedBytes - 1)
+	for range 2 * bound {
+		if _, err := g.Do(req(context.Background())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(g.slots) != 0 {
+		t.Fatalf("small answers took %d slots", len(g.slots))
+	}
+	inner.length.Store(-1)
 
 	// With every slot taken, a request whose context ends gets its error
 	// and its answer's body is closed, not leaked.
