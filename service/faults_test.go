@@ -98,6 +98,10 @@ func TestPanicIsContained(t *testing.T) {
 	if r.status != 500 || r.body != `{"error":"internal error"}` {
 		t.Errorf("GET boom: %d %s, want 500 internal error", r.status, r.body)
 	}
+	page := do(t, nil, http.MethodGet, srv.URL, "/list-bucket-content/boom", http.Header{"Accept": {"text/html"}})
+	if page.status != 500 || page.header.Get("Content-Type") != "text/html; charset=utf-8" || !strings.Contains(page.body, "<strong>500 Internal Server Error</strong><br/>internal error</p>") {
+		t.Errorf("GET boom from a browser: %d %s %.300s, want the 500 page", page.status, page.header.Get("Content-Type"), page.body)
+	}
 	if r := get(t, srv.URL, "/list-bucket-content/ok"); r.status != 200 {
 		t.Errorf("after a panic: GET ok = %d", r.status)
 	}

@@ -123,7 +123,11 @@ func handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The path as the client wrote it: "/list-bucket-content%2Fdir2"
 		// decodes to a route that exists, and naming that would mislead.
-		writeJSON(w, http.StatusNotFound, errorBody{Error: "no such route: " + printable(clip(r.URL.EscapedPath()))})
+		msg := "no such route: " + printable(clip(r.URL.EscapedPath()))
+		if errorPage(w, r, http.StatusNotFound, msg) { // a browser gets the page, with a link home
+			return
+		}
+		writeJSON(w, http.StatusNotFound, errorBody{Error: msg})
 	})
 }
 

@@ -254,6 +254,7 @@ func TestIndexErrorPages(t *testing.T) {
 		{"bad query", ref, "/list-bucket-content?limit=0", 400},
 		{"bad cursor", ref, "/list-bucket-content?limit=2&cursor=xyz", 400},
 		{"message is escaped", ref, "/list-bucket-content/%3Cb%3Ebold", 404},
+		{"unknown route", ref, "/nope/%3Cb%3E", 404},
 		{"bucket unavailable", fault(ErrBucketUnavailable), "/list-bucket-content/", 502},
 		{"throttled", fault(ErrThrottled), "/list-bucket-content/", 503},
 		{"timeout", fault(ErrTimeout), "/list-bucket-content/", 504},

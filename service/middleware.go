@@ -88,7 +88,9 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 			if rec != http.ErrAbortHandler {
 				logger.Error("panic", "method", r.Method, "path", printable(clip(r.URL.Path)), "panic", rec, "stack", string(debug.Stack()))
 				if info.status == 0 {
-					writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error"})
+					if !errorPage(w, r, http.StatusInternalServerError, "internal error") {
+						writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error"})
+					}
 					return
 				}
 			}
