@@ -134,6 +134,11 @@ func run() error {
 		return err
 	}
 	defer stackTTL.stop()
+	goPacing, err := startService(bin, endpoint, false, "BUCKETLS_MEMORY_TARGET=0")
+	if err != nil {
+		return err
+	}
+	defer goPacing.stop()
 	authed, authBase, authHeader, err := startAuthService(tmp, bin, endpoint)
 	if err != nil {
 		return err
@@ -169,12 +174,14 @@ func run() error {
 		stockMany    = target{name: "sdk      1000 dirs, stock ListObjectsV2", sdkLoop: true}
 		serviceMany1 = target{name: "service  1000 dirs like dir2, random", url: plain.base + "/list-bucket-content/many/d0000", script: serviceMany, svc: plain}
 		stackMany    = target{name: "service  1000 dirs, --cache-ttl " + stackCacheTTL.String(), url: stackTTL.base + "/list-bucket-content/many/d0000", script: serviceMany, svc: stackTTL}
+		// The same without the memory target: Go's own GC pacing.
+		goPacingMany = target{name: "service  1000 dirs, --memory-target 0", url: goPacing.base + "/list-bucket-content/many/d0000", script: serviceMany, svc: goPacing}
 		cachedDir2   = target{name: "service  dir2, --cache-ttl 1s", url: cached.base + "/list-bucket-content/dir2", svc: cached}
 		gzipDir2     = target{name: "service  dir2, Accept-Encoding: gzip", url: plain.base + "/list-bucket-content/dir2", header: "Accept-Encoding: gzip", svc: plain}
 		paging       = target{name: "service  1M entries, paged (limit=1000)", walk: pageWalk, svc: plain}
 	)
 	targets := []target{
-		backendDir2, serviceDir2, authDir2, gzipDir2, backendMany1, stockMany, serviceMany1, stackMany, cachedDir2,
+		backendDir2, serviceDir2, authDir2, gzipDir2, backendMany1, stockMany, serviceMany1, goPacingMany, stackMany, cachedDir2,
 		{name: "backend  10k, first page only", url: listURL("ten-k")},
 		{name: "backend  10k, all 10 pages (Go)", walk: func() error {
 			_, err := walkPages(walker, endpoint, benchBucket, "ten-k/")
@@ -219,7 +226,7 @@ func run() error {
 			return measure(ctx, tg, 64, *dur, *wrk, endpoint, walker)
 		})
 	}
-	cpuRuns, err := again(stockMany, serviceMany1)
+	cpuRuns, err := again(stockMany, serviceMany1, goPacingMany)
 	if err != nil {
 		return err
 	}
@@ -227,7 +234,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	svcCPU, sdkCPU := cpuPerReq(cpuRuns[serviceMany1.name]), cpuPerReq(cpuRuns[stockMany.name])
+	svcCPU, sdkCPU, goPacingCPU := cpuPerReq(cpuRuns[serviceMany1.name]), cpuPerReq(cpuRuns[stockMany.name]), cpuPerReq(cpuRuns[goPacingMany.name])
 	plainRate, gzipRate, authRate := medianRate(dir2Runs[serviceDir2.name]), medianRate(dir2Runs[gzipDir2.name]), medianRate(dir2Runs[authDir2.name])
 
 	// Listing time for 10,000 entries, one request at a time. The three
@@ -296,8 +303,8 @@ func run() error {
 		return err
 	}
 	svcCPUMedian, sdkCPUMedian := medianOf(svcCPU), medianOf(sdkCPU)
-	fmt.Printf("uncached listing @64, CPU per request (median of 3 alternating runs): service %s %s, stock SDK ListObjectsV2 alone %s %s (%.2fx); S3 calls per listing: %.2f with no cache, %.2f with --cache-ttl %s\n",
-		us(svcCPUMedian), usList(svcCPU), us(sdkCPUMedian), usList(sdkCPU), float64(svcCPUMedian)/float64(sdkCPUMedian), sm64.s3PerReq, st64.s3PerReq, stackCacheTTL)
+	fmt.Printf("uncached listing @64, CPU per request (median of 3 alternating runs): service %s %s, stock SDK ListObjectsV2 alone %s %s (%.2fx), service with --memory-target 0 %s %s; S3 calls per listing: %.2f with no cache, %.2f with --cache-ttl %s\n",
+		us(svcCPUMedian), usList(svcCPU), us(sdkCPUMedian), usList(sdkCPU), float64(svcCPUMedian)/float64(sdkCPUMedian), us(medianOf(goPacingCPU)), usList(goPacingCPU), sm64.s3PerReq, st64.s3PerReq, stackCacheTTL)
 
 	fmt.Println("\ntargets (issues 3, 11 and 14):")
 	check("no cache, dir2 @64: rate >= 30% of direct backend", s64.rps/b64.rps, ">=", 0.30, "%.0f%%", 100)
