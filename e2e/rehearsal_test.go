@@ -52,6 +52,9 @@ var rehearsalDecoys = []string{"secret-outside", "team/secret", "team/reports-ot
 const (
 	firstAnswerTimeout = 6 * time.Minute
 	reportTimeout      = 6 * time.Minute
+	// kernelTimeout bounds the kernel's own boot (power-on to init), a few
+	// seconds when it goes well.
+	kernelTimeout = 2 * time.Minute
 )
 
 // TestBootRehearsal boots the rehearsal guest from the stack's synthesized
@@ -135,15 +138,26 @@ func TestBootRehearsal(t *testing.T) {
 		for _, s := range subs {
 			t.Logf("substitution: ${%s} -> %q", s.Reference, s.Value)
 		}
-		dir := t.TempDir()
-		vm, err := BootVM(VMConfig{
-			Image: img, Dir: dir, UserData: []byte(script),
-			IMDS: strings.TrimPrefix(imdsServer.URL, "http://"),
-			S3:   strings.TrimPrefix(world.URL, "http://"),
-			SSM:  strings.TrimPrefix(ssmServer.URL, "http://"),
-		})
-		if err != nil {
-			t.Fatal(err)
+		start := func() *VM {
+			vm, err := BootVM(VMConfig{
+				Image: img, Dir: t.TempDir(), UserData: []byte(script),
+				IMDS: strings.TrimPrefix(imdsServer.URL, "http://"),
+				S3:   strings.TrimPrefix(world.URL, "http://"),
+				SSM:  strings.TrimPrefix(ssmServer.URL, "http://"),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return vm
+		}
+		vm := start()
+		if !vm.ReachedInit(kernelTimeout) {
+			// The emulated kernel now and then stalls in early boot on a
+			// loaded host, before anything of ours runs: that says nothing
+			// about the deploy, so boot once more. A second stall fails.
+			t.Logf("the guest kernel did not start init within %s; booting again. Console tail:\n%s", kernelTimeout, vm.ConsoleTail(8))
+			vm.Stop()
+			vm = start()
 		}
 		t.Cleanup(vm.Stop)
 		t.Cleanup(func() {

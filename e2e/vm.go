@@ -181,6 +181,18 @@ func (vm *VM) WaitConsole(ctx context.Context, text string) error {
 	}
 }
 
+// initStarted is what the kernel prints as it hands over to userspace
+// ("Run /init as init process"): everything before it is the kernel's.
+const initStarted = " as init process"
+
+// ReachedInit waits up to d for the guest kernel to start init, and
+// reports whether it did.
+func (vm *VM) ReachedInit(d time.Duration) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	return vm.WaitConsole(ctx, initStarted) == nil
+}
+
 // ConsoleTail returns the end of the guest's console, for failure messages.
 func (vm *VM) ConsoleTail(n int) string {
 	b, _ := os.ReadFile(vm.ConsoleLog)
