@@ -40,7 +40,14 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if status == http.StatusServiceUnavailable {
 		w.Header().Set("Retry-After", retryAfterSeconds)
 	}
-	if errorPage(w, r, status, msg) { // index.go: the same message as a page, for browsers
+	writeErrorMessage(w, r, status, msg)
+}
+
+// writeErrorMessage answers msg with status: as a page for a browser
+// (errorPage, index.go), as JSON for every other client. Every error
+// answer of the service goes out through it.
+func writeErrorMessage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	if errorPage(w, r, status, msg) {
 		return
 	}
 	writeJSON(w, status, errorBody{Error: msg})
@@ -123,11 +130,7 @@ func handleNotFound() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The path as the client wrote it: "/list-bucket-content%2Fdir2"
 		// decodes to a route that exists, and naming that would mislead.
-		msg := "no such route: " + printable(clip(r.URL.EscapedPath()))
-		if errorPage(w, r, http.StatusNotFound, msg) { // a browser gets the page, with a link home
-			return
-		}
-		writeJSON(w, http.StatusNotFound, errorBody{Error: msg})
+		writeErrorMessage(w, r, http.StatusNotFound, "no such route: "+printable(clip(r.URL.EscapedPath())))
 	})
 }
 

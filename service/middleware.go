@@ -88,9 +88,7 @@ func recoverPanics(logger *slog.Logger, next http.Handler) http.Handler {
 			if rec != http.ErrAbortHandler {
 				logger.Error("panic", "method", r.Method, "path", printable(clip(r.URL.Path)), "panic", rec, "stack", string(debug.Stack()))
 				if info.status == 0 {
-					if !errorPage(w, r, http.StatusInternalServerError, "internal error") {
-						writeJSON(w, http.StatusInternalServerError, errorBody{Error: "internal error"})
-					}
+					writeErrorMessage(w, r, http.StatusInternalServerError, "internal error")
 					return
 				}
 			}
