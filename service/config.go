@@ -189,6 +189,18 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 		fs.DurationVar(p, name, def, usage+" (env "+env+")")
 	}
 
+	size := func(p *int64, name, env string, def int64, usage string) {
+		if v := getenv(env); v != "" {
+			n, err := parseBytes(v)
+			if err != nil {
+				envErrs[name] = fmt.Errorf("%s=%q %v", env, v, err)
+			}
+			def = n
+		}
+		*p = def
+		fs.Var((*byteSize)(p), name, usage+" (env "+env+")")
+	}
+
 	str(&cfg.Bucket, "bucket", envBucket, "", "S3 bucket to list; required unless --demo")
 	str(&cfg.RootPrefix, "root-prefix", envRootPrefix, "", "serve only the keys under this prefix and a slash, e.g. reports/2024; paths are relative to it")
 	str(&cfg.Htpasswd, "htpasswd", envHtpasswd, "", "require HTTP Basic auth on the listing routes and /metrics, against this Apache htpasswd file of bcrypt entries (htpasswd -B)")
@@ -207,19 +219,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	str(&cfg.TLSCert, "tls-cert", envTLSCert, "", "PEM certificate file for HTTPS")
 	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
 	boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
-	cfg.MemoryTarget = defaultMemoryTarget
-	if v := getenv(envMemoryTarget); v != "" {
-		n, err := parseBytes(v)
-		if err != nil {
-			envErrs["memory-target"] = fmt.Errorf("%s=%q %v", envMemoryTarget, v, err)
-		}
-		cfg.MemoryTarget = n
-	}
-	fs.Func("memory-target", "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults; default 24MiB (env "+envMemoryTarget+")", func(v string) error {
-		n, err := parseBytes(v)
-		cfg.MemoryTarget = n
-		return err
-	})
+	size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
 	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
 	return fs
@@ -344,15 +344,26 @@ func parseBytes(v string) (int64, error) {
 	return n << shift, nil
 }
 
-// formatBytes writes n as parseBytes reads it, in the largest unit that
-// divides it.
-func formatBytes(n int64) string {
+// byteSize is a flag.Value for a size parseBytes reads.
+type byteSize int64
+
+// String writes the size as parseBytes reads it, in the largest unit that
+// divides it ("24MiB"); --help shows it as the default.
+func (b *byteSize) String() string {
+	n := int64(*b)
 	for _, u := range byteUnits {
 		if n != 0 && n%(1<<u.shift) == 0 {
 			return strconv.FormatInt(n>>u.shift, 10) + u.suffix
 		}
 	}
 	return "0"
+}
+
+// Set implements flag.Value.
+func (b *byteSize) Set(v string) error {
+	n, err := parseBytes(v)
+	*b = byteSize(n)
+	return err
 }
 
 // splitOrigins splits a comma-separated list, dropping blanks and a

@@ -106,7 +106,8 @@ func startMemoryTarget(cfg Config, getenv func(string) string) (string, func()) 
 		return "off", func() {}
 	}
 	t := memtarget.Start(cfg.MemoryTarget)
-	return formatBytes(cfg.MemoryTarget), t.Stop
+	target := byteSize(cfg.MemoryTarget)
+	return target.String(), t.Stop
 }
 
 // openStorage returns the S3 client to list with: the in-process demo
