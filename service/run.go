@@ -132,9 +132,9 @@ func openStorage(ctx context.Context, cfg *Config, getenv func(string) string) (
 type listeners struct {
 	servers []*http.Server
 	serves  []func() error
-	addr    net.Addr // the HTTP listener's, for the demo's help text
-	attrs   []any    // the "serving" log line
-	bound   []net.Listener
+	addr    net.Addr       // the HTTP listener's, for the demo's help text
+	attrs   []any          // the "serving" log line
+	bound   []net.Listener // closed again if a later address cannot be bound
 }
 
 // listen binds one more address; if that fails, it closes the ones bound
@@ -162,18 +162,16 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	l := &listeners{}
+	ln, err := l.listen(cfg.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return nil, err
 	}
 	hs := newHTTPServer(h, logger)
-	l := &listeners{
-		servers: []*http.Server{hs},
-		serves:  []func() error{func() error { return hs.Serve(ln) }},
-		addr:    ln.Addr(),
-		attrs:   []any{"addr", ln.Addr().String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()},
-		bound:   []net.Listener{ln},
-	}
+	l.servers = []*http.Server{hs}
+	l.serves = []func() error{func() error { return hs.Serve(ln) }}
+	l.addr = ln.Addr()
+	l.attrs = []any{"addr", ln.Addr().String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()}
 	if cfg.TLSAddr != "" {
 		tln, err := l.listen(cfg.TLSAddr)
 		if err != nil {
