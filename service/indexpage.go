@@ -26,7 +26,7 @@ import (
 // renderIndexPage writes the page for one page of a listing.
 func renderIndexPage(p indexPage) ([]byte, error) {
 	main := el(atom.Main, nil)
-	if p.Next != "" || p.First != "" {
+	if p.paged() {
 		main.AppendChild(el(atom.Div, attrs("class", "bar"), pagerNodes(p)...))
 	}
 	tbody := el(atom.Tbody, nil)
@@ -51,15 +51,9 @@ func renderIndexPage(p indexPage) ([]byte, error) {
 
 // entryRow is one row of the table: name (a link), type, size and date.
 func entryRow(e indexEntry) *html.Node {
-	var link *html.Node
+	link, kind := el(atom.A, attrs("href", e.Href), text(e.Name)), "file"
 	if e.Dir {
-		link = el(atom.A, attrs("href", e.Href, "class", "d"), text(e.Name+"/"))
-	} else {
-		link = el(atom.A, attrs("href", e.Href), text(e.Name))
-	}
-	kind := "file"
-	if e.Dir {
-		kind = "directory"
+		link, kind = el(atom.A, attrs("href", e.Href, "class", "d"), text(e.Name+"/")), "directory"
 	}
 	var sizeAttrs []html.Attribute
 	if e.Exact {
@@ -85,9 +79,8 @@ func pagerNodes(p indexPage) []*html.Node {
 	if p.Count == 1 {
 		noun = "entry"
 	}
-	paged := p.Next != "" || p.First != ""
 	count := el(atom.Span, attrs("class", "count"), text(strconv.Itoa(p.Count)+" "+noun))
-	if paged {
+	if p.paged() {
 		count.AppendChild(text(" on this page"))
 	}
 	if p.Prefix != "" {
@@ -96,7 +89,7 @@ func pagerNodes(p indexPage) []*html.Node {
 		count.AppendChild(text("”"))
 	}
 	out := []*html.Node{count}
-	if paged {
+	if p.paged() {
 		nav := el(atom.Nav, attrs("class", "pages", "aria-label", "Pages"))
 		if p.First != "" {
 			nav.AppendChild(el(atom.A, attrs("href", p.First), text("First page")))
@@ -108,6 +101,9 @@ func pagerNodes(p indexPage) []*html.Node {
 	}
 	return out
 }
+
+// paged reports whether the listing has more than this one page.
+func (p indexPage) paged() bool { return p.Next != "" || p.First != "" }
 
 // renderErrorPage writes an error as a page.
 func renderErrorPage(p indexPage) ([]byte, error) {

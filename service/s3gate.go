@@ -16,9 +16,10 @@ import (
 // the end), which the SDK does as soon as it has decoded the page.
 //
 // Decoding is CPU work: past a few per core, more at once only adds
-// memory. Only large answers wait (see gatedBytes). A 1,000-key page holds about 250 KiB of decoded objects while it
-// is read, so 64 clients paging a large directory would otherwise hold 64
-// of them (and twice that in heap headroom) for no gain in speed.
+// memory. A 1,000-key page holds about 250 KiB of decoded objects while
+// it is read, so 64 clients paging a large directory would otherwise hold
+// 64 of them (and twice that in heap headroom) for no gain in speed. Only
+// large answers wait (see gatedBytes).
 type decodeGate struct {
 	next  s3.HTTPClient
 	slots chan struct{}
@@ -51,7 +52,7 @@ func (g *decodeGate) Do(req *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, req.Context().Err()
 	}
-	resp.Body = &gatedBody{ReadCloser: resp.Body, release: func() { <-g.slots }}
+	resp.Body = &gatedBody{ReadCloser: resp.Body, gate: g}
 	return resp, nil
 }
 
@@ -60,9 +61,11 @@ func (g *decodeGate) Do(req *http.Request) (*http.Response, error) {
 // read to the end but not yet closed.
 type gatedBody struct {
 	io.ReadCloser
-	once    sync.Once
-	release func()
+	once sync.Once
+	gate *decodeGate
 }
+
+func (b *gatedBody) release() { <-b.gate.slots }
 
 func (b *gatedBody) Read(p []byte) (int, error) {
 	n, err := b.ReadCloser.Read(p)
