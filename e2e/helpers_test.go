@@ -21,55 +21,6 @@ import (
 	"github.com/bucketls/bucketls/service"
 )
 
-func TestRenderUserData(t *testing.T) {
-	values := map[string]string{
-		"aws_s3_bucket.served.bucket":   "served-bucket",
-		"aws_s3_bucket.artifact.bucket": "artifact-bucket",
-	}
-	tests := []struct {
-		name     string
-		in       string
-		want     string
-		wantSubs int
-		wantErr  string
-	}{
-		{"literal", "echo hi\n", "echo hi\n", 0, ""},
-		{"bash braces are escaped", `echo "$${HOME:-none}" $$x`, `echo "${HOME:-none}" $$x`, 0, ""},
-		{"percent escape", `printf '%%{x}'`, `printf '%{x}'`, 0, ""},
-		{"one reference twice", "B=${aws_s3_bucket.served.bucket}; echo ${aws_s3_bucket.served.bucket}", "B=served-bucket; echo served-bucket", 1, ""},
-		{"two references", "s3://${aws_s3_bucket.artifact.bucket}/k ${aws_s3_bucket.served.bucket}", "s3://artifact-bucket/k served-bucket", 2, ""},
-		{"non-ASCII kept", "echo 'ünïcode ✓'", "echo 'ünïcode ✓'", 0, ""},
-		{"unknown reference", "${var.region}", "", 0, "has no rehearsal value"},
-		{"directive", "%{ if true }x%{ endif }", "", 0, "template directive"},
-		{"unterminated", "${aws_s3_bucket.served.bucket", "", 0, "unterminated"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, subs, err := RenderUserData(tt.in, values)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("RenderUserData(%q) error = %v, want %q", tt.in, err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("RenderUserData(%q): %v", tt.in, err)
-			}
-			if got != tt.want || len(subs) != tt.wantSubs {
-				t.Errorf("RenderUserData(%q) = %q, %d substitutions; want %q, %d", tt.in, got, len(subs), tt.want, tt.wantSubs)
-			}
-		})
-	}
-}
-
-func TestBucketReferences(t *testing.T) {
-	in := "a=${aws_s3_bucket.x.bucket} b=$${aws_s3_bucket.not.ref} c=${aws_s3_bucket.y.id} d=${aws_s3_bucket.x.bucket}"
-	got := strings.Join(BucketReferences(in), " ")
-	if want := "aws_s3_bucket.x.bucket aws_s3_bucket.y.id"; got != want {
-		t.Errorf("BucketReferences = %q, want %q", got, want)
-	}
-}
-
 // The seed must carry the script byte for byte, non-ASCII included.
 func TestCloudInitMIMERoundTrip(t *testing.T) {
 	script := []byte("#!/bin/bash\nset -euo pipefail\necho 'ünïcode ✓ " + strings.Repeat("long line ", 30) + "'\n")

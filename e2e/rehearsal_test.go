@@ -18,6 +18,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/bucketls/bucketls/stack"
+	"github.com/bucketls/bucketls/stack/tftemplate"
 )
 
 // enableVar opts in to the boot rehearsal.
@@ -373,13 +374,23 @@ func synthesize(t *testing.T, outdir string, cfg stack.Config) string {
 	return res.Dir
 }
 
-// render gives every bucket reference in the user data its rehearsal name:
-// the artifact bucket's reference gets artifactBucket, any other bucket
-// reference (the seeded served bucket) gets servedBucket.
-func render(t *testing.T, s Synthesized, artifactBucket, servedBucket string) (string, []Substitution) {
+// render does what Terraform does to the user data before it reaches EC2,
+// giving every bucket reference its rehearsal name: the artifact bucket's
+// reference gets artifactBucket, any other bucket reference (the seeded
+// served bucket) gets servedBucket. Any other reference has no value and
+// fails the test: the stack's user data may hold generated bucket names
+// only.
+func render(t *testing.T, s Synthesized, artifactBucket, servedBucket string) (string, []tftemplate.Substitution) {
 	t.Helper()
+	refs, err := tftemplate.References(s.UserData)
+	if err != nil {
+		t.Fatal(err)
+	}
 	values := map[string]string{}
-	for _, ref := range BucketReferences(s.UserData) {
+	for _, ref := range refs {
+		if !strings.HasPrefix(ref, "aws_s3_bucket.") {
+			continue
+		}
 		values[ref] = servedBucket
 		if "${"+ref+"}" == s.ArtifactBucket {
 			values[ref] = artifactBucket
@@ -388,7 +399,7 @@ func render(t *testing.T, s Synthesized, artifactBucket, servedBucket string) (s
 	if !strings.Contains(s.ArtifactBucket, "${") {
 		t.Fatalf("artifact bucket %q is literal; the rehearsal expects a generated name", s.ArtifactBucket)
 	}
-	script, subs, err := RenderUserData(s.UserData, values)
+	script, subs, err := tftemplate.Render(s.UserData, values)
 	if err != nil {
 		t.Fatal(err)
 	}

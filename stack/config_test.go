@@ -482,7 +482,7 @@ func TestFileListsAgree(t *testing.T) {
 	if !reflect.DeepEqual(docList, readmeList) {
 		t.Errorf("doc.go lists %q\nREADME.md lists %q", docList, readmeList)
 	}
-	if !equalSets(docList, files) || len(docList) != len(files) {
+	if !sameElements(docList, files) {
 		t.Errorf("doc.go lists %q\nthe package has %q", docList, files)
 	}
 }

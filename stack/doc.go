@@ -24,7 +24,9 @@
 //	node.go          CheckNode: the Node.js that synthesis needs
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
 //	gobuild/         the one go build definition (flags, pinned env) the stack and bench share
-//	internal/        tfhcl: cdk.tf.json rendered as HCL for the security scanner (tests only)
+//	tftemplate/      Terraform template strings: Escape; Render and References as Terraform reads them
+//	internal/        bootscript: the boot script and the systemd unit (pure Go, no jsii), its ports
+//	                 and paths; tfhcl: cdk.tf.json rendered as HCL for the security scanner (tests only)
 //	network.go       VPC, two public subnets, internet gateway, S3 gateway endpoint, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
@@ -33,7 +35,7 @@
 //	compute.go       the AMI lookup, the shared instance hardening, the single instance
 //	loadbalancer.go  ha: the load balancer, its target group and listeners
 //	autoscaling.go   ha: the launch template, the Auto Scaling group, the scaling policy
-//	userdata.go      the boot script and the systemd unit (pure Go, no jsii)
+//	userdata.go      the instances' user data: the boot script filled from Config, its launch template form
 //	outputs.go       the outputs of each mode: url, https_url, bucket_name, artifact_uri,
 //	                 and instance_id (single) or autoscaling_group_name (ha)
 //

@@ -16,6 +16,9 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
+
+	"github.com/bucketls/bucketls/stack/internal/bootscript"
+	"github.com/bucketls/bucketls/stack/internal/bootscript/scripttest"
 )
 
 // The tests of mode "ha" synthesize two more stacks, once per test binary
@@ -401,7 +404,7 @@ func TestHAUserData(t *testing.T) {
 			t.Fatalf("user_data is not base64: %v", err)
 		}
 		script := string(raw)
-		b := bootScript{
+		b := bootscript.Script{
 			Region:            c.cfg.Region,
 			ArtifactBucket:    names[artifactBucket],
 			ArtifactKey:       c.res.ArtifactKey,
@@ -416,7 +419,7 @@ func TestHAUserData(t *testing.T) {
 		if content != "" {
 			b.ServedBucket = names[content]
 		}
-		want, err := b.bash()
+		want, err := b.Bash()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -431,9 +434,9 @@ func TestHAUserData(t *testing.T) {
 		if !c.cfg.TLS || strings.Contains(script, "BUCKETLS_TLS") || strings.Contains(script, ":443") {
 			t.Errorf("user data of mode ha sets up TLS on the instance (tls = %v)", c.cfg.TLS)
 		}
-		bashSyntax(t, script)
-		if len(script) > maxUserData {
-			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), maxUserData)
+		scripttest.BashSyntax(t, script)
+		if len(script) > bootscript.MaxUserData {
+			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), bootscript.MaxUserData)
 		}
 	})
 }
@@ -539,7 +542,7 @@ func TestHAAutoScalingGroup(t *testing.T) {
 		for _, d := range asg["depends_on"].([]any) {
 			got = append(got, d.(string))
 		}
-		if !equalSets(got, want) {
+		if !sameElements(got, want) {
 			t.Errorf("group depends_on = %q, want %q", got, want)
 		}
 	})

@@ -103,13 +103,30 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		DefaultTags: &[]*provider.AwsProviderDefaultTags{{Tags: defaultTags()}},
 	})
 
-	served := newServedBucket(st, cfg)
-	art := newArtifact(st, "artifact", bin)
-	net := newNetwork(st, "network", networkConfig{
+	inst, art, err := newShared(st, cfg, bin)
+	if err != nil {
+		return artifact{}, fmt.Errorf("stack %s: %w", id, err)
+	}
+	if cfg.ha() {
+		newHA(st, cfg, inst)
+	} else {
+		newSingle(st, cfg, inst)
+	}
+	return art, nil
+}
+
+// newShared defines what both modes share: the served bucket, the
+// artifact of bin, the network (and its flow logs), the instances'
+// identity and their user data. It returns what the compute of either
+// mode needs, and the artifact.
+func newShared(scope constructs.Construct, cfg Config, bin binary) (instances, artifact, error) {
+	served := newServedBucket(scope, cfg)
+	art := newArtifact(scope, "artifact", bin)
+	net := newNetwork(scope, "network", networkConfig{
 		instanceType: cfg.instanceType(),
 		allowedCIDRs: cfg.AllowedCIDRs,
-		// Port 443 opens where HTTPS is served: on the instance (single,
-		// tls) or on the load balancer (ha, certificateArn).
+		// HTTPS opens where it is served: on the instance (single, tls)
+		// or on the load balancer (ha, certificateArn).
 		tls:          cfg.clientTLS(),
 		loadBalanced: cfg.ha(),
 		region:       cfg.Region,
@@ -121,9 +138,9 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, cfg.RootPrefix, art.objectARN),
 	})
 	if cfg.FlowLogs {
-		newFlowLogs(st, "flow-logs", flowLogsConfig{vpcID: net.vpcID, partition: cfg.partition(), region: cfg.Region})
+		newFlowLogs(scope, "flow-logs", flowLogsConfig{vpcID: net.vpcID, partition: cfg.partition(), region: cfg.Region})
 	}
-	who := newIdentity(st, "identity", identityConfig{
+	who := newIdentity(scope, "identity", identityConfig{
 		partition:         cfg.partition(),
 		region:            cfg.Region,
 		servedBucketARN:   served.arn,
@@ -133,37 +150,20 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 		htpasswdParameter: cfg.HTPasswdParameter,
 		ssm:               cfg.SSM,
 	})
-	userData, err := bootScript{
-		Region:            cfg.Region,
-		ArtifactBucket:    art.bucketName,
-		ArtifactKey:       art.key,
-		ArtifactSHA256:    art.sha256,
-		ServedBucket:      served.name,
-		TLS:               cfg.instanceTLS(),
-		CacheTTL:          cfg.CacheTTL,
-		CORSOrigins:       cfg.CORSOrigins,
-		RootPrefix:        cfg.RootPrefix,
-		HTPasswdParameter: cfg.HTPasswdParameter,
-	}.userData()
+	ud, err := userData(cfg, art, served)
 	if err != nil {
-		return artifact{}, fmt.Errorf("stack %s: %w", id, err)
+		return instances{}, artifact{}, err
 	}
-	inst := instances{
+	return instances{
 		net:         net,
 		profileName: who.profileName,
-		userData:    userData,
+		userData:    ud,
 		bucketName:  served.name,
 		artifactURI: art.uri,
 		// What must exist before an instance boots: the artifact object,
 		// the role's permissions and the seeded content.
 		dependsOn: append(append([]cdktf.ITerraformDependable{art.object}, who.ready...), served.seeded...),
-	}
-	if cfg.ha() {
-		newHA(st, cfg, inst)
-	} else {
-		newSingle(st, cfg, inst)
-	}
-	return art, nil
+	}, art, nil
 }
 
 // buildFor cross-compiles the service for the stack id under scope into

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"debug/buildinfo"
 	"debug/elf"
 	"encoding/base64"
@@ -21,6 +22,10 @@ import (
 
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/bucketls/bucketls/stack/internal/bootscript"
+	"github.com/bucketls/bucketls/stack/internal/bootscript/scripttest"
+	"github.com/bucketls/bucketls/stack/tftemplate"
 )
 
 // The synth tests synthesize three stacks once per test binary, through
@@ -592,7 +597,7 @@ func TestInstance(t *testing.T) {
 		for _, d := range deps {
 			got = append(got, d.(string))
 		}
-		if !equalSets(got, want) {
+		if !sameElements(got, want) {
 			t.Errorf("instance depends_on = %q, want %q", got, want)
 		}
 		lc, _ := inst["lifecycle"].(map[string]any)
@@ -609,7 +614,7 @@ func TestArtifact(t *testing.T) {
 		if err != nil {
 			t.Fatalf("artifact: %v", err)
 		}
-		if got := sha256Hex(bin); got != c.res.ArtifactSHA256 {
+		if got := fmt.Sprintf("%x", sha256.Sum256(bin)); got != c.res.ArtifactSHA256 {
 			t.Errorf("artifact SHA-256 = %s, Synth reports %s", got, c.res.ArtifactSHA256)
 		}
 		if !strings.Contains(c.res.ArtifactKey, c.res.ArtifactSHA256) {
@@ -763,20 +768,20 @@ func TestUserData(t *testing.T) {
 		for r := range values {
 			wantRefs = append(wantRefs, r)
 		}
-		if refs := terraformRefs(ud); !equalSets(refs, wantRefs) {
-			t.Errorf("references in user data = %q, want %q", refs, wantRefs)
+		if refs, err := tftemplate.References(ud); err != nil || !sameElements(refs, wantRefs) {
+			t.Errorf("references in user data = %q, %v; want %q", refs, err, wantRefs)
 		}
 		if strings.Contains(strings.ReplaceAll(ud, "%%{", ""), "%{") {
 			t.Errorf("user data has an unescaped %%{ template directive")
 		}
-		script := renderTemplate(ud, values)
-		bashSyntax(t, script)
-		if len(script) > maxUserData {
-			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), maxUserData)
+		script := renderUserData(t, ud, values)
+		scripttest.BashSyntax(t, script)
+		if len(script) > bootscript.MaxUserData {
+			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), bootscript.MaxUserData)
 		}
 		// The rendered script is the pure-Go script for the same values.
 		artifactBucket, content := c.bucketNames(t)
-		b := bootScript{
+		b := bootscript.Script{
 			Region:            c.cfg.Region,
 			ArtifactBucket:    values["aws_s3_bucket."+artifactBucket+".bucket"],
 			ArtifactKey:       c.res.ArtifactKey,
@@ -791,7 +796,7 @@ func TestUserData(t *testing.T) {
 		if content != "" {
 			b.ServedBucket = values["aws_s3_bucket."+content+".bucket"]
 		}
-		want, err := b.bash()
+		want, err := b.Bash()
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -811,7 +816,7 @@ func TestUserData(t *testing.T) {
 		if analyze, err := exec.LookPath("systemd-analyze"); err == nil {
 			unit := script[strings.Index(script, "<<'UNIT'\n")+len("<<'UNIT'\n"):]
 			unit = unit[:strings.Index(unit, "\nUNIT\n")+1]
-			verifyUnit(t, analyze, unit)
+			scripttest.VerifyUnit(t, analyze, unit)
 		} else {
 			t.Log("systemd-analyze not found: unit not verified")
 		}
@@ -839,13 +844,36 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
+// rootPrefixEnv is the unit's line for each root prefix the tests
+// synthesize: quoted (and "%" doubled) where systemd would split or
+// expand the value.
+var rootPrefixEnv = map[string]string{
+	"team/reports":                       "Environment=BUCKETLS_ROOT_PREFIX=team/reports",
+	"ünïcode prefix/with 'quotes' and %": `Environment="BUCKETLS_ROOT_PREFIX=ünïcode prefix/with 'quotes' and %%"`,
+}
+
+// renderUserData does what Terraform does to the user data ud with the
+// values of its references.
+func renderUserData(t *testing.T, ud string, values map[string]string) string {
+	t.Helper()
+	script, _, err := tftemplate.Render(ud, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
 // checkServiceSettings checks that the unit in a synthesized boot script
 // passes the stack's service settings to the service.
 func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 	t.Helper()
 	want := []string{"\nEnvironment=BUCKETLS_CACHE_TTL=" + c.cfg.CacheTTL.String() + "\n"}
-	if c.cfg.RootPrefix != "" {
-		want = append(want, "\nEnvironment="+unitQuote("BUCKETLS_ROOT_PREFIX="+c.cfg.RootPrefix)+"\n")
+	if p := c.cfg.RootPrefix; p != "" {
+		line, ok := rootPrefixEnv[p]
+		if !ok {
+			t.Fatalf("no unit line for root prefix %q in rootPrefixEnv", p)
+		}
+		want = append(want, "\n"+line+"\n")
 	}
 	if p := c.cfg.HTPasswdParameter; p != "" {
 		want = append(want, "\nLoadCredential=htpasswd:/etc/bucketls/htpasswd\n", "\nEnvironment=BUCKETLS_HTPASSWD=%d/htpasswd\n",
@@ -882,8 +910,8 @@ func TestPrefixedStack(t *testing.T) {
 		"aws_s3_object": 6, "aws_security_group_rule": 4, "aws_iam_role_policy_attachment": 1,
 	})
 	ud, values := single.userDataOf(t)
-	script := renderTemplate(ud, values)
-	bashSyntax(t, script)
+	script := renderUserData(t, ud, values)
+	scripttest.BashSyntax(t, script)
 	checkServiceSettings(t, single, script)
 
 	// The launch template's user data, decoded as in TestHAUserData.
@@ -895,7 +923,7 @@ func TestPrefixedStack(t *testing.T) {
 	if err != nil {
 		t.Fatalf("user_data is not base64: %v", err)
 	}
-	bashSyntax(t, string(raw))
+	scripttest.BashSyntax(t, string(raw))
 	checkServiceSettings(t, ha, string(raw))
 }
 
