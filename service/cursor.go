@@ -112,9 +112,14 @@ func decodeCursor(s, binding string) (*Position, error) {
 	return p, nil
 }
 
-// validKey accepts what a relative S3 key handed out by a walk can be.
+// validKey accepts what a relative S3 key handed out by a walk can be:
+// valid UTF-8 of XML characters (see isXMLChar), as S3 sends keys in XML.
+// A forged key with anything else would reach S3 as StartAfter and come
+// back as an answer the SDK cannot parse, a 502 anyone could cause. Tabs
+// and line breaks stay valid: S3 lists keys holding them, and a page may
+// end on one.
 func validKey(k string) bool {
-	return k != "" && len(k) <= maxPathLen && utf8.ValidString(k)
+	return k != "" && len(k) <= maxPathLen && utf8.ValidString(k) && !strings.ContainsFunc(k, func(r rune) bool { return !isXMLChar(r) })
 }
 
 // cursorReader reads the varint-framed fields of a cursor; any overrun

@@ -129,8 +129,10 @@ func boolParam(q url.Values, name string) (bool, error) {
 	return false, queryErrorf("%s=%q: use true or false", name, printable(v[0]))
 }
 
-// checkNamePrefix applies the path rules to a name prefix: it names the
-// start of one entry, so it has no slash.
+// checkNamePrefix applies the character rules of a path to a name prefix.
+// It names the start of one entry, so it has no slash; it is not a path
+// segment, so "." and ".." are fine: they start ".env" and "..hidden", and
+// reach S3 only as the tail of a key prefix, which S3 never resolves.
 func checkNamePrefix(p string) error {
 	switch {
 	case p == "":
@@ -140,7 +142,7 @@ func checkNamePrefix(p string) error {
 	case strings.Contains(p, "/"):
 		return queryErrorf("prefix %q has a slash; put directories in the path", printable(p))
 	}
-	if err := checkSegments(p); err != nil {
+	if err := checkChars(p); err != nil {
 		return queryErrorf("prefix: %s", strings.TrimPrefix(err.Error(), "invalid path: "))
 	}
 	return nil

@@ -50,7 +50,7 @@ func TestListOptions(t *testing.T) {
 		{"prefix with a slash", "/list-bucket-content?prefix=dir2/f", 400, "", "has a slash"},
 		{"prefix with a control char", "/list-bucket-content?prefix=a%00", 400, "", "prefix: control character"},
 		{"prefix not UTF-8", "/list-bucket-content?prefix=%ff", 400, "", "prefix: not valid UTF-8"},
-		{"prefix dot-dot", "/list-bucket-content?prefix=..", 400, "", `prefix: "." or ".." segment`},
+		{"prefix U+FFFF", "/list-bucket-content?prefix=a%EF%BF%BF", 400, "", "prefix: U+FFFE or U+FFFF"},
 		{"prefix too long", "/list-bucket-content?prefix=" + strings.Repeat("a", 1025), 400, "", "longer than 1024"},
 		{"bad format", "/list-bucket-content?format=xml", 400, "", `format="xml": use json or html`},
 		{"malformed escape", "/list-bucket-content?prefix=%zz", 400, "", "invalid query string"},
@@ -75,6 +75,73 @@ func TestListOptions(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPrefixDots: prefix is the start of a name, not a path segment, so
+// "." and ".." are prefixes like any other (issue 20, point 4).
+func TestPrefixDots(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, []string{"d/..hidden", "d/.env", "d/.x/y", "d/a", "d/b/.c"}, nil)
+	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	for _, tt := range []struct{ target, want string }{
+		{"/list-bucket-content/d?prefix=.", `{"content":["..hidden",".env",".x"]}`},
+		{"/list-bucket-content/d?prefix=..", `{"content":["..hidden"]}`},
+		{"/list-bucket-content/d?prefix=...", `{"content":[]}`},
+		{"/list-bucket-content/d?prefix=.&recursive=true", `{"content":["..hidden",".env",".x/y"]}`},
+		{"/list-bucket-content/d/b?prefix=.", `{"content":[".c"]}`},
+	} {
+		if r := get(t, srv.URL, tt.target); r.status != 200 || r.body != tt.want {
+			t.Errorf("GET %s: %d %s, want 200 %s", tt.target, r.status, r.body, tt.want)
+		}
+	}
+}
+
+// TestCursorKeyChars: a forged cursor whose key holds a character no S3
+// listing can carry is a 400 and never reaches S3 (issue 20, point 3:
+// such keys made S3 answers the SDK cannot read, a 502 and an ERROR line
+// at will). A key with a tab, which S3 lists, still pages.
+func TestCursorKeyChars(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, []string{"a/x", "a/y\tz", "a/z"}, nil)
+	rec := &recordingS3{next: testS3Client(f.URL())}
+	srv := testServer(t, NewS3Lister(rec, testBucket, S3ListerOptions{}), Config{})
+	opts := listOptions{limit: 1}
+	for _, pos := range []Position{{Key: "\x00"}, {Key: "x\uffff"}, {Key: "\ufffe"}, {Key: "\u0012"}, {Key: "x", Open: []string{"\x01"}}} {
+		c := encodeCursor(&pos, opts.binding("a"))
+		r := get(t, srv.URL, "/list-bucket-content/a?limit=1&cursor="+url.QueryEscape(c))
+		if r.status != 400 {
+			t.Errorf("cursor at %+q: status = %d, want 400 (%s)", pos, r.status, r.body)
+			continue
+		}
+		if msg := checkJSONError(t, r); !strings.Contains(msg, "cursor is invalid") {
+			t.Errorf("cursor at %+q: error %q", pos, msg)
+		}
+	}
+	for _, in := range rec.calls() {
+		if in.StartAfter != nil {
+			t.Errorf("S3 was sent StartAfter %+q for a refused cursor", *in.StartAfter)
+		}
+	}
+	// The paths get the same character rules as the cursor keys.
+	for _, target := range []string{"/list-bucket-content/a%EF%BF%BF", "/list-bucket-content/%EF%BF%BE/x"} {
+		if r := get(t, srv.URL, target); r.status != 400 || !strings.Contains(checkJSONError(t, r), "U+FFFE or U+FFFF") {
+			t.Errorf("GET %s: %d %s, want 400 naming U+FFFE or U+FFFF", target, r.status, r.body)
+		}
+	}
+	// A real page ending on a key with a tab hands out a cursor that works.
+	var got []string
+	target := "/list-bucket-content/a?limit=1"
+	for range 4 {
+		p := decodePage(t, get(t, srv.URL, target).body, false)
+		got = append(got, p.names...)
+		if p.next == "" {
+			break
+		}
+		target = "/list-bucket-content/a?limit=1&cursor=" + url.QueryEscape(p.next)
+	}
+	if strings.Join(got, "|") != "x|y\tz|z" {
+		t.Errorf("paging a/ one by one gave %+q, want x, y<tab>z, z", got)
 	}
 }
 

@@ -23,6 +23,7 @@ var (
 	errDotSegment   = &badPathError{`"." or ".." segment`}
 	errEmptySegment = &badPathError{"empty segment"}
 	errControlChar  = &badPathError{"control character"}
+	errNonCharacter = &badPathError{"U+FFFE or U+FFFF, which S3 cannot list"}
 	errInvalidUTF8  = &badPathError{"not valid UTF-8"}
 	errTooLong      = &badPathError{"longer than 1024 bytes"}
 	errNotAbsolute  = &badPathError{"does not start with /"}
@@ -67,16 +68,8 @@ func parseListPath(p string) (string, error) {
 // segment ("a//b", "//") is rejected because S3 would treat it as a distinct
 // key and the mux would redirect it.
 func checkSegments(p string) error {
-	if !utf8.ValidString(p) {
-		return errInvalidUTF8
-	}
-	for _, r := range p {
-		// unicode.IsControl covers NUL, the C0 range, DEL and the C1 range:
-		// none belongs in a path a person typed, and they make log lines and
-		// terminals lie.
-		if unicode.IsControl(r) {
-			return errControlChar
-		}
+	if err := checkChars(p); err != nil {
+		return err
 	}
 	body := strings.TrimSuffix(p, "/")
 	if body == "" {
@@ -95,6 +88,37 @@ func checkSegments(p string) error {
 		}
 	}
 	return nil
+}
+
+// checkChars applies the character rules of a path to p: valid UTF-8, no
+// control character, and only characters an S3 listing can carry.
+func checkChars(p string) error {
+	if !utf8.ValidString(p) {
+		return errInvalidUTF8
+	}
+	for _, r := range p {
+		// unicode.IsControl covers NUL, the C0 range, DEL and the C1 range:
+		// none belongs in a path a person typed, and they make log lines and
+		// terminals lie.
+		if unicode.IsControl(r) {
+			return errControlChar
+		}
+		if !isXMLChar(r) {
+			return errNonCharacter
+		}
+	}
+	return nil
+}
+
+// isXMLChar reports whether r may appear in an XML 1.0 document. S3
+// answers ListObjectsV2 in XML and echoes the Prefix and StartAfter it was
+// sent: with any other character in them the answer cannot be parsed (the
+// SDK fails, a 502), and no key holding one can be listed at all (keys
+// come back as XML text too). Of the valid UTF-8 that is not a control
+// character, this leaves out only U+FFFE and U+FFFF.
+func isXMLChar(r rune) bool {
+	return r == '\t' || r == '\n' || r == '\r' ||
+		(r >= 0x20 && r <= 0xD7FF) || (r >= 0xE000 && r <= 0xFFFD) || (r >= 0x10000 && r <= utf8.MaxRune)
 }
 
 // printable returns s with every rune that is not graphic (control and
