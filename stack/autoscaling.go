@@ -20,7 +20,8 @@ const (
 	rootDeviceName = "/dev/xvda"
 	// healthCheckGracePeriod covers a boot: cloud-init, the artifact
 	// download with its retries for IAM propagation (84 s at most), and the
-	// boot script's wait for /healthz (healthWaitSeconds). Until it ends,
+	// boot script's wait for the health path (60 s at most, bootscript's
+	// healthWaitSeconds). Until it ends,
 	// failed load balancer health checks do not replace the instance.
 	healthCheckGracePeriod = 300
 	// instanceWarmup is how long after it is in service a new instance's
@@ -167,7 +168,7 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 			Version: cdktf.Token_AsString(lt.LatestVersion(), nil),
 		},
 		TargetGroupArns: jsii.Strings(cfg.targetGroupARN),
-		// ELB health: an instance whose service stops answering /healthz is
+		// ELB health: an instance whose service stops answering its health path is
 		// replaced, not only one whose hardware fails.
 		HealthCheckType:        jsii.String("ELB"),
 		HealthCheckGracePeriod: jsii.Number(healthCheckGracePeriod),

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -9,17 +10,17 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lblistener"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/lbtargetgroup"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/bucketls/bucketls/stack/internal/bootscript"
 )
 
-// Load balancer settings of mode "ha", each with its reason.
+// Load balancer settings of mode "ha", each with its reason. Its ports
+// and the health check's path are the service's own, where the boot
+// script's unit makes it listen (bootscript.HTTPPort, HTTPSPort,
+// HealthPath): the load balancer serves HTTP and HTTPS on the ports the
+// instances serve them on in mode "single", and sends requests and health
+// checks to the instances' HTTPPort.
 const (
-	// servicePort is where the instances serve HTTP (BUCKETLS_ADDR=:80)
-	// and where the load balancer sends requests and health checks.
-	servicePort = 80
-	// healthCheckPath is the service's liveness endpoint: 200 once it
-	// listens, without calling S3, so a slow S3 does not take every
-	// instance out of service at once.
-	healthCheckPath = "/healthz"
 	// healthCheckInterval, healthyThreshold and unhealthyThreshold: a new
 	// instance takes traffic 2 x 10 s after it first answers, and a dead
 	// one stops getting it within 3 x 10 s.
@@ -66,8 +67,8 @@ type loadBalancer struct {
 }
 
 // newLoadBalancer creates an internet-facing Application Load Balancer in
-// every subnet, a target group of instances on servicePort checked on
-// healthCheckPath, and the listeners.
+// every subnet, a target group of instances on the service's HTTP port
+// checked on its health path, and the listeners.
 //
 // Decisions, each with its reason:
 //   - Invalid HTTP header fields are dropped, not forwarded: a header that
@@ -106,14 +107,14 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 		NamePrefix:          jsii.String("bls-"),
 		TargetType:          jsii.String("instance"),
 		Protocol:            jsii.String("HTTP"),
-		Port:                jsii.Number(servicePort),
+		Port:                jsii.Number(bootscript.HTTPPort),
 		VpcId:               jsii.String(cfg.vpcID),
 		DeregistrationDelay: jsii.String(fmt.Sprint(deregistrationDelay)),
 		HealthCheck: &lbtargetgroup.LbTargetGroupHealthCheck{
 			Enabled:            jsii.Bool(true),
 			Protocol:           jsii.String("HTTP"),
 			Port:               jsii.String("traffic-port"),
-			Path:               jsii.String(healthCheckPath),
+			Path:               jsii.String(bootscript.HealthPath),
 			Matcher:            jsii.String("200"),
 			Interval:           jsii.Number(healthCheckInterval),
 			Timeout:            jsii.Number(healthCheckTimeout),
@@ -138,7 +139,7 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 			Type: jsii.String("redirect"),
 			Redirect: &lblistener.LbListenerDefaultActionRedirect{
 				Protocol:   jsii.String("HTTPS"),
-				Port:       jsii.String("443"),
+				Port:       jsii.String(strconv.Itoa(bootscript.HTTPSPort)),
 				StatusCode: jsii.String("HTTP_301"),
 			},
 		}}
@@ -147,7 +148,7 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 		lblistener.NewLbListener(c, jsii.String("http"), &lblistener.LbListenerConfig{
 			LoadBalancerArn: alb.Arn(),
 			Protocol:        jsii.String("HTTP"),
-			Port:            jsii.Number(80),
+			Port:            jsii.Number(bootscript.HTTPPort),
 			DefaultAction:   httpAction,
 		}),
 	}
@@ -155,7 +156,7 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 		listeners = append(listeners, lblistener.NewLbListener(c, jsii.String("https"), &lblistener.LbListenerConfig{
 			LoadBalancerArn: alb.Arn(),
 			Protocol:        jsii.String("HTTPS"),
-			Port:            jsii.Number(443),
+			Port:            jsii.Number(bootscript.HTTPSPort),
 			CertificateArn:  jsii.String(cfg.certificateARN),
 			SslPolicy:       jsii.String(tlsPolicy),
 			DefaultAction:   forward,

@@ -18,10 +18,18 @@ import (
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpc"
 	"github.com/cdktf/cdktf-provider-aws-go/aws/v19/vpcendpoint"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/bucketls/bucketls/stack/internal/bootscript"
 )
 
 // Address plan: one /16 for the VPC and one /24 per public subnet.
 const vpcCIDR = "10.0.0.0/16"
+
+// awsAPIPort is where the AWS APIs the instances call answer HTTPS: S3
+// (through the gateway endpoint) and Session Manager's services (on the
+// internet or through interface endpoints). Clients reach the service on
+// its own ports, bootscript.HTTPPort and HTTPSPort.
+const awsAPIPort = 443
 
 // subnets are the two public subnets, one per zone: each construct ID
 // beside its address range.
@@ -202,7 +210,7 @@ var ssmServices = []string{"ssm", "ssmmessages", "ec2messages"}
 func newSSMEndpoints(scope constructs.Construct, vpcID string, subnetIDs []string, cfg networkConfig) string {
 	sg := newSecurityGroup(scope, "ssm-endpoints-sg", "bucketls-ssm-endpoints-", "bucketls Session Manager endpoints: HTTPS in from the VPC", vpcID)
 	newSGRule(scope, "ssm-endpoints-https-in", sg, sgRule{kind: "ingress", description: "HTTPS from the VPC",
-		port: 443, cidrs: []string{vpcCIDR}})
+		port: awsAPIPort, cidrs: []string{vpcCIDR}})
 	for _, service := range ssmServices {
 		vpcendpoint.NewVpcEndpoint(scope, jsii.String(service+"-endpoint"), &vpcendpoint.VpcEndpointConfig{
 			VpcId:             jsii.String(vpcID),
@@ -249,18 +257,18 @@ type egressPeers struct {
 // 169.254.169.253) and time (Amazon Time Sync, 169.254.169.123).
 func newInstanceEgress(scope constructs.Construct, idPrefix, sgID string, to egressPeers, cfg networkConfig) {
 	newSGRule(scope, idPrefix+"s3-out", sgID, sgRule{kind: "egress", description: "HTTPS to S3 through the gateway endpoint",
-		port: 443, prefixListID: to.s3PrefixListID})
+		port: awsAPIPort, prefixListID: to.s3PrefixListID})
 	switch {
 	case !cfg.ssm:
 	case to.ssmEndpointsSGID != "":
 		newSGRule(scope, idPrefix+"ssm-endpoints-out", sgID, sgRule{kind: "egress", description: "HTTPS to the Session Manager endpoints in the VPC",
-			port: 443, peerSGID: to.ssmEndpointsSGID})
+			port: awsAPIPort, peerSGID: to.ssmEndpointsSGID})
 	default:
 		// Session Manager's public endpoints (ssm, ssmmessages,
 		// ec2messages) have no prefix list; ssmEndpoints avoids this
 		// rule at an hourly fee.
 		newSGRule(scope, idPrefix+"https-out", sgID, sgRule{kind: "egress", description: "HTTPS to the Session Manager endpoints (ssm on)",
-			port: 443, cidrs: []string{"0.0.0.0/0"}})
+			port: awsAPIPort, cidrs: []string{"0.0.0.0/0"}})
 	}
 }
 
@@ -273,9 +281,9 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, out egres
 	rule := func(ruleID, kind, description string, port float64, cidrs []string) {
 		newSGRule(c, ruleID, sg, sgRule{kind: kind, description: description, port: port, cidrs: cidrs})
 	}
-	rule("http-in", "ingress", "HTTP from allowedCidrs", 80, cfg.allowedCIDRs)
+	rule("http-in", "ingress", "HTTP from allowedCidrs", bootscript.HTTPPort, cfg.allowedCIDRs)
 	if cfg.tls {
-		rule("https-in", "ingress", "HTTPS from allowedCidrs", 443, cfg.allowedCIDRs)
+		rule("https-in", "ingress", "HTTPS from allowedCidrs", bootscript.HTTPSPort, cfg.allowedCIDRs)
 	}
 	newInstanceEgress(c, "", sg, out, cfg)
 	return sg
@@ -299,13 +307,13 @@ func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, out
 	lb := group("lb-sg", "bucketls-lb-", "bucketls load balancer: HTTP and HTTPS in from allowedCidrs, HTTP out to the instances")
 	inst := group("instance-sg", "bucketls-instance-", "bucketls instances: HTTP in from the load balancer only, HTTPS out to S3 (and SSM)")
 
-	newSGRule(scope, "lb-http-in", lb, sgRule{kind: "ingress", description: "HTTP from allowedCidrs", port: 80, cidrs: cfg.allowedCIDRs})
+	newSGRule(scope, "lb-http-in", lb, sgRule{kind: "ingress", description: "HTTP from allowedCidrs", port: bootscript.HTTPPort, cidrs: cfg.allowedCIDRs})
 	if cfg.tls {
-		newSGRule(scope, "lb-https-in", lb, sgRule{kind: "ingress", description: "HTTPS from allowedCidrs", port: 443, cidrs: cfg.allowedCIDRs})
+		newSGRule(scope, "lb-https-in", lb, sgRule{kind: "ingress", description: "HTTPS from allowedCidrs", port: bootscript.HTTPSPort, cidrs: cfg.allowedCIDRs})
 	}
 	// Requests and health checks, to the instances only.
-	newSGRule(scope, "lb-to-instances", lb, sgRule{kind: "egress", description: "HTTP to the bucketls instances", port: 80, peerSGID: inst})
-	newSGRule(scope, "instance-http-from-lb", inst, sgRule{kind: "ingress", description: "HTTP from the load balancer only", port: 80, peerSGID: lb})
+	newSGRule(scope, "lb-to-instances", lb, sgRule{kind: "egress", description: "HTTP to the bucketls instances", port: bootscript.HTTPPort, peerSGID: inst})
+	newSGRule(scope, "instance-http-from-lb", inst, sgRule{kind: "ingress", description: "HTTP from the load balancer only", port: bootscript.HTTPPort, peerSGID: lb})
 	newInstanceEgress(scope, "instance-", inst, out, cfg)
 	return lb, inst
 }

@@ -4,6 +4,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
+
+	"github.com/bucketls/bucketls/stack/internal/bootscript"
 )
 
 // outputValues are the stack's outputs. Their names are a contract: the
@@ -20,9 +22,9 @@ type outputValues struct {
 // bucket_name and artifact_uri.
 func newOutputs(scope constructs.Construct, v outputValues) {
 	out := func(name, description, value string) { newOutput(scope, name, description, value) }
-	out("url", "The listing endpoint: curl it.", "http://"+v.publicDNS+"/list-bucket-content")
+	out("url", "The listing endpoint: curl it.", "http://"+v.publicDNS+bootscript.ListPath)
 	if v.tls {
-		out("https_url", "The listing endpoint over HTTPS (self-signed certificate: curl -k).", "https://"+v.publicDNS+"/list-bucket-content")
+		out("https_url", "The listing endpoint over HTTPS (self-signed certificate: curl -k).", "https://"+v.publicDNS+bootscript.ListPath)
 	}
 	out("instance_id", "The EC2 instance; open a shell with: aws ssm start-session --target <id>.", v.instanceID)
 	out("bucket_name", "The bucket the service lists.", v.bucketName)
@@ -54,12 +56,12 @@ type haOutputValues struct {
 // and go with scaling and deploys; the group's name finds the current ones.
 func newHAOutputs(scope constructs.Construct, v haOutputValues) {
 	if v.https {
-		url := "https://" + v.dnsName + "/list-bucket-content"
+		url := "https://" + v.dnsName + bootscript.ListPath
 		newOutput(scope, "url", "The listing endpoint, on the load balancer (HTTP redirects here). "+
 			"The certificate names your domain, not this host: point the domain at it (CNAME or alias) and use it.", url)
 		newOutput(scope, "https_url", "The listing endpoint over HTTPS, with the certificate of certificateArn.", url)
 	} else {
-		newOutput(scope, "url", "The listing endpoint, on the load balancer: curl it.", "http://"+v.dnsName+"/list-bucket-content")
+		newOutput(scope, "url", "The listing endpoint, on the load balancer: curl it.", "http://"+v.dnsName+bootscript.ListPath)
 	}
 	newOutput(scope, "autoscaling_group_name", "The Auto Scaling group; list its instances with: "+
 		"aws autoscaling describe-auto-scaling-groups --auto-scaling-group-names <name>.", v.groupName)
