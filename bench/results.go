@@ -32,10 +32,10 @@ type runKey struct {
 // an error, so a renamed or skipped target cannot pass a check as zeros.
 type results map[runKey]result
 
-func (rs results) get(tg target, conns int) (result, error) {
-	r, ok := rs[runKey{tg.name, conns}]
+func (rs results) get(row string, conns int) (result, error) {
+	r, ok := rs[runKey{row, conns}]
 	if !ok {
-		return result{}, fmt.Errorf("no result for %q at %d connections", tg.name, conns)
+		return result{}, fmt.Errorf("no result for %q at %d connections", row, conns)
 	}
 	return r, nil
 }
@@ -62,7 +62,7 @@ func (rs results) maxPeakKiB(conns int) (int64, error) {
 func alternate(rs results, pair []target, rounds int, measure func(target) (result, error)) (map[string][]result, error) {
 	runs := map[string][]result{}
 	for _, tg := range pair {
-		r, err := rs.get(tg, 64)
+		r, err := rs.get(tg.name, 64)
 		if err != nil {
 			return nil, err
 		}
@@ -89,8 +89,8 @@ func cpuPerReq(runs []result) []time.Duration {
 	return out
 }
 
-// medianRate is the median requests/s of runs.
-func medianRate(runs []result) float64 {
+// medianRPS is the median requests/s of runs.
+func medianRPS(runs []result) float64 {
 	rates := make([]float64, len(runs))
 	for i, r := range runs {
 		rates[i] = r.rps

@@ -13,17 +13,17 @@ import (
 // TestMissingResultIsAnError: a check must never read a run that did not
 // happen as zeros that pass.
 func TestMissingResultIsAnError(t *testing.T) {
-	ran, renamed := target{name: "service  dir2"}, target{name: "service dir2"}
-	rs := results{{ran.name, 64}: {rps: 1, peakKiB: 10}}
+	ran, renamed := "service  dir2", "service dir2"
+	rs := results{{ran, 64}: {rps: 1, peakKiB: 10}}
 	if _, err := rs.get(ran, 64); err != nil {
-		t.Errorf("get(%q, 64) = %v, want the run", ran.name, err)
+		t.Errorf("get(%q, 64) = %v, want the run", ran, err)
 	}
 	for _, tc := range []struct {
-		tg    target
+		row   string
 		conns int
 	}{{renamed, 64}, {ran, 8}} {
-		if _, err := rs.get(tc.tg, tc.conns); err == nil {
-			t.Errorf("get(%q, %d) found a run that never happened", tc.tg.name, tc.conns)
+		if _, err := rs.get(tc.row, tc.conns); err == nil {
+			t.Errorf("get(%q, %d) found a run that never happened", tc.row, tc.conns)
 		}
 	}
 	if _, err := rs.maxPeakKiB(8); err == nil {
