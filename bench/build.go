@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"strings"
 
-	"github.com/bucketls/bucketls/stack/gobuild"
+	"github.com/bucketls/bucketls/internal/gobuild"
 )
 
 // buildService builds the binary exactly as the stack ships it (gobuild is

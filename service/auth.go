@@ -1,224 +1,15 @@
 package service
 
 import (
-	"context"
-	"crypto/hmac"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
 	"net/http"
-	"runtime"
-	"sync"
-	"time"
 
-	"golang.org/x/crypto/bcrypt"
-	"golang.org/x/sync/singleflight"
-)
-
-// Errors of HTTP Basic authentication; statusFor maps them.
-var (
-	// errUnauthorized is missing or wrong credentials (401).
-	errUnauthorized = errors.New("unauthorized")
-	// errAuthBusy is a password check that found every bcrypt slot taken
-	// for longer than authWait (503 with Retry-After).
-	errAuthBusy = errors.New("too many password checks in progress")
+	"github.com/bucketls/bucketls/service/internal/htpasswd"
 )
 
 // authRealm is the realm of the WWW-Authenticate challenge.
 const authRealm = `Basic realm="bucketls"`
-
-// Password check limits. bcrypt is slow by design, so a flood of wrong
-// passwords is a flood of CPU work: at most authSlots checks run at once
-// (half the CPUs, at least one, so listings always keep CPU), and a check
-// that cannot get a slot within authWait is answered 503 with Retry-After
-// rather than queued without bound. Users who logged in recently skip
-// bcrypt for recentLoginTTL (see authenticator.recent), so a flood slows
-// down only new logins, never authenticated clients or /healthz.
-var authSlots = max(1, runtime.GOMAXPROCS(0)/2)
-
-const (
-	authWait        = time.Second
-	recentLoginTTL  = time.Minute
-	maxRecentLogins = 4096
-)
-
-// authenticator checks HTTP Basic credentials against a userFile.
-type authenticator struct {
-	users   *userFile // nil: nobody gets in (fail closed)
-	slots   chan struct{}
-	wait    time.Duration
-	ttl     time.Duration
-	max     int
-	compare func(hash, password []byte) error // bcrypt; tests count calls
-	now     func() time.Time                  // time.Now; tests move it
-	group   singleflight.Group                // concurrent checks of one credential
-
-	// key is a per-process random HMAC key: what recent holds is
-	// HMAC(key, user, password), so a memory dump holds no password and
-	// no digest that can be checked offline without the key.
-	key    [32]byte
-	macs   sync.Pool // of *macState, reused: a login check is on every request
-	mu     sync.RWMutex
-	recent map[string]recentLogin // by user name
-}
-
-// recentLogin is a successful check remembered briefly.
-type recentLogin struct {
-	digest  [sha256.Size]byte
-	expires time.Time
-}
-
-func newAuthenticator(users *userFile) *authenticator {
-	a := &authenticator{
-		users:   users,
-		slots:   make(chan struct{}, authSlots),
-		wait:    authWait,
-		ttl:     recentLoginTTL,
-		max:     maxRecentLogins,
-		compare: bcrypt.CompareHashAndPassword,
-		now:     time.Now,
-		recent:  map[string]recentLogin{},
-	}
-	_, _ = rand.Read(a.key[:])
-	a.macs.New = func() any { return &macState{mac: hmac.New(sha256.New, a.key[:])} }
-	return a
-}
-
-// check verifies user and password. A recent success with the same
-// credentials answers at once, compared in constant time; anything else
-// waits for a bcrypt slot. Concurrent checks of the same credentials share
-// one bcrypt run: a client that opens many connections at once, or whose
-// remembered login just expired, costs one check, not one per connection.
-// The error says why a check failed, for the access log; it never carries
-// the password.
-func (a *authenticator) check(ctx context.Context, user, password string) error {
-	if a.users == nil {
-		return fmt.Errorf("%w: no users loaded", errUnauthorized)
-	}
-	d := a.digest(user, password)
-	if a.recall(user, d) {
-		return nil
-	}
-	// Detached: the callers sharing this run must not fail because the one
-	// that started it hung up; acquire's wait and bcrypt itself bound it.
-	ch := a.group.DoChan(string(d[:]), func() (any, error) {
-		return nil, a.verify(context.WithoutCancel(ctx), user, password, d)
-	})
-	select {
-	case res := <-ch:
-		return res.Err
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// recall reports whether user logged in with digest d recently. A hit in
-// the second half of its time is extended, so a client that keeps asking
-// is never stalled by a bcrypt check every recentLoginTTL; one that stops
-// is forgotten a TTL later.
-func (a *authenticator) recall(user string, d [sha256.Size]byte) bool {
-	now := a.now()
-	a.mu.RLock()
-	rl, ok := a.recent[user]
-	a.mu.RUnlock()
-	if !ok || !now.Before(rl.expires) || !hmac.Equal(rl.digest[:], d[:]) {
-		return false
-	}
-	if rl.expires.Sub(now) < a.ttl/2 {
-		a.remember(user, d, now.Add(a.ttl))
-	}
-	return true
-}
-
-// verify runs bcrypt for user in a slot and remembers a success.
-func (a *authenticator) verify(ctx context.Context, user, password string, d [sha256.Size]byte) error {
-	if err := a.acquire(ctx); err != nil {
-		return err
-	}
-	hash, known := a.users.hashes[user]
-	if !known {
-		hash = a.users.dummy // same cost, so unknown names take as long
-	}
-	err := a.compare(hash, []byte(password))
-	<-a.slots
-	switch {
-	case !known:
-		return fmt.Errorf("%w: unknown user %q", errUnauthorized, printable(user))
-	case err != nil:
-		return fmt.Errorf("%w: wrong password for user %q", errUnauthorized, printable(user))
-	}
-	a.remember(user, d, a.now().Add(a.ttl))
-	return nil
-}
-
-// acquire takes a bcrypt slot, waiting at most a.wait.
-func (a *authenticator) acquire(ctx context.Context) error {
-	select {
-	case a.slots <- struct{}{}:
-		return nil
-	default:
-	}
-	t := time.NewTimer(a.wait)
-	defer t.Stop()
-	select {
-	case a.slots <- struct{}{}:
-		return nil
-	case <-t.C:
-		return errAuthBusy
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-// macState is an HMAC under the process key and the buffers one digest
-// needs, pooled so the check on every request allocates nothing.
-type macState struct {
-	mac hash.Hash
-	in  []byte
-	sum []byte
-}
-
-// digest is HMAC-SHA-256 under the process key over the length-prefixed
-// user name and the password, so no two credentials share an input.
-func (a *authenticator) digest(user, password string) [sha256.Size]byte {
-	m := a.macs.Get().(*macState)
-	defer a.macs.Put(m)
-	m.in = binary.AppendUvarint(m.in[:0], uint64(len(user)))
-	m.in = append(append(m.in, user...), password...)
-	m.mac.Reset()
-	m.mac.Write(m.in)
-	m.sum = m.mac.Sum(m.sum[:0])
-	clear(m.in) // the password does not outlive the check in the pool
-	var d [sha256.Size]byte
-	copy(d[:], m.sum)
-	return d
-}
-
-// remember keeps a success until expires. The map is bounded: only real
-// users of the file ever enter it, and beyond a.max entries expired ones
-// go first, then arbitrary ones (they only cost one more bcrypt check).
-func (a *authenticator) remember(user string, d [sha256.Size]byte, expires time.Time) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if _, ok := a.recent[user]; !ok && len(a.recent) >= a.max {
-		now := a.now()
-		for u, rl := range a.recent {
-			if now.After(rl.expires) {
-				delete(a.recent, u)
-			}
-		}
-		for u := range a.recent {
-			if len(a.recent) < a.max {
-				break
-			}
-			delete(a.recent, u)
-		}
-	}
-	a.recent[user] = recentLogin{digest: d, expires: expires}
-}
 
 // access is what each route requires: routes.go wraps a handler in users
 // when it needs a logged-in user, in metrics for /metrics.
@@ -227,40 +18,40 @@ type access struct {
 	metrics func(http.Handler) http.Handler
 }
 
-// newAccess derives the per-route requirements from cfg: without
-// --htpasswd every route is public; with it the listing routes need a
+// newAccess derives the per-route requirements: without users (no
+// --htpasswd) every route is public; with it the listing routes need a
 // user, and /metrics too unless --metrics-public. /healthz and /readyz
 // never do: load balancers must reach them without credentials.
-func newAccess(cfg Config) access {
+func newAccess(users *Users, metricsPublic bool) access {
 	public := func(h http.Handler) http.Handler { return h }
-	if cfg.Htpasswd == "" && cfg.users == nil {
+	if users == nil {
 		return access{users: public, metrics: public}
 	}
-	a := newAuthenticator(cfg.users)
-	users := func(h http.Handler) http.Handler { return requireUser(a, h) }
-	if cfg.MetricsPublic {
-		return access{users: users, metrics: public}
+	a := htpasswd.NewAuthenticator(users)
+	login := func(h http.Handler) http.Handler { return requireUser(a, h) }
+	if metricsPublic {
+		return access{users: login, metrics: public}
 	}
-	return access{users: users, metrics: users}
+	return access{users: login, metrics: login}
 }
 
 // requireUser answers 401 with a Basic challenge unless the request
 // carries the credentials of a user in the htpasswd file, and records the
 // user for the access log.
-func requireUser(a *authenticator, next http.Handler) http.Handler {
+func requireUser(a *htpasswd.Authenticator, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		user, password, ok := r.BasicAuth()
 		var err error
 		switch {
 		case !ok:
-			err = fmt.Errorf("%w: no Basic credentials", errUnauthorized)
-		case len(user) > maxUserLen:
-			err = fmt.Errorf("%w: user name longer than %d bytes", errUnauthorized, maxUserLen)
+			err = fmt.Errorf("%w: no Basic credentials", htpasswd.ErrUnauthorized)
+		case len(user) > htpasswd.MaxUserLen:
+			err = fmt.Errorf("%w: user name longer than %d bytes", htpasswd.ErrUnauthorized, htpasswd.MaxUserLen)
 		default:
-			err = a.check(r.Context(), user, password)
+			err = a.Check(r.Context(), user, password)
 		}
 		if err != nil {
-			if errors.Is(err, errUnauthorized) {
+			if errors.Is(err, htpasswd.ErrUnauthorized) {
 				w.Header().Set("WWW-Authenticate", authRealm)
 			}
 			writeError(w, r, err)

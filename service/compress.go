@@ -11,10 +11,14 @@ import (
 // reference answers (tens of bytes) go out as they always did.
 const compressMinSize = 1024
 
-// compressedETagSuffix marks the ETag of a compressed body: a strong ETag
+// The suffixes that mark the ETag of a compressed body: a strong ETag
 // names one exact byte sequence, and the compressed one is another. The
-// compressor writes "-zstd" for zstd bodies in its place.
-const compressedETagSuffix = "-gzip"
+// compressor is given the gzip one and writes the zstd one for zstd bodies
+// in its place.
+const (
+	compressedETagSuffix = "-gzip"
+	zstdETagSuffix       = "-zstd"
+)
 
 // compress gzips (or zstd-encodes, when the client prefers it) responses
 // of at least compressMinSize bytes for clients that accept it, streamed,

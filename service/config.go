@@ -7,9 +7,13 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bucketls/bucketls/internal/s3name"
+	"github.com/bucketls/bucketls/service/internal/htpasswd"
 )
 
 // Config is everything bucketls can be told. parseConfig fills it from
@@ -33,9 +37,6 @@ type Config struct {
 	// for a scraper that cannot send them (--metrics-public,
 	// BUCKETLS_METRICS_PUBLIC). Default: false.
 	MetricsPublic bool
-	// users is the parsed Htpasswd file; parseConfig reads it, so a bad
-	// file is a configuration error at start.
-	users *userFile
 	// Addr is the HTTP listen address (--addr, BUCKETLS_ADDR). Default: ":8080".
 	Addr string
 	// S3Endpoint is an S3-compatible endpoint URL, addressed path-style
@@ -251,13 +252,6 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	if err := cfg.validate(); err != nil {
 		return cfg, err
 	}
-	if cfg.Htpasswd != "" {
-		users, err := loadHtpasswd(cfg.Htpasswd)
-		if err != nil {
-			return cfg, err
-		}
-		cfg.users = users
-	}
 	return cfg, nil
 }
 
@@ -266,7 +260,7 @@ func (c Config) validate() error {
 	switch {
 	case c.Bucket == "" && !c.Demo:
 		return configErrorf("no bucket: set --bucket or %s (or try --demo)", envBucket)
-	case c.Bucket != "" && !validBucket(c.Bucket):
+	case c.Bucket != "" && !s3name.ValidBucket(c.Bucket):
 		return configErrorf("--bucket %q is not an S3 bucket name (3-255 letters, digits, '.', '-' or '_', starting and ending with a letter or digit)", c.Bucket)
 	case c.CacheTTL < 0:
 		return configErrorf("--cache-ttl %s is negative; use 0 to turn the cache off", c.CacheTTL)
@@ -277,7 +271,7 @@ func (c Config) validate() error {
 	case c.Demo && c.S3Endpoint != "":
 		return configErrorf("--demo serves its own in-memory S3; drop --s3-endpoint")
 	}
-	if err := checkRootPrefix(c.RootPrefix); err != nil {
+	if err := s3name.CheckRootPrefix(c.RootPrefix); err != nil {
 		return configErrorf("--root-prefix (%s) %q is invalid (%v); write the key prefix without a slash at either end, like reports or team/2024 (empty serves the whole bucket)", envRootPrefix, printable(c.RootPrefix), err)
 	}
 	if err := checkAddr("--addr", c.Addr); err != nil {
@@ -413,24 +407,30 @@ func checkAddr(flagName, addr string) error {
 	return nil
 }
 
-// validBucket is deliberately looser than today's S3 naming rules: buckets
-// created in us-east-1 before 2018 may have capitals, underscores and up to
-// 255 characters, and still exist. It still rejects what can never be a
-// bucket, such as a slash, a space or an ARN, with a clear message before
-// S3 answers with a less clear one.
-func validBucket(name string) bool {
-	if len(name) < 3 || len(name) > 255 {
-		return false
+// Users is a loaded htpasswd file: the users [NewServer] admits.
+type Users = htpasswd.File
+
+// LoadUsers reads and parses the htpasswd file at path (--htpasswd). Every
+// error is a *ConfigError naming the flag, the file and, for a bad entry,
+// the line.
+func LoadUsers(path string) (*Users, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, configErrorf("--htpasswd (%s): cannot read it: %v", envHtpasswd, err)
 	}
-	alnum := func(c byte) bool {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, htpasswd.MaxFileBytes+1))
+	switch {
+	case err != nil:
+		return nil, configErrorf("--htpasswd (%s): cannot read %s: %v", envHtpasswd, path, err)
+	case len(data) > htpasswd.MaxFileBytes:
+		return nil, configErrorf("--htpasswd %s is larger than 1 MiB; is it an htpasswd file?", path)
 	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !alnum(c) && c != '.' && c != '-' && c != '_' {
-			return false
-		}
+	u, err := htpasswd.Parse(data)
+	if err != nil {
+		return nil, configErrorf("--htpasswd %s: %v", path, err)
 	}
-	return alnum(name[0]) && alnum(name[len(name)-1])
+	return u, nil
 }
 
 // usage writes --help: what bucketls does, then every flag with its env

@@ -1,45 +1,26 @@
 package service
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strings"
-	"time"
 
+	"github.com/bucketls/bucketls/service/internal/fakes3"
 	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 )
 
 // ReferenceKeys returns the reference tree the demo serves and the
 // README's API table describes: a zero-byte directory marker, two files in
 // a directory and two at the root. A function, not a variable, so no caller
 // can change what the next one gets.
-func ReferenceKeys() []string {
-	return []string{"dir1/", "dir2/file1", "dir2/file2", "file1", "file2"}
-}
+func ReferenceKeys() []string { return fakes3.ReferenceKeys() }
 
 // NewMemBackend returns a gofakes3 in-memory backend holding bucket with
 // the given keys, each with a short body (empty for keys ending in "/",
 // which are directory markers). The demo uses it; so can tests.
 func NewMemBackend(bucket string, keys []string) (gofakes3.Backend, error) {
-	b := s3mem.New()
-	if err := b.CreateBucket(bucket); err != nil {
-		return nil, fmt.Errorf("create bucket %q: %w", bucket, err)
-	}
-	for _, k := range keys {
-		body := ""
-		if !strings.HasSuffix(k, "/") {
-			body = "content of " + k + "\n"
-		}
-		if _, err := b.PutObject(bucket, k, nil, strings.NewReader(body), int64(len(body)), nil); err != nil {
-			return nil, fmt.Errorf("put %q: %w", k, err)
-		}
-	}
-	return b, nil
+	return fakes3.NewBackend(bucket, keys)
 }
 
 // demoKeys is what the demo bucket holds: the reference tree, under
@@ -62,29 +43,15 @@ func demoKeys(rootPrefix string) []string {
 // function that stops it. It goes through real HTTP and the real SDK
 // client so the demo exercises exactly the code path production uses.
 func startDemoS3(bucket, rootPrefix string) (endpoint string, stop func(), err error) {
-	backend, err := NewMemBackend(bucket, demoKeys(rootPrefix))
+	backend, err := fakes3.NewBackend(bucket, demoKeys(rootPrefix))
 	if err != nil {
 		return "", nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	endpoint, stop, err = fakes3.Serve(fakes3.Handler(backend))
 	if err != nil {
 		return "", nil, fmt.Errorf("demo S3: %w", err)
 	}
-	srv := &http.Server{
-		Handler:           gofakes3.New(backend).Server(),
-		ReadHeaderTimeout: 5 * time.Second,
-	}
-	go func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			panic(fmt.Sprintf("demo S3 stopped: %v", err)) // loopback server of our own; cannot happen
-		}
-	}()
-	stop = func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}
-	return "http://" + ln.Addr().String(), stop, nil
+	return endpoint, stop, nil
 }
 
 // printDemoHelp tells a person what to try, on stderr so the JSON logs on

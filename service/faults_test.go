@@ -14,8 +14,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/smithy-go"
 )
 
 // TestFaultyLister injects every failure a Lister can report and checks the
@@ -128,7 +126,7 @@ func TestMidStreamFailure(t *testing.T) {
 	})
 	t.Run("HTTP/2", func(t *testing.T) {
 		t.Parallel()
-		srv := httptest.NewUnstartedServer(NewServer(discard, midStreamLister, Config{}))
+		srv := httptest.NewUnstartedServer(NewServer(discard, midStreamLister, nil, Config{}))
 		srv.EnableHTTP2 = true
 		srv.StartTLS()
 		t.Cleanup(srv.Close)
@@ -295,7 +293,7 @@ func TestS3Faults(t *testing.T) {
 func TestWrongBucket(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	srv := NewServer(discard, NewS3Lister(testS3Client(f.URL()), "no-such-bucket", S3ListerOptions{}), Config{})
+	srv := NewServer(discard, NewS3Lister(testS3Client(f.URL()), "no-such-bucket", S3ListerOptions{}), nil, Config{})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	r := get(t, hs.URL, "/list-bucket-content")
@@ -309,36 +307,3 @@ func TestWrongBucket(t *testing.T) {
 		t.Errorf("GET /readyz on a missing bucket: %d, want 503", r.status)
 	}
 }
-
-// TestClassify checks the SDK error mapping directly, for codes the fake
-// servers above do not produce.
-func TestClassify(t *testing.T) {
-	api := func(code string) error { return &smithy.GenericAPIError{Code: code, Message: "m"} }
-	tests := []struct {
-		err  error
-		want error
-	}{
-		{api("NoSuchBucket"), ErrBucketUnavailable},
-		{api("InvalidAccessKeyId"), ErrBucketUnavailable},
-		{api("ExpiredToken"), ErrBucketUnavailable},
-		{api("SlowDown"), ErrThrottled},
-		{api("RequestLimitExceeded"), ErrThrottled},
-		{api("RequestTimeout"), ErrTimeout},
-		{api("InternalError"), ErrUpstream},
-		{fmt.Errorf("op: %w", context.DeadlineExceeded), ErrTimeout},
-		{fmt.Errorf("op: %w", context.Canceled), context.Canceled},
-		{&net.OpError{Op: "dial", Err: timeoutErr{}}, ErrTimeout},
-		{errors.New("no EC2 IMDS role found"), ErrUpstream},
-	}
-	for _, tt := range tests {
-		if got := classify(tt.err); got != tt.want {
-			t.Errorf("classify(%v) = %v, want %v", tt.err, got, tt.want)
-		}
-	}
-}
-
-type timeoutErr struct{}
-
-func (timeoutErr) Error() string   { return "i/o timeout" }
-func (timeoutErr) Timeout() bool   { return true }
-func (timeoutErr) Temporary() bool { return true }

@@ -23,7 +23,7 @@ import (
 func loggedServer(t *testing.T, lister Lister, cfg Config) (*httptest.Server, *logSink) {
 	t.Helper()
 	sink := newLogSink()
-	srv := httptest.NewServer(NewServer(slog.New(slog.NewJSONHandler(sink, nil)), lister, cfg))
+	srv := httptest.NewServer(NewServer(slog.New(slog.NewJSONHandler(sink, nil)), lister, nil, cfg))
 	t.Cleanup(srv.Close)
 	return srv, sink
 }

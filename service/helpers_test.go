@@ -17,7 +17,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
+	"github.com/bucketls/bucketls/service/internal/fakes3"
+	"github.com/bucketls/bucketls/service/internal/s3store"
 )
 
 // TestMain gives the in-process Run tests an AWS environment that points
@@ -47,39 +48,10 @@ var testAWSEnv = map[string]string{
 
 const testBucket = "test-bucket"
 
-// fakeS3 is gofakes3 over real HTTP on 127.0.0.1, stopped with the test.
-type fakeS3 struct {
-	srv     *httptest.Server
-	backend gofakes3.Backend
-}
-
-// startFakeS3 serves bucket testBucket holding keys. wrap, if not nil,
-// wraps the S3 handler (to delay or count requests).
-func startFakeS3(t testing.TB, keys []string, wrap func(http.Handler) http.Handler) *fakeS3 {
+// startFakeS3 serves bucket testBucket holding keys (see fakes3.Start).
+func startFakeS3(t testing.TB, keys []string, wrap func(http.Handler) http.Handler) *fakes3.Server {
 	t.Helper()
-	backend, err := NewMemBackend(testBucket, keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var h http.Handler = gofakes3.New(backend).Server()
-	if wrap != nil {
-		h = wrap(h)
-	}
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &fakeS3{srv: srv, backend: backend}
-}
-
-func (f *fakeS3) URL() string { return f.srv.URL }
-
-// put adds keys straight into the backend (no HTTP): fast for thousands.
-func (f *fakeS3) put(t testing.TB, keys ...string) {
-	t.Helper()
-	for _, k := range keys {
-		if _, err := f.backend.PutObject(testBucket, k, nil, strings.NewReader("x"), 1, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	return fakes3.Start(t, testBucket, keys, wrap)
 }
 
 // testS3Client talks to endpoint with test credentials and fast retries
@@ -88,11 +60,11 @@ func testS3Client(endpoint string) *s3.Client {
 	return s3.New(s3.Options{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:  httpClient(),
+		HTTPClient:  s3store.HTTPClient(),
 		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
 			o.MaxBackoff = 5 * time.Millisecond
 		}),
-	}, s3Options(endpoint, true))
+	}, s3store.ClientOptions(endpoint, true))
 }
 
 // discard is a logger for tests that do not look at logs.
@@ -101,7 +73,7 @@ var discard = slog.New(slog.DiscardHandler)
 // testServer is NewServer behind httptest on 127.0.0.1.
 func testServer(t testing.TB, lister Lister, cfg Config) *httptest.Server {
 	t.Helper()
-	srv := httptest.NewServer(conformingTo(t, NewServer(discard, lister, cfg)))
+	srv := httptest.NewServer(conformingTo(t, NewServer(discard, lister, nil, cfg)))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -152,8 +124,8 @@ func get(t testing.TB, base, rawPath string) response {
 	return do(t, nil, http.MethodGet, base, rawPath, nil)
 }
 
-// listing decodes a {"content":[...]} body strictly.
-func listing(t testing.TB, body string) []string {
+// contentOf decodes a {"content":[...]} body strictly.
+func contentOf(t testing.TB, body string) []string {
 	t.Helper()
 	var v struct {
 		Content []string `json:"content"`

@@ -354,7 +354,7 @@ func TestIndexLinks(t *testing.T) {
 			// The same URL as JSON names exactly what the page shows.
 			js := get(t, srv, href)
 			links := entryLinks(t, page.body)
-			names := listing(t, js.body)
+			names := contentOf(t, js.body)
 			for i := range names {
 				names[i] = displayName(names[i])
 			}
@@ -373,7 +373,7 @@ func TestIndexLinks(t *testing.T) {
 					continue
 				}
 				// A file's link lists that file, like ls FILE.
-				if got := listing(t, get(t, srv, l.href).body); len(got) != 1 || displayName(got[0]) != l.name || !strings.HasSuffix(key, "/"+got[0]) {
+				if got := contentOf(t, get(t, srv, l.href).body); len(got) != 1 || displayName(got[0]) != l.name || !strings.HasSuffix(key, "/"+got[0]) {
 					t.Errorf("GET %s (link of %q): lists %q, want just it", l.href, l.name, got)
 				}
 				got = append(got, strings.TrimPrefix(key, top.dir+"/"))

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/bucketls/bucketls/service/internal/listing"
 )
 
 // requestInfo is what the middleware layers and handlers share about one
@@ -66,7 +68,7 @@ func trackRequests(next http.Handler) http.Handler {
 		noteHandled(r)
 		info := &requestInfo{start: time.Now()}
 		ctx := context.WithValue(r.Context(), infoKey{}, info)
-		ctx = withS3CallCounter(ctx, &info.s3Calls)
+		ctx = listing.WithCallCounter(ctx, &info.s3Calls)
 		next.ServeHTTP(&responseWriter{ResponseWriter: w, info: info}, r.WithContext(ctx))
 		if info.aborted {
 			panic(http.ErrAbortHandler)

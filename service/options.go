@@ -17,7 +17,6 @@ type listOptions struct {
 	limit     int    // 0: no paging
 	prefix    string // name prefix inside the listed directory
 	cursor    *Position
-	rawCursor string
 	format    format
 }
 
@@ -47,7 +46,7 @@ func queryErrorf(format string, args ...any) error {
 }
 
 // parseListOptions reads the raw query of a listing request for the
-// listing of dir (the validated path). The raw query is parsed here, not by
+// listing of path (already validated). The raw query is parsed here, not by
 // r.URL.Query(), so a malformed escape is an error instead of a dropped
 // parameter.
 func parseListOptions(rawQuery, path string) (listOptions, error) {
@@ -100,7 +99,6 @@ func parseListOptions(rawQuery, path string) (listOptions, error) {
 		if o.cursor, err = decodeCursor(v[0], o.binding(path)); err != nil {
 			return o, err
 		}
-		o.rawCursor = v[0]
 	}
 	return o, nil
 }

@@ -168,7 +168,7 @@ func TestPagingProperties(t *testing.T) {
 			f := startFakeS3(t, nil, nil)
 			m := model{keys: keys, sizes: map[string]int64{}}
 			for _, k := range keys {
-				f.put(t, k) // bodies of one byte
+				f.Put(t, k) // bodies of one byte
 				m.sizes[k] = 1
 				if strings.HasSuffix(k, "/") {
 					m.sizes[k] = 1

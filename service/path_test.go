@@ -64,7 +64,7 @@ func FuzzHandlerPath(f *testing.F) {
 		}
 		return ErrNotFound
 	})
-	h := NewServer(discard, lister, Config{})
+	h := NewServer(discard, lister, nil, Config{})
 	f.Fuzz(func(t *testing.T, p string) {
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
 		req.URL.Path = p

@@ -2,10 +2,12 @@ package service
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
+
+	"github.com/bucketls/bucketls/internal/gobuild"
 )
 
 var (
@@ -16,23 +18,23 @@ var (
 )
 
 // buildBinary builds ./cmd/bucketls once per test run into a temporary
-// directory that TestMain removes. The process tests use the real binary,
-// exactly as deployed (CGO off, trimmed paths).
+// directory that TestMain removes, with the deploy's own build definition
+// (package gobuild: CGO off, trimmed paths, pinned environment), so the
+// process tests run the binary exactly as deployed, for this machine's
+// architecture.
 func buildBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			binErr = err
-			return
-		}
 		binDir, binErr = os.MkdirTemp("", "bucketls-bin-")
 		if binErr != nil {
 			return
 		}
 		binPath = filepath.Join(binDir, "bucketls")
-		cmd := exec.Command(goTool, "build", "-trimpath", "-o", binPath, "./cmd/bucketls")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd, err := gobuild.Command("..", runtime.GOARCH, binPath)
+		if err != nil {
+			binErr = err
+			return
+		}
 		if out, err := cmd.CombinedOutput(); err != nil {
 			binErr = &buildError{err: err, out: string(out)}
 		}

@@ -7,12 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/bucketls/bucketls/internal/s3name"
 )
 
 // rootTestKeys is the reference tree and a directory-wins case under
@@ -33,7 +30,7 @@ func TestRootPrefix(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, rootTestKeys, nil)
 	rec := &recordingS3{next: testS3Client(f.URL())}
-	srv := NewServer(discard, NewS3Lister(rec, testBucket, S3ListerOptions{RootPrefix: "pub"}), Config{})
+	srv := NewServer(discard, NewS3Lister(rec, testBucket, S3ListerOptions{RootPrefix: "pub"}), nil, Config{})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	if err := srv.CheckBucket(context.Background()); err != nil {
@@ -132,65 +129,15 @@ func TestRootPrefix(t *testing.T) {
 	}
 }
 
-// fixedS3 answers every ListObjectsV2 with the same keys, whatever the
-// prefix: an endpoint that ignores Prefix.
-type fixedS3 struct {
-	keys []string
-	n    int
-}
-
-func (f *fixedS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
-	f.n++
-	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
-	for _, k := range f.keys {
-		out.Contents = append(out.Contents, types.Object{Key: aws.String(k), Size: aws.Int64(1)})
-	}
-	out.CommonPrefixes = append(out.CommonPrefixes, types.CommonPrefix{Prefix: aws.String("other/")})
-	return out, nil
-}
-
-// TestRootPrefixGuard checks the lowest layer on its own: a call outside
-// the root is never sent, and keys outside it in an answer are dropped,
-// even from an endpoint that ignores Prefix.
-func TestRootPrefixGuard(t *testing.T) {
-	t.Parallel()
-	api := &fixedS3{keys: []string{"pub", "pub-x", "pub/a", "pub/b", "secret"}}
-	l := NewS3Lister(api, testBucket, S3ListerOptions{RootPrefix: "pub"})
-	ctx := context.Background()
-	for _, in := range []*s3.ListObjectsV2Input{
-		{Bucket: aws.String(testBucket)},
-		{Bucket: aws.String(testBucket), Prefix: aws.String("pu")},
-		{Bucket: aws.String(testBucket), Prefix: aws.String("pub/"), StartAfter: aws.String("a")},
-	} {
-		if _, err := l.list(ctx, in); err == nil || !strings.Contains(err.Error(), errOutsideRoot.Error()) {
-			t.Errorf("list(Prefix %q, StartAfter %q) = %v, want it refused", aws.ToString(in.Prefix), aws.ToString(in.StartAfter), err)
-		}
-	}
-	if api.n != 0 {
-		t.Errorf("%d calls reached storage, want none", api.n)
-	}
-	p, err := l.list(ctx, &s3.ListObjectsV2Input{Bucket: aws.String(testBucket), Prefix: aws.String("pub/")})
-	if err != nil || len(p.objects) != 2 || p.objects[0].key != "pub/a" || p.objects[1].key != "pub/b" || len(p.prefixes) != 0 {
-		t.Errorf("page from an endpoint that ignores Prefix = %+v, %v; want only pub/a and pub/b", p, err)
-	}
-	var got []string
-	if err := listNames(ctx, l, "", func(n []string, _ bool) error { got = append(got, n...); return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(got, ",") != "a,b" {
-		t.Errorf("root listing from an endpoint that ignores Prefix = %q, want [a b]", got)
-	}
-}
-
 // TestCheckRootPrefix covers the --root-prefix rules and their message.
 func TestCheckRootPrefix(t *testing.T) {
 	t.Parallel()
-	for _, ok := range []string{"", "pub", "team/2024", "a b", "ünïcode/ok", "..a", "a.", strings.Repeat("a", maxRootPrefixLen)} {
-		if err := checkRootPrefix(ok); err != nil {
-			t.Errorf("checkRootPrefix(%q) = %v, want nil", ok, err)
+	for _, ok := range []string{"", "pub", "team/2024", "a b", "ünïcode/ok", "..a", "a.", strings.Repeat("a", s3name.MaxRootPrefixLen)} {
+		if err := s3name.CheckRootPrefix(ok); err != nil {
+			t.Errorf("CheckRootPrefix(%q) = %v, want nil", ok, err)
 		}
 	}
-	for _, bad := range []string{"/pub", "pub/", "/", "a//b", ".", "..", "a/./b", "a/..", "a\x00b", "a\nb", "\xff", "a\u0085", strings.Repeat("a", maxRootPrefixLen+1)} {
+	for _, bad := range []string{"/pub", "pub/", "/", "a//b", ".", "..", "a/./b", "a/..", "a\x00b", "a\nb", "\xff", "a\u0085", strings.Repeat("a", s3name.MaxRootPrefixLen+1)} {
 		_, err := parseConfig([]string{"--bucket", "bkt", "--root-prefix", bad}, envFunc())
 		if err == nil || ExitCode(err) != 2 || !strings.Contains(err.Error(), "--root-prefix") || !strings.Contains(err.Error(), "like reports") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("--root-prefix %q: %v, want one line naming the flag and the fix", bad, err)
@@ -200,33 +147,6 @@ func TestCheckRootPrefix(t *testing.T) {
 	if err != nil || cfg.RootPrefix != "team/2024" {
 		t.Errorf("BUCKETLS_ROOT_PREFIX: %+v, %v", cfg, err)
 	}
-}
-
-// FuzzCheckRootPrefix checks that whatever the check accepts makes a key
-// prefix that a request path can only extend, never leave.
-func FuzzCheckRootPrefix(f *testing.F) {
-	for _, s := range []string{"", "pub", "a/b", "/a", "a/", "a//b", "a/../b", "\xff", "a\x00"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, p string) {
-		if checkRootPrefix(p) != nil || p == "" {
-			return
-		}
-		if len(p) > maxRootPrefixLen || !utf8.ValidString(p) || strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") {
-			t.Fatalf("accepted %q", p)
-		}
-		for seg := range strings.SplitSeq(p, "/") {
-			if seg == "" || seg == "." || seg == ".." {
-				t.Fatalf("accepted %q with segment %q", p, seg)
-			}
-		}
-		if strings.ContainsFunc(p, unicode.IsControl) {
-			t.Fatalf("accepted %q with a control character", p)
-		}
-		if k := rootKey(p); strings.Count(k, "/") != strings.Count(p, "/")+1 || !strings.HasSuffix(k, "/") {
-			t.Fatalf("rootKey(%q) = %q", p, k)
-		}
-	})
 }
 
 // TestRunDemoRootPrefix runs --demo with and without --root-prefix: the

@@ -50,3 +50,21 @@ func getRoute(mux *http.ServeMux, pattern string, h http.Handler, cors *corsPoli
 	}
 	mux.Handle(pattern, notAllowed)
 }
+
+// handleNotFound answers every unknown route with 404 JSON.
+func handleNotFound() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The path as the client wrote it: "/list-bucket-content%2Fdir2"
+		// decodes to a route that exists, and naming that would mislead.
+		writeErrorMessage(w, r, http.StatusNotFound, "no such route: "+printable(clip(r.URL.EscapedPath())))
+	})
+}
+
+// methodNotAllowed answers 405 JSON with an Allow header; the mux's own 405
+// has a plain-text body.
+func methodNotAllowed(allow string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method " + r.Method + " not allowed; use " + allow})
+	})
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bucketls/bucketls/service/internal/memtarget"
+	"github.com/bucketls/bucketls/service/internal/s3store"
 )
 
 // Server timeouts. ReadHeaderTimeout stops slowloris clients; requests have
@@ -48,6 +49,10 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return err
 	}
+	users, err := loadUsers(cfg)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewJSONHandler(stdout, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -60,7 +65,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer closeStorage()
 	lister := NewS3Lister(client, cfg.Bucket, S3ListerOptions{CacheTTL: cfg.CacheTTL, RootPrefix: cfg.RootPrefix})
-	srv := NewServer(logger, lister, cfg)
+	srv := NewServer(logger, lister, users, cfg)
 
 	listeners, err := listen(cfg, srv, logger)
 	if err != nil {
@@ -70,7 +75,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	watchCtx, stopWatch := context.WithCancel(ctx)
 	defer stopWatch()
 	go srv.WatchBucket(watchCtx)
-	logger.Info("serving", append(listeners.attrs, "memory_target", memTarget)...)
+	logger.Info("serving", append(servingAttrs(cfg, users, listeners), "memory_target", memTarget)...)
 	if cfg.Demo {
 		printDemoHelp(stderr, listeners.addr, cfg)
 	}
@@ -110,13 +115,25 @@ func startMemoryTarget(cfg Config, getenv func(string) string) (string, func()) 
 	return target.String(), t.Stop
 }
 
+// loadUsers loads the --htpasswd file, if one is set: after every flag is
+// checked, so a bad flag is reported before a missing file.
+func loadUsers(cfg Config) (*Users, error) {
+	if cfg.Htpasswd == "" {
+		return nil, nil
+	}
+	return LoadUsers(cfg.Htpasswd)
+}
+
 // openStorage returns the S3 client to list with: the in-process demo
 // server (which it starts, and close stops), or the real S3 the SDK's
 // default chain points at.
 func openStorage(ctx context.Context, cfg *Config, getenv func(string) string) (client s3.ListObjectsV2APIClient, close func(), err error) {
 	if !cfg.Demo {
-		c, err := newS3Client(ctx, *cfg, getenv)
-		return c, func() {}, err
+		c, err := s3store.NewClient(ctx, cfg.S3Endpoint, getenv)
+		if err != nil {
+			return nil, nil, configErrorf("%v", err)
+		}
+		return c, func() {}, nil
 	}
 	if cfg.Bucket == "" {
 		cfg.Bucket = "demo"
@@ -125,15 +142,17 @@ func openStorage(ctx context.Context, cfg *Config, getenv func(string) string) (
 	if err != nil {
 		return nil, nil, err
 	}
-	return newStaticS3Client(endpoint), stopS3, nil
+	return s3store.NewStaticClient(endpoint), stopS3, nil
 }
 
-// listeners are the HTTP (and optional HTTPS) servers of the process.
+// listeners are the HTTP (and optional HTTPS and profiling) servers of the
+// process.
 type listeners struct {
 	servers []*http.Server
 	serves  []func() error
 	addr    net.Addr       // the HTTP listener's, for the demo's help text
-	attrs   []any          // the "serving" log line
+	tlsAddr net.Addr       // the HTTPS listener's, if any
+	pprof   net.Addr       // the profiling listener's, if any
 	bound   []net.Listener // closed again if a later address cannot be bound
 }
 
@@ -151,6 +170,22 @@ func (l *listeners) listen(addr string) (net.Listener, error) {
 	return ln, nil
 }
 
+// add serves srv on the listener bound to addr.
+func (l *listeners) add(addr string, srv *http.Server, serve func(*http.Server, net.Listener) error) (net.Addr, error) {
+	ln, err := l.listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	l.servers = append(l.servers, srv)
+	l.serves = append(l.serves, func() error { return serve(srv, ln) })
+	return ln.Addr(), nil
+}
+
+func servePlain(s *http.Server, ln net.Listener) error { return s.Serve(ln) }
+
+// serveTLS uses ServeTLS (not a tls.Listener) so net/http sets up HTTP/2 too.
+func serveTLS(s *http.Server, ln net.Listener) error { return s.ServeTLS(ln, "", "") }
+
 // listen binds every configured address before anything is served, so a
 // busy port fails Run at once, and so ":0" works: the log line says which
 // port was picked.
@@ -163,47 +198,45 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 		}
 	}
 	l := &listeners{}
-	ln, err := l.listen(cfg.Addr)
-	if err != nil {
+	var err error
+	if l.addr, err = l.add(cfg.Addr, newHTTPServer(h, logger), servePlain); err != nil {
 		return nil, err
 	}
-	hs := newHTTPServer(h, logger)
-	l.servers = []*http.Server{hs}
-	l.serves = []func() error{func() error { return hs.Serve(ln) }}
-	l.addr = ln.Addr()
-	l.attrs = []any{"addr", ln.Addr().String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()}
 	if cfg.TLSAddr != "" {
-		tln, err := l.listen(cfg.TLSAddr)
-		if err != nil {
-			return nil, err
-		}
 		ts := newHTTPServer(h, logger)
 		ts.TLSConfig = tlsCfg
-		l.servers = append(l.servers, ts)
-		// ServeTLS (not a tls.Listener) so net/http sets up HTTP/2 too.
-		l.serves = append(l.serves, func() error { return ts.ServeTLS(tln, "", "") })
-		l.attrs = append(l.attrs, "tls_addr", tln.Addr().String(), "tls_self_signed", cfg.TLSSelfSigned)
-	}
-	if cfg.PprofAddr != "" {
-		pln, err := l.listen(cfg.PprofAddr)
-		if err != nil {
+		if l.tlsAddr, err = l.add(cfg.TLSAddr, ts, serveTLS); err != nil {
 			return nil, err
 		}
-		ps := newPprofServer()
-		l.servers = append(l.servers, ps)
-		l.serves = append(l.serves, func() error { return ps.Serve(pln) })
-		l.attrs = append(l.attrs, "pprof_addr", pln.Addr().String())
 	}
-	if cfg.S3Endpoint != "" {
-		l.attrs = append(l.attrs, "s3_endpoint", cfg.S3Endpoint)
-	}
-	if cfg.RootPrefix != "" {
-		l.attrs = append(l.attrs, "root_prefix", cfg.RootPrefix)
-	}
-	if cfg.users != nil {
-		l.attrs = append(l.attrs, "htpasswd", cfg.Htpasswd, "htpasswd_users", len(cfg.users.hashes), "metrics_public", cfg.MetricsPublic)
+	if cfg.PprofAddr != "" {
+		if l.pprof, err = l.add(cfg.PprofAddr, newPprofServer(), servePlain); err != nil {
+			return nil, err
+		}
 	}
 	return l, nil
+}
+
+// servingAttrs is the "serving" log line: where each listener is bound
+// and what the process serves.
+func servingAttrs(cfg Config, users *Users, l *listeners) []any {
+	attrs := []any{"addr", l.addr.String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()}
+	if l.tlsAddr != nil {
+		attrs = append(attrs, "tls_addr", l.tlsAddr.String(), "tls_self_signed", cfg.TLSSelfSigned)
+	}
+	if l.pprof != nil {
+		attrs = append(attrs, "pprof_addr", l.pprof.String())
+	}
+	if cfg.S3Endpoint != "" {
+		attrs = append(attrs, "s3_endpoint", cfg.S3Endpoint)
+	}
+	if cfg.RootPrefix != "" {
+		attrs = append(attrs, "root_prefix", cfg.RootPrefix)
+	}
+	if users != nil {
+		attrs = append(attrs, "htpasswd", cfg.Htpasswd, "htpasswd_users", users.Users(), "metrics_public", cfg.MetricsPublic)
+	}
+	return attrs
 }
 
 // serve starts every server; the channel gets the first one that fails.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -23,11 +24,18 @@ type Server struct {
 	ready   *readiness
 }
 
-// NewServer returns the handler for every route, over lister. cfg supplies
-// the request limits (RequestTimeout, StallTimeout; zero StallTimeout gets
-// its default). If lister is a prometheus.Collector (the S3 lister is), its
+// NewServer returns the handler for every route, over lister. users are
+// the accounts the listing routes (and /metrics, unless cfg.MetricsPublic)
+// admit; nil serves every route without a password. cfg supplies the
+// request limits (RequestTimeout, StallTimeout; zero StallTimeout gets its
+// default) and CORSOrigins. cfg.Htpasswd is only the file's name: load it
+// with [LoadUsers] and pass the result, or NewServer panics rather than
+// serve a password-protected configuration without its passwords. If lister is a prometheus.Collector (the S3 lister is), its
 // metrics are served on /metrics next to the HTTP and Go runtime ones.
-func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
+func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Server {
+	if cfg.Htpasswd != "" && users == nil {
+		panic("service.NewServer: Config.Htpasswd is set but no users were passed; load them with LoadUsers")
+	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = defaultStallTimeout
 	}
@@ -46,7 +54,7 @@ func NewServer(logger *slog.Logger, lister Lister, cfg Config) *Server {
 		gatherer: reg,
 		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
 		cors:     newCORSPolicy(cfg.CORSOrigins),
-		access:   newAccess(cfg),
+		access:   newAccess(users, cfg.MetricsPublic),
 	})
 	var h http.Handler = mux
 	h = rejectBadPaths(h) // 400 JSON before the mux can redirect ".", "..", "//"
@@ -175,4 +183,28 @@ func (r *readiness) check() (bool, string) {
 		return false, "bucket has not answered recently"
 	}
 	return true, ""
+}
+
+// handleHealthz answers 200 while the process runs: liveness only, it never
+// touches S3, so a storage outage does not get the process restarted.
+func handleHealthz() http.Handler {
+	body := []byte(`{"status":"ok"}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		_, _ = w.Write(body)
+	})
+}
+
+// handleReadyz answers 200 when the bucket answered recently and the
+// process is not shutting down, 503 otherwise.
+func handleReadyz(ready *readiness) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ok, why := ready.check(); !ok {
+			w.Header().Set("Retry-After", retryAfterSeconds)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": why})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+	})
 }

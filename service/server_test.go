@@ -26,7 +26,7 @@ func TestReadiness(t *testing.T) {
 		return page([]string{"x"}, true)
 	})
 	var logs syncBuffer
-	srv := NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), lister, Config{})
+	srv := NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), lister, nil, Config{})
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -65,41 +65,37 @@ func TestReadiness(t *testing.T) {
 	}
 }
 
-// TestAccessLog checks the one JSON access line per request and its
-// levels: info for client errors, error for server errors, with the cause.
-func TestAccessLog(t *testing.T) {
+// TestMetricsAndReady checks /readyz follows the bucket and /metrics
+// exposes the families operators need.
+func TestMetricsAndReady(t *testing.T) {
 	t.Parallel()
-	lister := funcLister(func(ctx context.Context, path string, page func([]string, bool) error) error {
-		if path == "bad" {
-			return fmt.Errorf("list %q: %w: NoSuchBucket: RequestID 123", path, ErrBucketUnavailable)
-		}
-		return page([]string{"a"}, true)
-	})
-	var logs syncBuffer
-	hs := httptest.NewServer(NewServer(slog.New(slog.NewJSONHandler(&logs, nil)), lister, Config{}))
-	get(t, hs.URL, "/list-bucket-content/ok")
-	get(t, hs.URL, "/list-bucket-content/bad")
-	get(t, hs.URL, "/list-bucket-content/..")
-	hs.Close()
-	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
-	if len(lines) != 3 {
-		t.Fatalf("%d log lines for 3 requests:\n%s", len(lines), logs.String())
+	srv := refServer(t)
+	if r := get(t, srv.URL, "/readyz"); r.status != 503 {
+		t.Errorf("GET /readyz before any S3 answer: status = %d, want 503", r.status)
 	}
-	for i, want := range []string{
-		`"level":"INFO","msg":"request","method":"GET","path":"/list-bucket-content/ok","route":"/list-bucket-content/{path...}","status":200,"bytes":17,`,
-		`"level":"ERROR","msg":"request","method":"GET","path":"/list-bucket-content/bad","route":"/list-bucket-content/{path...}","status":502,`,
-		`"level":"INFO","msg":"request","method":"GET","path":"/list-bucket-content/..","route":"other","status":400,`,
+	get(t, srv.URL, "/list-bucket-content/dir2")
+	get(t, srv.URL, "/list-bucket-content/nope")
+	if r := get(t, srv.URL, "/readyz"); r.status != 200 || r.body != `{"status":"ready"}` {
+		t.Errorf("GET /readyz after a listing: %d %s, want 200 ready", r.status, r.body)
+	}
+	r := get(t, srv.URL, "/metrics")
+	if r.status != 200 || !strings.HasPrefix(r.header.Get("Content-Type"), "text/plain") {
+		t.Fatalf("GET /metrics: %d %q", r.status, r.header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		`bucketls_http_requests_total{code="200",route="/list-bucket-content/{path...}"} 1`,
+		`bucketls_http_requests_total{code="404",route="/list-bucket-content/{path...}"} 1`,
+		`bucketls_http_request_duration_seconds_bucket{route="/list-bucket-content/{path...}",le="+Inf"} 2`,
+		`bucketls_http_requests_in_flight 1`,        // this very request
+		`bucketls_s3_requests_total{result="ok"} 3`, // dir2, and nope's directory and object checks
+		`bucketls_s3_request_duration_seconds_count 3`,
+		`bucketls_s3_cache_hits_total 0`,
+		`bucketls_s3_coalesced_total 0`,
+		`go_goroutines`,
+		`process_resident_memory_bytes`,
 	} {
-		if !strings.Contains(lines[i], want) {
-			t.Errorf("line %d = %s\nwant it to contain %s", i, lines[i], want)
-		}
-	}
-	if !strings.Contains(lines[1], `"err":"list \"bad\": bucket unavailable: NoSuchBucket: RequestID 123"`) {
-		t.Errorf("the 502 line lacks the full cause: %s", lines[1])
-	}
-	for _, l := range lines {
-		if !strings.Contains(l, `"duration_ms":`) || !strings.Contains(l, `"s3_calls":0`) {
-			t.Errorf("line lacks duration_ms or s3_calls: %s", l)
+		if !strings.Contains(r.body, want) {
+			t.Errorf("/metrics lacks %q", want)
 		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/bucketls/bucketls/service/internal/s3store"
 )
 
 // envVersityGW opts in to TestVersityGW: the path of a versitygw binary,
@@ -35,7 +36,7 @@ func TestVersityGW(t *testing.T) {
 	client := s3.New(s3.Options{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	}, s3Options(endpoint, true))
+	}, s3store.ClientOptions(endpoint, true))
 	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
 		t.Fatal(err)
 	}
@@ -89,12 +90,12 @@ func TestVersityGW(t *testing.T) {
 		{"mixed", []string{"a!", "a-b", "a.b", "a", "a0", "b"}}, // a directory sorts as "a/"
 	} {
 		r := get(t, srv.URL, "/list-bucket-content/"+tt.path)
-		if got := listing(t, r.body); !slices.Equal(got, tt.want) {
+		if got := contentOf(t, r.body); !slices.Equal(got, tt.want) {
 			t.Errorf("GET %s: %d names, want %d; first diff at %d", tt.path, len(got), len(tt.want), firstDiff(got, tt.want))
 		}
 	}
 	for _, n := range awkward {
-		if r := get(t, srv.URL, "/list-bucket-content/odd/"+url.PathEscape(n)); r.status != 200 || !slices.Equal(listing(t, r.body), []string{n}) {
+		if r := get(t, srv.URL, "/list-bucket-content/odd/"+url.PathEscape(n)); r.status != 200 || !slices.Equal(contentOf(t, r.body), []string{n}) {
 			t.Errorf("GET odd/%s: %d %s", n, r.status, r.body)
 		}
 	}

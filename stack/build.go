@@ -11,7 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/bucketls/bucketls/stack/gobuild"
+	"github.com/bucketls/bucketls/internal/gobuild"
 )
 
 // servicePackage is the service's main package, relative to the module root.

@@ -23,10 +23,10 @@
 //	context.go       Name, and the CDKTF context flags every app sets
 //	node.go          CheckNode: the Node.js that synthesis needs
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
-//	gobuild/         the one go build definition (flags, pinned env) the stack and bench share
 //	tftemplate/      Terraform template strings: Escape; Render and References as Terraform reads them
 //	internal/        bootscript: the boot script and the systemd unit (pure Go, no jsii), its ports
 //	                 and paths; tfhcl: cdk.tf.json rendered as HCL for the security scanner (tests only)
+
 //	network.go       VPC, two public subnets, internet gateway, S3 gateway endpoint, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
@@ -39,8 +39,10 @@
 //	outputs.go       the outputs of each mode: url, https_url, bucket_name, artifact_uri,
 //	                 and instance_id (single) or autoscaling_group_name (ha)
 //
-// The package imports nothing from service/: it meets the service only as the
-// bytes of `go build ./service/cmd/bucketls`.
+// The package imports nothing from service/: the two share only the leaf
+// packages under internal/ (gobuild, the one build definition; s3name, the
+// bucket-name and root-prefix rules), and the stack meets the service only
+// as the bytes of `go build ./service/cmd/bucketls`.
 //
 // Synthesis runs the jsii runtime on Node.js, which serves one goroutine at a
 // time: call Synth from one goroutine only, and call jsii.Close (from

@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/bucketls/bucketls/internal/s3name"
 )
 
 // The checks of the settings (see settings): each returns what is wrong
@@ -77,35 +77,11 @@ func instanceTypeArch(instanceType string) string {
 }
 
 func checkBucketName(_ Config, v string) []problem {
-	if v != "" && !validBucketName(v) {
+	if v != "" && !s3name.ValidBucket(v) {
 		return bad("not an S3 bucket name (3 to 255 letters, digits, '.', '-' or '_', starting and ending with a letter or digit)",
 			"give the name of an existing bucket (not an ARN or s3:// URI), or leave it empty to create and seed one")
 	}
 	return nil
-}
-
-// validBucketName accepts the names of buckets that can exist, the same
-// names the service accepts for --bucket (service/config.go, validBucket;
-// the stack does not import the service, so the rule is copied and
-// e2e/agree_test.go holds the two to each other). It is deliberately
-// looser than today's naming rules: buckets created in us-east-1 before
-// March 2018 may have capitals, underscores and up to 255 characters, and
-// still exist. It still rejects what can never be a bucket, such as a
-// slash, a space or an ARN, before S3 answers with a less clear error. The
-// stack names the buckets it creates itself, by today's rules.
-func validBucketName(name string) bool {
-	if len(name) < 3 || len(name) > 255 {
-		return false
-	}
-	alnum := func(c byte) bool {
-		return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-	}
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; !alnum(c) && c != '.' && c != '-' && c != '_' {
-			return false
-		}
-	}
-	return alnum(name[0]) && alnum(name[len(name)-1])
 }
 
 // checkCIDRs checks allowedCidrs: canonical IPv4 prefixes, no duplicates,
@@ -189,42 +165,23 @@ func validOrigin(o string) bool {
 	return o == strings.ToLower(o) && u.Scheme+"://"+u.Host == o && u.Hostname() != ""
 }
 
-// maxRootPrefixLen bounds rootPrefix as the service bounds --root-prefix:
-// S3 keys are at most 1,024 bytes, and half of that leaves room below it.
-const maxRootPrefixLen = 512
-
-// checkRootPrefix applies the service's rules for --root-prefix (the
-// rules of a listing path: no slash at either end, no empty or dot
-// segments, no control characters, valid UTF-8, bounded; e2e/agree_test.go
-// holds the copies together), and refuses what the stack itself cannot
-// carry: "*" and "?" would be wildcards in the IAM condition that limits
-// listing to the prefix, widening it; "$" starts IAM policy variables and,
-// like "%{", Terraform templates in every string of cdk.tf.json.
+// checkRootPrefix applies the rules the service applies to --root-prefix
+// (package s3name states them once for both: no slash at either end, no
+// empty or dot segments, no control characters, valid UTF-8, bounded), and
+// refuses what the stack itself cannot carry: "*" and "?" would be
+// wildcards in the IAM condition that limits listing to the prefix,
+// widening it; "$" starts IAM policy variables and, like "%{", Terraform
+// templates in every string of cdk.tf.json.
 func checkRootPrefix(_ Config, p string) []problem {
 	const fix = `write the key prefix without a slash at either end, such as "reports" or "team/2024", or leave it empty for the whole bucket`
+	if err := s3name.CheckRootPrefix(p); err != nil {
+		return bad(err.Error(), fix)
+	}
 	switch {
-	case p == "":
-		return nil
-	case len(p) > maxRootPrefixLen:
-		return bad(fmt.Sprintf("%d bytes, more than %d", len(p), maxRootPrefixLen), fix)
-	case strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/"):
-		return bad("starts or ends with a slash (the service adds the one separator)", fix)
-	case !utf8.ValidString(p):
-		return bad("not valid UTF-8", fix)
-	case strings.IndexFunc(p, unicode.IsControl) >= 0:
-		return bad("has a control character", fix)
 	case strings.ContainsAny(p, "*?"):
 		return bad(`has "*" or "?", which the IAM condition limiting the role to the prefix would read as wildcards`, fix)
 	case strings.Contains(p, "$") || strings.Contains(p, "%{"):
 		return bad(`has "$" or "%{", which IAM and Terraform read as the start of a variable or template`, fix)
-	}
-	for _, seg := range strings.Split(p, "/") {
-		switch seg {
-		case "":
-			return bad("has an empty segment (two slashes in a row)", fix)
-		case ".", "..":
-			return bad(`has a "." or ".." segment (S3 has no such thing: it would be a literal, surprising key prefix)`, fix)
-		}
 	}
 	return nil
 }

@@ -1,11 +1,14 @@
-package service
+// Package htpasswd reads Apache htpasswd files (bcrypt only) and checks
+// user names and passwords against them, at a bounded cost: a limited
+// number of bcrypt runs at once, concurrent checks of one credential
+// sharing a run, and recent logins remembered under a per-process HMAC key.
+// It knows nothing of HTTP; the service wraps it in Basic authentication.
+package htpasswd
 
 import (
 	"bytes"
 	"crypto/rand"
 	"fmt"
-	"io"
-	"os"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -19,45 +22,23 @@ import (
 // passwords an easy win, so it is refused at start rather than discovered
 // in production. User names are bounded so log lines stay short.
 const (
-	maxHtpasswdBytes = 1 << 20
-	maxBcryptCost    = 14
-	maxUserLen       = 255
+	MaxFileBytes  = 1 << 20
+	maxBcryptCost = 14
+	MaxUserLen    = 255
 )
 
-// userFile is a parsed htpasswd file: every user's bcrypt hash, and a
+// File is a parsed htpasswd file: every user's bcrypt hash, and a
 // hash of a random password at the same cost to check unknown users
 // against, so that an unknown user name costs what a known one does and
 // timing does not tell which names exist.
-type userFile struct {
+type File struct {
 	hashes map[string][]byte
 	dummy  []byte
 }
 
-// loadHtpasswd reads and parses the --htpasswd file. Every error is a
-// *ConfigError naming the flag, the file and, for a bad entry, the line.
-func loadHtpasswd(path string) (*userFile, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, configErrorf("--htpasswd (%s): cannot read it: %v", envHtpasswd, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxHtpasswdBytes+1))
-	switch {
-	case err != nil:
-		return nil, configErrorf("--htpasswd (%s): cannot read %s: %v", envHtpasswd, path, err)
-	case len(data) > maxHtpasswdBytes:
-		return nil, configErrorf("--htpasswd %s is larger than 1 MiB; is it an htpasswd file?", path)
-	}
-	u, err := parseHtpasswd(data)
-	if err != nil {
-		return nil, configErrorf("--htpasswd %s: %v", path, err)
-	}
-	return u, nil
-}
-
-// parseHtpasswd parses an htpasswd file (see readHtpasswd) and makes the
+// Parse parses an htpasswd file (see readHtpasswd) and makes the
 // hash unknown users are checked against.
-func parseHtpasswd(data []byte) (*userFile, error) {
+func Parse(data []byte) (*File, error) {
 	hashes, cost, err := readHtpasswd(data)
 	if err != nil {
 		return nil, err
@@ -70,7 +51,7 @@ func parseHtpasswd(data []byte) (*userFile, error) {
 	if err != nil {
 		return nil, fmt.Errorf("bcrypt: %v", err)
 	}
-	return &userFile{hashes: hashes, dummy: dummy}, nil
+	return &File{hashes: hashes, dummy: dummy}, nil
 }
 
 // readHtpasswd reads Apache htpasswd lines, "user:hash", skipping blank
@@ -126,8 +107,8 @@ func checkUser(user string) error {
 	switch {
 	case user == "":
 		return fmt.Errorf("is empty")
-	case len(user) > maxUserLen:
-		return fmt.Errorf("is longer than %d bytes", maxUserLen)
+	case len(user) > MaxUserLen:
+		return fmt.Errorf("is longer than %d bytes", MaxUserLen)
 	case !utf8.ValidString(user):
 		return fmt.Errorf("is not valid UTF-8")
 	case strings.ContainsFunc(user, unicode.IsControl):
@@ -175,3 +156,6 @@ func bcryptCost(hash string) (int, error) {
 		return 0, fmt.Errorf("plain-text password or unknown hash kind")
 	}
 }
+
+// Users is how many users the file holds.
+func (f *File) Users() int { return len(f.hashes) }

@@ -1,4 +1,4 @@
-package service
+package s3store
 
 import (
 	"container/list"
@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/bucketls/bucketls/service/internal/listing"
 )
 
 // s3Page is one ListObjectsV2 answer, reduced to what a listing reads. It
@@ -71,25 +71,6 @@ func pageFromOutput(out *s3.ListObjectsV2Output) *s3Page {
 		p.prefixes[i] = aws.ToString(cp.Prefix)
 	}
 	return p
-}
-
-// s3CallsKey carries a request's S3 call counter in its context. The
-// lister owns it: whoever wants the count (the access log) hands a counter
-// down with withS3CallCounter, and nothing in the S3 path reaches up into
-// HTTP code for it.
-type s3CallsKey struct{}
-
-// withS3CallCounter returns ctx with n attached: every S3 call made for a
-// request with that context adds one to n (a coalesced call counts for the
-// request that led it).
-func withS3CallCounter(ctx context.Context, n *atomic.Int32) context.Context {
-	return context.WithValue(ctx, s3CallsKey{}, n)
-}
-
-func countS3Call(ctx context.Context) {
-	if n, ok := ctx.Value(s3CallsKey{}).(*atomic.Int32); ok {
-		n.Add(1)
-	}
 }
 
 // emptyPageTTL caps how long an empty answer stays cached.
@@ -186,7 +167,7 @@ func (c *pageCache) fly(ctx context.Context, key string, in *s3.ListObjectsV2Inp
 	}()
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.timeout)
 	defer cancel()
-	countS3Call(ctx)
+	listing.CountCall(ctx)
 	start := time.Now()
 	out, err := c.next.ListObjectsV2(cctx, in)
 	c.m.observe(time.Since(start), err)

@@ -1,4 +1,4 @@
-package service
+package s3store
 
 import (
 	"context"
@@ -143,7 +143,7 @@ func TestTunedClientSendsTheSameRequest(t *testing.T) {
 			o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 			o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 		})
-		tuned := s3.New(base, s3Options(tt.endpoint, tt.pathStyle), func(o *s3.Options) { o.HTTPClient = &got })
+		tuned := s3.New(base, ClientOptions(tt.endpoint, tt.pathStyle), func(o *s3.Options) { o.HTTPClient = &got })
 		inputs := []*s3.ListObjectsV2Input{
 			{Bucket: aws.String("my-bucket"), Delimiter: aws.String("/"), Prefix: aws.String("dir2/")},
 			{Bucket: aws.String("my-bucket"), Delimiter: aws.String("/"), Prefix: aws.String("a b+c/%/é/"), ContinuationToken: aws.String("tok/+=="), MaxKeys: aws.Int32(1)},

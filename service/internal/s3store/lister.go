@@ -1,4 +1,4 @@
-package service
+package s3store
 
 import (
 	"context"
@@ -13,11 +13,12 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go"
+	"github.com/bucketls/bucketls/service/internal/listing"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// S3ListerOptions tunes an S3 lister. The zero value is valid.
-type S3ListerOptions struct {
+// Options tunes an S3 lister. The zero value is valid.
+type Options struct {
 	// CacheTTL keeps successful ListObjectsV2 pages this long and serves
 	// repeated listings from memory. Default: 0 (off): every listing asks
 	// S3, identical concurrent calls are still coalesced.
@@ -26,7 +27,7 @@ type S3ListerOptions struct {
 	CacheBytes int
 	// RootPrefix confines the lister to the keys under RootPrefix+"/":
 	// request paths are relative to it, names stay relative, and no call
-	// the lister sends can name a key outside it (see S3Lister.list). It
+	// the lister sends can name a key outside it (see Lister.list). It
 	// must pass the --root-prefix check (no slash at either end, no empty
 	// or dot segments). Default: "" (the whole bucket).
 	RootPrefix string
@@ -50,21 +51,21 @@ const (
 // backwards are caught long before, this catches what they cannot.
 const maxListPages = 100_000
 
-// S3Lister is the production [Lister]: it walks a bucket with ListObjectsV2
+// Lister is the production [Lister]: it walks a bucket with ListObjectsV2
 // (delimiter "/"), one page of up to 1,000 keys at a time. It is safe for
 // concurrent use and is a prometheus.Collector of its S3 call metrics.
-type S3Lister struct {
+type Lister struct {
 	bucket string
 	root   string // RootPrefix + "/", or "" for the whole bucket
 	api    *pageCache
 	m      *s3Metrics
 }
 
-// NewS3Lister returns a Lister over bucket. client is usually an
+// New returns a Lister over bucket. client is usually an
 // *s3.Client; anything with ListObjectsV2 will do. The lister needs only the
 // s3:ListBucket permission: even the "is this path an object?" check is a
 // ListObjectsV2 call, not a HeadObject.
-func NewS3Lister(client s3.ListObjectsV2APIClient, bucket string, opts S3ListerOptions) *S3Lister {
+func New(client s3.ListObjectsV2APIClient, bucket string, opts Options) *Lister {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = defaultCallTimeout
 	}
@@ -72,7 +73,7 @@ func NewS3Lister(client s3.ListObjectsV2APIClient, bucket string, opts S3ListerO
 		opts.CacheBytes = defaultCacheBytes
 	}
 	m := newS3Metrics()
-	return &S3Lister{
+	return &Lister{
 		bucket: bucket,
 		root:   rootKey(opts.RootPrefix),
 		api:    newPageCache(client, opts.CacheTTL, opts.CallTimeout, opts.CacheBytes, m),
@@ -81,20 +82,20 @@ func NewS3Lister(client s3.ListObjectsV2APIClient, bucket string, opts S3ListerO
 }
 
 // Describe implements prometheus.Collector.
-func (l *S3Lister) Describe(ch chan<- *prometheus.Desc) { l.m.describe(ch) }
+func (l *Lister) Describe(ch chan<- *prometheus.Desc) { l.m.describe(ch) }
 
 // Collect implements prometheus.Collector.
-func (l *S3Lister) Collect(ch chan<- prometheus.Metric) { l.m.collect(ch) }
+func (l *Lister) Collect(ch chan<- prometheus.Metric) { l.m.collect(ch) }
 
 // List implements [Lister].
-func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry, bool) error) (*Position, error) {
+func (l *Lister) List(ctx context.Context, req listing.Request, emit func([]listing.Entry, bool) error) (*listing.Position, error) {
 	dirOnly := strings.HasSuffix(req.Path, "/")
 	dir := strings.TrimSuffix(req.Path, "/")
 	prefix := l.root
 	if dir != "" {
 		prefix = l.root + dir + "/"
 	}
-	w := &walk{l: l, req: req, prefix: prefix, top: dir == "", page: page}
+	w := &walk{l: l, req: req, prefix: prefix, top: dir == "", emit: emit}
 	next, err := w.run(ctx)
 	if err != nil || w.exists {
 		return next, err
@@ -107,13 +108,13 @@ func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry,
 			return nil, err
 		}
 		if found {
-			return nil, page([]Entry{}, true)
+			return nil, emit([]listing.Entry{}, true)
 		}
 	}
 	if dirOnly || dir == "" {
-		return nil, fmt.Errorf("list %q: %w", prefix, ErrNotFound)
+		return nil, fmt.Errorf("list %q: %w", prefix, listing.ErrNotFound)
 	}
-	return nil, l.listObject(ctx, l.root+dir, req.NamePrefix, page)
+	return nil, l.listObject(ctx, l.root+dir, req.NamePrefix, emit)
 }
 
 // walk is the state of one listing: where it is in S3's key order, what
@@ -122,22 +123,22 @@ func (l *S3Lister) List(ctx context.Context, req ListRequest, page func([]Entry,
 // with an ETag). Later batches go out as they come, so a walk holds one
 // batch at a time, and an empty final batch ends the listing.
 type walk struct {
-	l      *S3Lister
-	req    ListRequest
+	l      *Lister
+	req    listing.Request
 	prefix string // the listed directory's key prefix, root prefix included
 	top    bool   // the listing root, which always exists
-	page   func([]Entry, bool) error
+	emit   func([]listing.Entry, bool) error
 
 	d         dedupe
 	exists    bool
 	lastKey   string // S3 key of the last item read, for the order check
 	count     int    // entries handed out
-	pending   []Entry
+	pending   []listing.Entry
 	held      bool
 	streaming bool // the first batch went out: hand each one out at once
 }
 
-func (w *walk) run(ctx context.Context) (*Position, error) {
+func (w *walk) run(ctx context.Context) (*listing.Position, error) {
 	in := &s3.ListObjectsV2Input{
 		Bucket: aws.String(w.l.bucket),
 		// EncodingType stays unset: with "url" S3 would percent-encode
@@ -170,7 +171,7 @@ func (w *walk) run(ctx context.Context) (*Position, error) {
 	for pages := 1; ; pages++ {
 		if pages > maxListPages {
 			w.l.m.paginationErrors.WithLabelValues("too_many_pages").Inc()
-			return nil, fmt.Errorf("list %q: %w: more than %d pages", w.prefix, ErrUpstream, maxListPages)
+			return nil, fmt.Errorf("list %q: %w: more than %d pages", w.prefix, listing.ErrUpstream, maxListPages)
 		}
 		p, err := w.l.list(ctx, in)
 		if err != nil {
@@ -194,7 +195,7 @@ func (w *walk) run(ctx context.Context) (*Position, error) {
 		// check instead, as the keys come round again.
 		if p.next == "" || seen[p.next] || p.next == aws.ToString(in.ContinuationToken) {
 			w.l.m.paginationErrors.WithLabelValues("repeated_token").Inc()
-			return nil, fmt.Errorf("list %q: %w: S3 repeated continuation token %q", w.prefix, ErrUpstream, p.next)
+			return nil, fmt.Errorf("list %q: %w: S3 repeated continuation token %q", w.prefix, listing.ErrUpstream, p.next)
 		}
 		seen[p.next] = true
 		in.ContinuationToken = aws.String(p.next)
@@ -209,21 +210,21 @@ func (w *walk) run(ctx context.Context) (*Position, error) {
 		return nil, nil
 	}
 	if w.held {
-		return nil, w.page(w.pending, true)
+		return nil, w.emit(w.pending, true)
 	}
-	return nil, w.page([]Entry{}, true)
+	return nil, w.emit([]listing.Entry{}, true)
 }
 
 // take turns one S3 page into entries and hands out the batch held back
 // before it. done reports that the walk ended (at the limit) with next as
 // the position to resume from.
-func (w *walk) take(ctx context.Context, p *s3Page) (next *Position, done bool, err error) {
+func (w *walk) take(ctx context.Context, p *s3Page) (next *listing.Position, done bool, err error) {
 	items := mergeItems(p)
-	batch := make([]Entry, 0, len(items))
+	batch := make([]listing.Entry, 0, len(items))
 	for i, it := range items {
 		if it.key < w.lastKey {
 			w.l.m.paginationErrors.WithLabelValues("backwards").Inc()
-			return nil, true, fmt.Errorf("list %q: %w: key %q came after %q", w.prefix, ErrUpstream, it.key, w.lastKey)
+			return nil, true, fmt.Errorf("list %q: %w: key %q came after %q", w.prefix, listing.ErrUpstream, it.key, w.lastKey)
 		}
 		w.lastKey = it.key
 		rel, ok := strings.CutPrefix(it.key, w.prefix)
@@ -250,7 +251,7 @@ func (w *walk) take(ctx context.Context, p *s3Page) (next *Position, done bool, 
 			if dir {
 				// An object and a directory of one name: the directory
 				// wins, as in mountpoint-s3.
-				e = Entry{Name: e.Name, Dir: true}
+				e = listing.Entry{Name: e.Name, Dir: true}
 			}
 		}
 		batch = append(batch, e)
@@ -271,7 +272,7 @@ func (w *walk) take(ctx context.Context, p *s3Page) (next *Position, done bool, 
 		return nil, true, err
 	}
 	if w.streaming {
-		return nil, false, w.page(batch, false)
+		return nil, false, w.emit(batch, false)
 	}
 	w.pending, w.held = batch, true
 	return nil, false, nil
@@ -285,23 +286,23 @@ func (w *walk) release() error {
 	w.held, w.streaming = false, true
 	batch := w.pending
 	w.pending = nil
-	return w.page(batch, false)
+	return w.emit(batch, false)
 }
 
 // flushAt ends a limited walk: the held batch and this one go out as the
 // last, and the position after them is the cursor for the next request.
-func (w *walk) flushAt(batch []Entry) (*Position, bool, error) {
+func (w *walk) flushAt(batch []listing.Entry) (*listing.Position, bool, error) {
 	if err := w.release(); err != nil {
 		return nil, true, err
 	}
-	return w.d.position(), true, w.page(batch, true)
+	return w.d.position(), true, w.emit(batch, true)
 }
 
-// entry makes the Entry for one item, or reports that it is a duplicate.
-func (w *walk) entry(rel string, it item) (Entry, bool) {
+// entry makes the listing.Entry for one item, or reports that it is a duplicate.
+func (w *walk) entry(rel string, it item) (listing.Entry, bool) {
 	if w.req.Recursive {
 		// Every key below the path, as it is; a marker keeps its slash.
-		e := Entry{Name: rel, Dir: strings.HasSuffix(rel, "/")}
+		e := listing.Entry{Name: rel, Dir: strings.HasSuffix(rel, "/")}
 		if !e.Dir {
 			it.obj.fill(&e)
 		}
@@ -309,9 +310,9 @@ func (w *walk) entry(rel string, it item) (Entry, bool) {
 	}
 	name, isDir, ok := w.d.add(rel, it.obj == nil)
 	if !ok {
-		return Entry{}, false
+		return listing.Entry{}, false
 	}
-	e := Entry{Name: name, Dir: isDir}
+	e := listing.Entry{Name: name, Dir: isDir}
 	if !isDir {
 		it.obj.fill(&e)
 	}
@@ -337,7 +338,7 @@ func (w *walk) isDir(ctx context.Context, rel string, rest []item, truncated boo
 	return w.l.anyKey(ctx, w.prefix+rel+"/")
 }
 
-func (o *s3Object) fill(e *Entry) {
+func (o *s3Object) fill(e *listing.Entry) {
 	e.Size, e.Modified, e.ETag, e.StorageClass = o.size, o.modified, o.etag, o.class
 }
 
@@ -376,7 +377,7 @@ var errOutsideRoot = errors.New("refused: outside the root prefix")
 // the root in an answer (an S3-compatible endpoint that ignores Prefix)
 // are dropped. The IAM condition on s3:prefix enforces the same again, in
 // AWS.
-func (l *S3Lister) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Page, error) {
+func (l *Lister) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Page, error) {
 	if !strings.HasPrefix(aws.ToString(in.Prefix), l.root) ||
 		(in.StartAfter != nil && !strings.HasPrefix(*in.StartAfter, l.root)) {
 		return nil, fmt.Errorf("prefix %q, start after %q: %w", aws.ToString(in.Prefix), aws.ToString(in.StartAfter), errOutsideRoot)
@@ -412,7 +413,7 @@ func (p *s3Page) within(root string) *s3Page {
 }
 
 // anyKey reports whether any key starts with prefix.
-func (l *S3Lister) anyKey(ctx context.Context, prefix string) (bool, error) {
+func (l *Lister) anyKey(ctx context.Context, prefix string) (bool, error) {
 	p, err := l.list(ctx, &s3.ListObjectsV2Input{
 		Bucket:  aws.String(l.bucket),
 		Prefix:  aws.String(prefix),
@@ -428,7 +429,7 @@ func (l *S3Lister) anyKey(ctx context.Context, prefix string) (bool, error) {
 // exactly that key exists it is listed by its base name, like ls FILE. The
 // shortest key starting with key is key itself, so a one-key listing with
 // Prefix=key answers "does this object exist" using only s3:ListBucket.
-func (l *S3Lister) listObject(ctx context.Context, key, namePrefix string, page func([]Entry, bool) error) error {
+func (l *Lister) listObject(ctx context.Context, key, namePrefix string, emit func([]listing.Entry, bool) error) error {
 	p, err := l.list(ctx, &s3.ListObjectsV2Input{
 		Bucket:  aws.String(l.bucket),
 		Prefix:  aws.String(key),
@@ -439,26 +440,26 @@ func (l *S3Lister) listObject(ctx context.Context, key, namePrefix string, page 
 	}
 	name := key[strings.LastIndexByte(key, '/')+1:]
 	if len(p.objects) == 0 || p.objects[0].key != key || !strings.HasPrefix(name, namePrefix) {
-		return fmt.Errorf("find %q: %w", key, ErrNotFound)
+		return fmt.Errorf("find %q: %w", key, listing.ErrNotFound)
 	}
-	e := Entry{Name: name}
+	e := listing.Entry{Name: name}
 	p.objects[0].fill(&e)
-	return page([]Entry{e}, true)
+	return emit([]listing.Entry{e}, true)
 }
 
 // fail turns an SDK error into a domain error. The SDK error's text stays in
 // the message for the log (handlers log it once, at the edge) but is not
 // wrapped, so nothing above this layer can reach SDK types.
-func (l *S3Lister) fail(ctx context.Context, op, prefix string, err error, resumed bool) error {
+func (l *Lister) fail(ctx context.Context, op, prefix string, err error, resumed bool) error {
 	kind := classify(err)
 	if kind == context.Canceled && ctx.Err() == nil {
 		// The detached S3 call was cancelled, not this request.
-		kind = ErrUpstream
+		kind = listing.ErrUpstream
 	}
-	if resumed && errors.Is(kind, ErrBucketUnavailable) && isInvalidArgument(err) {
+	if resumed && errors.Is(kind, listing.ErrBucketUnavailable) && isInvalidArgument(err) {
 		// A start key from a cursor that S3 refuses is the client's
 		// mistake, not an unavailable bucket.
-		kind = ErrBadCursor
+		kind = listing.ErrBadCursor
 	}
 	return fmt.Errorf("%s %q: %w: %v", op, prefix, kind, err)
 }
@@ -477,7 +478,7 @@ func classify(err error) error {
 		return context.Canceled
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return ErrTimeout
+		return listing.ErrTimeout
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
@@ -486,13 +487,13 @@ func classify(err error) error {
 			"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
 			"TokenRefreshRequired", "AuthorizationHeaderMalformed", "PermanentRedirect",
 			"InvalidBucketName", "InvalidBucketState":
-			return ErrBucketUnavailable
+			return listing.ErrBucketUnavailable
 		case "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded",
 			"TooManyRequests", "TooManyRequestsException", "RequestThrottled",
 			"ServiceUnavailable":
-			return ErrThrottled
+			return listing.ErrThrottled
 		case "RequestTimeout", "RequestTimeoutException":
-			return ErrTimeout
+			return listing.ErrTimeout
 		}
 	}
 	var respErr *awshttp.ResponseError
@@ -500,18 +501,18 @@ func classify(err error) error {
 		switch code := respErr.HTTPStatusCode(); {
 		case code == 301 || code == 307 || code == 400 || code == 401 || code == 403 || code == 404:
 			// 301 without a code: the bucket lives in another region.
-			return ErrBucketUnavailable
+			return listing.ErrBucketUnavailable
 		case code == 429 || code == 503:
-			return ErrThrottled
+			return listing.ErrThrottled
 		case code == 504:
-			return ErrTimeout
+			return listing.ErrTimeout
 		}
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
-		return ErrTimeout
+		return listing.ErrTimeout
 	}
-	return ErrUpstream
+	return listing.ErrUpstream
 }
 
 // dedupe turns S3 keys into names. It keeps what is needed to remove
@@ -536,15 +537,15 @@ type dedupe struct {
 }
 
 // restore continues a walk from a cursor's position.
-func (d *dedupe) restore(p *Position) {
+func (d *dedupe) restore(p *listing.Position) {
 	d.pos = p.Key
 	d.last, d.started = strings.TrimSuffix(p.Key, "/"), true
 	d.open = slices.Clone(p.Open)
 }
 
 // position is where the walk stands, for a cursor.
-func (d *dedupe) position() *Position {
-	return &Position{Key: d.pos, Open: slices.Clone(d.open)}
+func (d *dedupe) position() *listing.Position {
+	return &listing.Position{Key: d.pos, Open: slices.Clone(d.open)}
 }
 
 // add records one key (relative to the listed prefix) and reports the name
@@ -585,4 +586,13 @@ func slashedLess(name, key string) bool {
 	}
 	c := key[len(name)]
 	return c > '/' || (c == '/' && len(key) > len(name)+1)
+}
+
+// rootKey is the key prefix a validated root prefix stands for: "" for the
+// whole bucket, otherwise the prefix and its separator.
+func rootKey(rootPrefix string) string {
+	if rootPrefix == "" {
+		return ""
+	}
+	return rootPrefix + "/"
 }

@@ -1,39 +1,52 @@
-package service
+// Package listing is the contract between bucketls's HTTP side and its
+// storage: the [Lister] seam, the [Request] a listing makes, the [Entry]
+// and [Position] it hands back, the domain errors storage failures become,
+// and the per-request counter of storage calls. It imports nothing of
+// either side, so handlers never see SDK types and the S3 adapter never
+// sees net/http.
+package listing
 
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
+// Words, each with one meaning across bucketls: an S3 page is one
+// ListObjectsV2 answer (up to 1,000 keys); a batch is what a Lister hands
+// to emit at a time; a page of a listing is what one API request returns
+// under limit and cursor; the index is the HTML document a browser gets.
+
 // Lister lists one "directory" of a bucket. It is the seam between the
 // HTTP side and storage: production and --demo use the S3 lister from
-// [NewS3Lister]; tests may plug in a Lister that fails on purpose.
+// s3store.New; tests may plug in a Lister that fails on purpose.
 type Lister interface {
-	// List walks req.Path and hands its entries to page in order, one
+	// List walks req.Path and hands its entries to emit in order, one
 	// batch at a time, so a caller can stream a directory of any size
 	// without holding it in memory.
 	//
-	// For a directory, page is called one or more times and last is true
+	// For a directory, emit is called one or more times and last is true
 	// on the final call only (an empty directory gives one call with no
-	// entries). For a path that is an object and not a directory, page is
+	// entries). For a path that is an object and not a directory, emit is
 	// called once with its entry. When nothing exists at the path, List
-	// returns an error matching [ErrNotFound] and never calls page.
+	// returns an error matching [ErrNotFound] and never calls emit.
 	//
 	// With req.Limit > 0, List stops after that many entries; when more
 	// may follow it returns the position to resume from (req.After of the
 	// next call), otherwise nil.
 	//
-	// When page returns an error, List stops and returns it (wrapped or
+	// When emit returns an error, List stops and returns it (wrapped or
 	// not). Storage failures are reported as errors matching
 	// [ErrBucketUnavailable], [ErrThrottled], [ErrTimeout], [ErrBadCursor]
 	// or [ErrUpstream]; cancellation of ctx as context.Canceled.
-	List(ctx context.Context, req ListRequest, page func(entries []Entry, last bool) error) (next *Position, err error)
+	List(ctx context.Context, req Request, emit func(batch []Entry, last bool) error) (next *Position, err error)
 }
 
-// ListRequest is what a listing asks of a Lister: the typed form of the
-// request path and query (see listOptions), nothing from net/http.
-type ListRequest struct {
+// Request is what a listing asks of a Lister: the typed form of the
+// request path and query (the HTTP side's listOptions), nothing from
+// net/http.
+type Request struct {
 	// Path is "" for the root, otherwise a validated slash-separated path
 	// without a leading slash; a trailing slash ("dir2/") means the path
 	// must be a directory.
@@ -74,8 +87,8 @@ type Position struct {
 	Open []string
 }
 
-// Domain errors a Lister returns; handlers map them to HTTP statuses in one
-// place (statusFor) and never see storage SDK types.
+// Domain errors a Lister returns; the HTTP side maps them to statuses in one
+// place (service's statusFor) and never see storage SDK types.
 var (
 	// ErrNotFound reports that no object or directory exists at the path.
 	ErrNotFound = errors.New("not found")
@@ -93,3 +106,22 @@ var (
 	// connection refused, no credentials, a broken pagination sequence).
 	ErrUpstream = errors.New("storage error")
 )
+
+// callsKey carries a request's storage call counter in its context.
+type callsKey struct{}
+
+// WithCallCounter returns ctx with n attached: every storage call made for
+// a request with that context adds one to n (a coalesced call counts for
+// the request that led it). Whoever wants the count (the access log) hands
+// a counter down; nothing in the storage path reaches up into HTTP code
+// for it.
+func WithCallCounter(ctx context.Context, n *atomic.Int32) context.Context {
+	return context.WithValue(ctx, callsKey{}, n)
+}
+
+// CountCall adds one to the counter ctx carries, if any.
+func CountCall(ctx context.Context) {
+	if n, ok := ctx.Value(callsKey{}).(*atomic.Int32); ok {
+		n.Add(1)
+	}
+}

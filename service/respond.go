@@ -6,6 +6,8 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/bucketls/bucketls/service/internal/htpasswd"
 )
 
 // errorBody is every error answer: {"error":"..."} with a message safe to
@@ -57,9 +59,9 @@ func writeErrorMessage(w http.ResponseWriter, r *http.Request, status int, msg s
 // messages. Messages never carry S3 request IDs, ARNs or SDK text.
 func statusFor(err error, r *http.Request) (int, string) {
 	switch {
-	case errors.Is(err, errUnauthorized):
+	case errors.Is(err, htpasswd.ErrUnauthorized):
 		return http.StatusUnauthorized, "authentication required: send a user name and password (HTTP Basic)"
-	case errors.Is(err, errAuthBusy):
+	case errors.Is(err, htpasswd.ErrBusy):
 		return http.StatusServiceUnavailable, "too many logins in progress; retry later"
 	case isBadPath(err), isQueryError(err):
 		return http.StatusBadRequest, err.Error()
@@ -99,46 +101,4 @@ func listedPath(r *http.Request) string {
 		return p
 	}
 	return "/"
-}
-
-// handleHealthz answers 200 while the process runs: liveness only, it never
-// touches S3, so a storage outage does not get the process restarted.
-func handleHealthz() http.Handler {
-	body := []byte(`{"status":"ok"}`)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-		_, _ = w.Write(body)
-	})
-}
-
-// handleReadyz answers 200 when the bucket answered recently and the
-// process is not shutting down, 503 otherwise.
-func handleReadyz(ready *readiness) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if ok, why := ready.check(); !ok {
-			w.Header().Set("Retry-After", retryAfterSeconds)
-			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "not ready", "reason": why})
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
-	})
-}
-
-// handleNotFound answers every unknown route with 404 JSON.
-func handleNotFound() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		// The path as the client wrote it: "/list-bucket-content%2Fdir2"
-		// decodes to a route that exists, and naming that would mislead.
-		writeErrorMessage(w, r, http.StatusNotFound, "no such route: "+printable(clip(r.URL.EscapedPath())))
-	})
-}
-
-// methodNotAllowed answers 405 JSON with an Allow header; the mux's own 405
-// has a plain-text body.
-func methodNotAllowed(allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Allow", allow)
-		writeJSON(w, http.StatusMethodNotAllowed, errorBody{Error: "method " + r.Method + " not allowed; use " + allow})
-	})
 }

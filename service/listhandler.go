@@ -45,7 +45,7 @@ func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler
 		}
 		lw := newListWriter(w, r, opts, limits.stall)
 		lw.html = html
-		next, err := lister.List(ctx, opts.request(path), lw.page)
+		next, err := lister.List(ctx, opts.request(path), lw.emit)
 		if err == nil && opts.limit > 0 {
 			err = lw.whole(next, path)
 		}
@@ -61,7 +61,7 @@ func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler
 		}
 		if lw.committed {
 			// Status and part of the list are out: the only honest thing
-			// left is to break the transfer (see abortOnPanic).
+			// left is to break the transfer (recoverPanics lets http.ErrAbortHandler through).
 			noteError(r, err)
 			markAborted(r)
 			panic(http.ErrAbortHandler)
@@ -100,7 +100,7 @@ func newListWriter(w http.ResponseWriter, r *http.Request, opts listOptions, sta
 	return &listWriter{w: w, r: r, opts: opts, stall: stall}
 }
 
-func (lw *listWriter) page(entries []Entry, last bool) error {
+func (lw *listWriter) emit(entries []Entry, last bool) error {
 	if lw.opts.limit > 0 {
 		if lw.entries == nil {
 			// The walk is done with a batch it hands out: keep it rather
@@ -348,7 +348,7 @@ func ifNoneMatch(r *http.Request, etag string) bool {
 		// The compressor suffixes the ETag of a compressed body; the
 		// listing it validates is the same.
 		tag = strings.Replace(tag, compressedETagSuffix+`"`, `"`, 1)
-		tag = strings.Replace(tag, `-zstd"`, `"`, 1)
+		tag = strings.Replace(tag, zstdETagSuffix+`"`, `"`, 1)
 		if etag != "" && strings.TrimPrefix(tag, "W/") == strings.TrimPrefix(etag, "W/") {
 			return true
 		}

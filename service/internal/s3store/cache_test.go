@@ -1,7 +1,8 @@
-package service
+package s3store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"runtime"
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/bucketls/bucketls/service/internal/listing"
 )
 
 // countingS3 wraps a fake S3 handler to count ListObjectsV2 calls and
@@ -35,12 +37,11 @@ func countingS3(delay time.Duration, calls *atomic.Int32) func(http.Handler) htt
 func TestCoalescing(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	f := startFakeS3(t, ReferenceKeys(), countingS3(300*time.Millisecond, &calls))
+	f := startFakeS3(t, referenceKeys(), countingS3(300*time.Millisecond, &calls))
 	for _, n := range names("f", 2500) {
-		f.put(t, "big/"+n)
+		f.Put(t, "big/"+n)
 	}
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{})
-	srv := testServer(t, lister, Config{})
+	lister := New(testS3Client(f.URL()), testBucket, Options{})
 
 	for _, tt := range []struct {
 		path      string
@@ -55,22 +56,21 @@ func TestCoalescing(t *testing.T) {
 		var wg sync.WaitGroup
 		for range clients {
 			wg.Go(func() {
-				r := get(t, srv.URL, "/list-bucket-content/"+tt.path)
-				if got := listing(t, r.body); len(got) != tt.wantLen {
-					t.Errorf("GET %s: %d names, want %d", tt.path, len(got), tt.wantLen)
+				if got, err := ls(t, lister, tt.path); err != nil || len(got) != tt.wantLen {
+					t.Errorf("list %s: %d names (%v), want %d", tt.path, len(got), err, tt.wantLen)
 				}
 			})
 		}
 		wg.Wait()
 		if got := calls.Load(); got != tt.wantCalls {
-			t.Errorf("%d concurrent GET %s: %d S3 calls, want %d", clients, tt.path, got, tt.wantCalls)
+			t.Errorf("%d concurrent listings of %s: %d S3 calls, want %d", clients, tt.path, got, tt.wantCalls)
 		}
 	}
 	// Without a cache, a later identical listing asks S3 again.
 	calls.Store(0)
-	get(t, srv.URL, "/list-bucket-content/dir2")
+	_, _ = ls(t, lister, "dir2")
 	if got := calls.Load(); got != 1 {
-		t.Errorf("sequential GET dir2 without cache: %d S3 calls, want 1", got)
+		t.Errorf("sequential list dir2 without cache: %d S3 calls, want 1", got)
 	}
 }
 
@@ -79,32 +79,31 @@ func TestCoalescing(t *testing.T) {
 func TestCacheTTL(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	f := startFakeS3(t, ReferenceKeys(), countingS3(0, &calls))
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Second})
-	srv := testServer(t, lister, Config{})
+	f := startFakeS3(t, referenceKeys(), countingS3(0, &calls))
+	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Second})
 	start := time.Now()
 	var cached time.Time // by then the page is cached, so it expires by cached+TTL
 	for i := range 5 {
-		if r := get(t, srv.URL, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2"]}` {
-			t.Fatalf("GET dir2: %s", r.body)
+		if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2]" || err != nil {
+			t.Fatalf("list dir2: %q, %v", got, err)
 		}
 		if i == 0 {
 			cached = time.Now()
 		}
-		if r := get(t, srv.URL, "/list-bucket-content/nope"); r.status != 404 {
-			t.Fatalf("GET nope: %d", r.status)
+		if _, err := ls(t, lister, "nope"); !errors.Is(err, listing.ErrNotFound) {
+			t.Fatalf("list nope: %v, want not found", err)
 		}
 	}
 	if took := time.Since(start); took > 900*time.Millisecond {
-		t.Fatalf("10 GETs took %s, longer than the 1s TTL: the machine is too slow for this test", took)
+		t.Fatalf("10 listings took %s, longer than the 1s TTL: the machine is too slow for this test", took)
 	}
 	if got := calls.Load(); got != 3 { // dir2; nope as directory and as object
-		t.Errorf("10 GETs within the TTL: %d S3 calls, want 3", got)
+		t.Errorf("10 listings within the TTL: %d S3 calls, want 3", got)
 	}
-	f.put(t, "dir2/file3")
+	f.Put(t, "dir2/file3")
 	time.Sleep(time.Until(cached.Add(1100 * time.Millisecond)))
-	if r := get(t, srv.URL, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2","file3"]}` {
-		t.Errorf("GET dir2 after the TTL: %s, want the new file", r.body)
+	if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2 file3]" || err != nil {
+		t.Errorf("list dir2 after the TTL: %q, %v; want the new file", got, err)
 	}
 	if got := calls.Load(); got != 4 {
 		t.Errorf("after the TTL: %d S3 calls, want 4", got)
@@ -118,10 +117,10 @@ func TestCacheBudget(t *testing.T) {
 	const total = 23_000
 	f := startFakeS3(t, nil, nil)
 	for _, n := range names("f", total) {
-		f.put(t, "huge/"+n)
+		f.Put(t, "huge/"+n)
 	}
 	const budget = 1 << 20
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Minute, CacheBytes: budget})
+	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Minute, CacheBytes: budget})
 	n := 0
 	err := listNames(context.Background(), lister, "huge", func(names []string, last bool) error {
 		n += len(names)
@@ -141,20 +140,19 @@ func TestCacheBudget(t *testing.T) {
 func TestCacheFlood(t *testing.T) {
 	t.Parallel()
 	var calls atomic.Int32
-	f := startFakeS3(t, ReferenceKeys(), countingS3(0, &calls))
+	f := startFakeS3(t, referenceKeys(), countingS3(0, &calls))
 	const flood = 400
 	for i := range flood {
-		f.put(t, fmt.Sprintf("small%04d/file", i))
+		f.Put(t, fmt.Sprintf("small%04d/file", i))
 	}
 	// Small enough that the flood holds several times the budget, so it
 	// must churn; large enough for the hot page and a few others.
 	const budget = 48 << 10
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: time.Hour, CacheBytes: budget})
-	srv := testServer(t, lister, Config{})
+	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Hour, CacheBytes: budget})
 	hot := func() {
 		t.Helper()
-		if r := get(t, srv.URL, "/list-bucket-content/dir2"); r.body != `{"content":["file1","file2"]}` {
-			t.Fatalf("GET dir2: %d %s", r.status, r.body)
+		if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2]" || err != nil {
+			t.Fatalf("list dir2: %q, %v", got, err)
 		}
 	}
 	hot()
@@ -162,8 +160,8 @@ func TestCacheFlood(t *testing.T) {
 	for i := range flood {
 		// One-off 404s (never cached) and one-off real directories
 		// (cached once each, more than the budget holds), between hot hits.
-		get(t, srv.URL, fmt.Sprintf("/list-bucket-content/nope%04d%s", i, strings.Repeat("x", 900)))
-		get(t, srv.URL, fmt.Sprintf("/list-bucket-content/small%04d", i))
+		_, _ = ls(t, lister, fmt.Sprintf("nope%04d%s", i, strings.Repeat("x", 900)))
+		_, _ = ls(t, lister, fmt.Sprintf("small%04d", i))
 		if i%100 == 0 {
 			hot()
 		}
@@ -171,7 +169,7 @@ func TestCacheFlood(t *testing.T) {
 	before := calls.Load()
 	hot()
 	if got := calls.Load() - before; got != 0 {
-		t.Errorf("GET dir2 after the flood made %d S3 calls, want 0 (still cached)", got)
+		t.Errorf("list dir2 after the flood made %d S3 calls, want 0 (still cached)", got)
 	}
 	if got := lister.api.store.bytes(); got > budget || got < budget/2 {
 		t.Errorf("cache holds %d bytes, want the flood to fill the %d-byte budget without passing it", got, budget)

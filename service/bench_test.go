@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/bucketls/bucketls/service/internal/s3store"
 )
 
 // These benchmarks are for profiling the per-listing CPU cost, not for
@@ -49,7 +50,7 @@ func cannedS3(b *testing.B) string {
 func BenchmarkUncachedListing(b *testing.B) {
 	endpoint := cannedS3(b)
 	logger := slog.New(slog.NewJSONHandler(io.Discard, nil)) // formatted as in production
-	srv := NewServer(logger, NewS3Lister(newStaticS3Client(endpoint), testBucket, S3ListerOptions{}), Config{})
+	srv := NewServer(logger, NewS3Lister(s3store.NewStaticClient(endpoint), testBucket, S3ListerOptions{}), nil, Config{})
 	var n atomic.Int64
 	b.ReportAllocs()
 	defer reportCPU(b)()
@@ -76,11 +77,11 @@ func BenchmarkListObjectsV2(b *testing.B) {
 			Credentials:                credentials.NewStaticCredentialsProvider("test", "test", ""),
 			BaseEndpoint:               aws.String(endpoint),
 			UsePathStyle:               true,
-			HTTPClient:                 httpClient(),
+			HTTPClient:                 s3store.HTTPClient(),
 			RequestChecksumCalculation: aws.RequestChecksumCalculationWhenRequired,
 			ResponseChecksumValidation: aws.ResponseChecksumValidationWhenRequired,
 		}),
-		"service": newStaticS3Client(endpoint),
+		"service": s3store.NewStaticClient(endpoint),
 	}
 	for _, name := range []string{"stock", "service"} {
 		client := clients[name]

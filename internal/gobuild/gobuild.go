@@ -3,9 +3,9 @@
 // builds the artifact it ships with it, and the benchmark builds the binary
 // it measures with it, so "as deployed" means the same bytes in both.
 //
-// It is pure Go and imports neither cdktf nor jsii, so importing it costs a
-// tool nothing; the service never imports it (the stack meets the service
-// only as the bytes this build makes).
+// It is a leaf: pure Go, importing neither the service nor the stack (nor
+// cdktf or jsii), so each of them, the benchmark and the tests import it
+// and the stack still meets the service only as the bytes this build makes.
 package gobuild
 
 import (

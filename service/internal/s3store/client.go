@@ -1,8 +1,10 @@
-package service
+package s3store
 
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"time"
@@ -23,9 +25,9 @@ import (
 // follows the concurrency we expect, not the directory size.
 const maxIdleConnsPerHost = 256
 
-// httpClient is the SDK's HTTP client with a connection pool sized for a
+// HTTPClient is the SDK's HTTP client with a connection pool sized for a
 // server rather than a CLI.
-func httpClient() *awshttp.BuildableClient {
+func HTTPClient() *awshttp.BuildableClient {
 	return awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
 		t.MaxIdleConns = maxIdleConnsPerHost
 		t.MaxIdleConnsPerHost = maxIdleConnsPerHost
@@ -33,8 +35,10 @@ func httpClient() *awshttp.BuildableClient {
 	})
 }
 
-// s3Options applies what every bucketls S3 client shares.
-func s3Options(endpoint string, pathStyle bool) func(*s3.Options) {
+// ClientOptions applies what every bucketls S3 client shares: endpoint
+// (empty for AWS), path-style addressing for S3-compatible servers, the
+// fixed endpoint resolver and the trimmed middleware stack.
+func ClientOptions(endpoint string, pathStyle bool) func(*s3.Options) {
 	return func(o *s3.Options) {
 		if endpoint != "" {
 			o.BaseEndpoint = aws.String(endpoint)
@@ -201,37 +205,38 @@ type replayBody struct {
 	io.Closer
 }
 
-// newS3Client builds the production client. Region and credentials come
+// NewClient builds the production client. Region and credentials come
 // only from the SDK's default chain (environment, shared config files, the
 // EC2 instance role through IMDSv2); nothing about an account is written
-// here. getenv is Run's view of the environment, used only to notice the
-// SDK's own endpoint variables.
-func newS3Client(ctx context.Context, cfg Config, getenv func(string) string) (*s3.Client, error) {
-	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(httpClient()))
+// here. endpoint is --s3-endpoint ("" for AWS); getenv is the caller's view
+// of the environment, used only to notice the SDK's own endpoint variables.
+// Every error is a configuration problem.
+func NewClient(ctx context.Context, endpoint string, getenv func(string) string) (*s3.Client, error) {
+	awsCfg, err := config.LoadDefaultConfig(ctx, config.WithHTTPClient(HTTPClient()))
 	if err != nil {
-		return nil, configErrorf("AWS SDK configuration: %v", err)
+		return nil, fmt.Errorf("AWS SDK configuration: %v", err)
 	}
 	sdkEndpoint := getenv("AWS_ENDPOINT_URL_S3") != "" || getenv("AWS_ENDPOINT_URL") != ""
-	custom := cfg.S3Endpoint != "" || sdkEndpoint
+	custom := endpoint != "" || sdkEndpoint
 	if awsCfg.Region == "" {
 		if !custom {
 			// The SDK does not read the region from instance metadata, so
 			// on EC2 too it must come from AWS_REGION (the unit sets it).
-			return nil, configErrorf("no AWS region: set AWS_REGION (or region in the shared config)")
+			return nil, errors.New("no AWS region: set AWS_REGION (or region in the shared config)")
 		}
 		// S3-compatible servers sign with a region but rarely care which.
 		awsCfg.Region = "us-east-1"
 	}
-	return s3.NewFromConfig(awsCfg, s3Options(cfg.S3Endpoint, custom)), nil
+	return s3.NewFromConfig(awsCfg, ClientOptions(endpoint, custom)), nil
 }
 
-// newStaticS3Client builds a client for an endpoint we run ourselves (the
+// NewStaticClient builds a client for an endpoint we run ourselves (the
 // demo): fixed region and credentials, untouched by the environment, so
 // --demo works on a machine with no AWS configuration at all.
-func newStaticS3Client(endpoint string) *s3.Client {
+func NewStaticClient(endpoint string) *s3.Client {
 	return s3.New(s3.Options{
 		Region:      "us-east-1",
 		Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", ""),
-		HTTPClient:  httpClient(),
-	}, s3Options(endpoint, true))
+		HTTPClient:  HTTPClient(),
+	}, ClientOptions(endpoint, true))
 }

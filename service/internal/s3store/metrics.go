@@ -1,0 +1,89 @@
+package s3store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/bucketls/bucketls/service/internal/listing"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// s3Metrics instruments the S3 lister; Lister exposes it as a
+// prometheus.Collector so it registers wherever the lister is used.
+type s3Metrics struct {
+	calls     *prometheus.CounterVec
+	duration  prometheus.Histogram
+	cacheHits prometheus.Counter
+	coalesced prometheus.Counter
+	// paginationErrors counts walks ended because S3's pages did not form
+	// a sequence: a repeated token, keys going backwards, too many pages.
+	paginationErrors *prometheus.CounterVec
+}
+
+func newS3Metrics() *s3Metrics {
+	return &s3Metrics{
+		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bucketls_s3_requests_total",
+			Help: "ListObjectsV2 calls sent to S3 (SDK retries included in one call), by result: ok, bucket_unavailable, throttled, timeout, canceled, error.",
+		}, []string{"result"}),
+		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "bucketls_s3_request_duration_seconds",
+			Help:    "Duration of ListObjectsV2 calls to S3, SDK retries included.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
+		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bucketls_s3_cache_hits_total",
+			Help: "ListObjectsV2 pages served from the --cache-ttl cache.",
+		}),
+		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bucketls_s3_coalesced_total",
+			Help: "ListObjectsV2 pages a request got from an identical call already in flight.",
+		}),
+		paginationErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bucketls_s3_pagination_errors_total",
+			Help: "Listings ended because S3's pages did not form a sequence, by reason: repeated_token, backwards, too_many_pages.",
+		}, []string{"reason"}),
+	}
+}
+
+func (m *s3Metrics) observe(d time.Duration, err error) {
+	m.duration.Observe(d.Seconds())
+	m.calls.WithLabelValues(resultLabel(err)).Inc()
+}
+
+// resultLabel names an S3 error's class with a fixed set of values, so the
+// label never carries error text.
+func resultLabel(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	switch kind := classify(err); {
+	case errors.Is(kind, listing.ErrBucketUnavailable):
+		return "bucket_unavailable"
+	case errors.Is(kind, listing.ErrThrottled):
+		return "throttled"
+	case errors.Is(kind, listing.ErrTimeout):
+		return "timeout"
+	case errors.Is(kind, context.Canceled):
+		return "canceled"
+	default:
+		return "error"
+	}
+}
+
+func (m *s3Metrics) describe(ch chan<- *prometheus.Desc) {
+	m.calls.Describe(ch)
+	m.duration.Describe(ch)
+	m.cacheHits.Describe(ch)
+	m.coalesced.Describe(ch)
+	m.paginationErrors.Describe(ch)
+}
+
+func (m *s3Metrics) collect(ch chan<- prometheus.Metric) {
+	m.calls.Collect(ch)
+	m.duration.Collect(ch)
+	m.cacheHits.Collect(ch)
+	m.coalesced.Collect(ch)
+	m.paginationErrors.Collect(ch)
+}
