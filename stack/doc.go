@@ -25,8 +25,8 @@
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
 //	tftemplate/      Terraform template strings: Escape; Render and References as Terraform reads them
 //	internal/        bootscript: the boot script and the systemd unit (pure Go, no jsii), its ports
-//	                 and paths; tfhcl: cdk.tf.json rendered as HCL for the security scanner (tests only)
-
+//	                 and paths; edgefunc: the CloudFront viewer-request function; tfhcl: cdk.tf.json
+//	                 rendered as HCL for the security scanner (tests only)
 //	network.go       VPC, two public subnets, internet gateway, S3 gateway endpoint, security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
@@ -38,6 +38,12 @@
 //	userdata.go      the instances' user data: the boot script filled from Config, its launch template form
 //	outputs.go       the outputs of each mode: url, https_url, bucket_name, artifact_uri,
 //	                 and instance_id (single) or autoscaling_group_name (ha)
+//
+// Each file's tests are in its _test.go twin (network_test.go tests
+// network.go, mode "ha" included). stack_test.go holds the synthesized
+// stacks they all read, each synthesized once per test binary, and the
+// tests of the stack as a whole; golden_test.go and scan_test.go hold the
+// whole cdk.tf.json to the golden files and to the security scanner.
 //
 // The package imports nothing from service/: the two share only the leaf
 // packages under internal/ (gobuild, the one build definition; s3name, the

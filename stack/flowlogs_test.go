@@ -5,18 +5,6 @@ import (
 	"testing"
 )
 
-// wantBucketPolicy is the policy the bucket named name must have: TLS
-// only, and for the flow log bucket the log delivery grants.
-func (c *synthCase) wantBucketPolicy(t *testing.T, name string) string {
-	t.Helper()
-	arn := ref("aws_s3_bucket", name, "arn")
-	if c.tf.Resource["aws_s3_bucket"][name]["bucket_prefix"] != "bucketls-flow-logs-" {
-		return tlsOnlyPolicy(arn)
-	}
-	account := "${data.aws_caller_identity." + only(t, c.tf.Data["aws_caller_identity"]) + ".account_id}"
-	return tlsOnlyPolicy(arn, flowLogDelivery(arn, "aws", c.cfg.Region, account)...)
-}
-
 func TestFlowLogDelivery(t *testing.T) {
 	const bucket = "arn:aws:s3:::logs"
 	got := flowLogDelivery(bucket, "aws", "eu-west-1", "123456789012")

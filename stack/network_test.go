@@ -3,8 +3,167 @@ package stack
 import (
 	"fmt"
 	"reflect"
+	"slices"
+	"sort"
+	"strings"
 	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
+
+func TestNetwork(t *testing.T) {
+	both(t, func(t *testing.T, c *synthCase) {
+		vpcName, vpc := c.one(t, "aws_vpc")
+		if vpc["enable_dns_hostnames"] != true || vpc["cidr_block"] != vpcCIDR {
+			t.Errorf("vpc = %v, want %s with DNS hostnames (the url output needs a public DNS name)", vpc, vpcCIDR)
+		}
+		var zones []string
+		for _, s := range c.tf.Resource["aws_subnet"] {
+			if s["vpc_id"] != ref("aws_vpc", vpcName, "id") || s["map_public_ip_on_launch"] != false {
+				t.Errorf("subnet %v: want it in the VPC without automatic public IPs", s)
+			}
+			zones = append(zones, fmt.Sprint(s["availability_zone"]))
+		}
+		sort.Strings(zones)
+		offerName := only(t, c.tf.Data["aws_ec2_instance_type_offerings"])
+		azName := only(t, c.tf.Data["aws_availability_zones"])
+		usable := fmt.Sprintf("sort(setintersection(data.aws_availability_zones.%s.names, data.aws_ec2_instance_type_offerings.%s.locations))", azName, offerName)
+		if want := []string{"${element(" + usable + ", 0)}", "${element(" + usable + ", 1)}"}; !reflect.DeepEqual(zones, want) {
+			t.Errorf("subnet zones = %q, want %q", zones, want)
+		}
+		if !*cdktf.Testing_ToHaveDataSourceWithProperties(jsii.String(string(c.raw)), jsii.String("aws_ec2_instance_type_offerings"), &map[string]interface{}{
+			"location_type": "availability-zone",
+			"filter":        []interface{}{map[string]interface{}{"name": "instance-type", "values": []interface{}{c.cfg.instanceType()}}},
+		}) {
+			c.showJSON(t)
+			t.Errorf("subnets are not limited to zones that offer %s", c.cfg.instanceType())
+		}
+		_, route := c.one(t, "aws_route")
+		igwName, _ := c.one(t, "aws_internet_gateway")
+		if route["destination_cidr_block"] != "0.0.0.0/0" || route["gateway_id"] != ref("aws_internet_gateway", igwName, "id") {
+			t.Errorf("route = %v, want the default route to the internet gateway", route)
+		}
+		_, dsg := c.one(t, "aws_default_security_group")
+		if _, ok := dsg["ingress"]; ok || dsg["egress"] != nil {
+			t.Errorf("default security group = %v, want no rules", dsg)
+		}
+	})
+}
+
+func TestSecurityGroupRules(t *testing.T) {
+	both(t, func(t *testing.T, c *synthCase) {
+		sgName, sg := c.one(t, "aws_security_group")
+		if sg["ingress"] != nil || sg["egress"] != nil {
+			t.Errorf("security group has inline rules: %v", sg)
+		}
+		wantIngress := []float64{80}
+		if c.cfg.TLS {
+			wantIngress = append(wantIngress, 443)
+		}
+		var gotIngress []float64
+		var gotEgress []string
+		for name, r := range c.tf.Resource["aws_security_group_rule"] {
+			if r["security_group_id"] != ref("aws_security_group", sgName, "id") {
+				t.Errorf("rule %s is not on the web security group", name)
+			}
+			from, to := r["from_port"].(float64), r["to_port"].(float64)
+			if r["protocol"] != "tcp" || from != to {
+				t.Errorf("rule %s = %v, want one TCP port", name, r)
+			}
+			if from <= 22 && 22 <= to {
+				t.Errorf("rule %s opens port 22", name)
+			}
+			cidrs := fmt.Sprint(r["cidr_blocks"])
+			switch r["type"] {
+			case "ingress":
+				gotIngress = append(gotIngress, from)
+				if want := fmt.Sprint(toAny(c.cfg.AllowedCIDRs)); cidrs != want {
+					t.Errorf("ingress rule %s admits %s, want exactly allowedCidrs %s", name, cidrs, want)
+				}
+			case "egress":
+				gotEgress = append(gotEgress, c.rulePeer(t, name, r))
+			default:
+				t.Errorf("rule %s has type %v", name, r["type"])
+			}
+		}
+		slices.Sort(gotIngress)
+		if !reflect.DeepEqual(gotIngress, wantIngress) {
+			t.Errorf("ingress ports = %v, want %v", gotIngress, wantIngress)
+		}
+		slices.Sort(gotEgress)
+		if want := wantEgress(c.cfg); !reflect.DeepEqual(gotEgress, want) {
+			t.Errorf("egress = %v, want exactly %v", gotEgress, want)
+		}
+	})
+}
+
+// TestHASecurityGroups checks every rule of both groups: the load balancer
+// admits exactly allowedCidrs on 80 (and 443 with a certificate) and may
+// only reach the instances on 80; the instances admit port 80 from the
+// load balancer's group and nothing else, and reach out on 443 only: to
+// S3's prefix list, and with ssm to the internet (see wantEgress).
+func TestHASecurityGroups(t *testing.T) {
+	bothHA(t, func(t *testing.T, c *synthCase) {
+		p := c.haParts(t)
+		lbSG, instSG := ref("aws_security_group", p.lbSG, "id"), ref("aws_security_group", p.instanceSG, "id")
+		for name, sg := range c.tf.Resource["aws_security_group"] {
+			if sg["ingress"] != nil || sg["egress"] != nil {
+				t.Errorf("security group %s has inline rules: %v", name, sg)
+			}
+			if desc, _ := sg["description"].(string); desc == "" {
+				t.Errorf("security group %s has no description", name)
+			}
+		}
+		type rule struct {
+			group, kind string
+			port        float64
+			peer        string // CIDRs or a security group reference
+		}
+		var got []rule
+		for name, r := range c.tf.Resource["aws_security_group_rule"] {
+			from, to := r["from_port"].(float64), r["to_port"].(float64)
+			if r["protocol"] != "tcp" || from != to {
+				t.Errorf("rule %s = %v, want one TCP port", name, r)
+			}
+			if desc, _ := r["description"].(string); desc == "" {
+				t.Errorf("rule %s has no description", name)
+			}
+			for _, k := range []string{"ipv6_cidr_blocks", "self"} {
+				if _, ok := r[k]; ok {
+					t.Errorf("rule %s sets %s", name, k)
+				}
+			}
+			group := map[any]string{lbSG: "lb", instSG: "instance"}[r["security_group_id"]]
+			if group == "" {
+				t.Errorf("rule %s is on %v, not on one of the two groups", name, r["security_group_id"])
+			}
+			peer := c.rulePeer(t, name, r)
+			if src, ok := r["source_security_group_id"].(string); ok {
+				peer = map[string]string{lbSG: "lb", instSG: "instance"}[src]
+			}
+			got = append(got, rule{group, fmt.Sprint(r["type"]), from, peer})
+		}
+		cidrs := fmt.Sprint(toAny(c.cfg.AllowedCIDRs))
+		want := []rule{
+			{"lb", "ingress", 80, cidrs},
+			{"lb", "egress", 80, "instance"},
+			{"instance", "ingress", 80, "lb"},
+		}
+		for _, peer := range wantEgress(c.cfg) {
+			want = append(want, rule{"instance", "egress", 443, peer})
+		}
+		if c.cfg.CertificateARN != "" {
+			want = append(want, rule{"lb", "ingress", 443, cidrs})
+		}
+		key := func(r rule) string { return fmt.Sprint(r) }
+		slices.SortFunc(got, func(a, b rule) int { return strings.Compare(key(a), key(b)) })
+		slices.SortFunc(want, func(a, b rule) int { return strings.Compare(key(a), key(b)) })
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("security group rules = %+v\nwant exactly %+v", got, want)
+		}
+	})
+}
 
 // The S3 gateway endpoint and what it narrows (issue 15): the route table
 // of both subnets sends S3 to it, its policy allows only what the
@@ -13,16 +172,6 @@ import (
 
 // s3PrefixListPeer is how rulePeer names S3's prefix list.
 const s3PrefixListPeer = "s3-prefix-list"
-
-// allStacks runs f for the four test stacks: single and ha, default and
-// variant each.
-func allStacks(t *testing.T, f func(t *testing.T, c *synthCase)) {
-	def, _, variant := synthesized(t)
-	haDef, haVariant := haSynthesized(t)
-	for name, c := range map[string]*synthCase{"default": def, "variant": variant, "ha-default": haDef, "ha-variant": haVariant} {
-		t.Run(name, func(t *testing.T) { f(t, c) })
-	}
-}
 
 // s3Endpoint returns the name of the only gateway endpoint.
 func (c *synthCase) s3Endpoint(t *testing.T) string {
@@ -103,16 +252,6 @@ func (c *synthCase) servedAndArtifactARNs(t *testing.T) (served, object string) 
 	return served, ref("aws_s3_bucket", artifactBucket, "arn") + "/" + c.res.ArtifactKey
 }
 
-// checkInstancePolicy checks the instance role's policy doc statement by
-// statement, conditions included.
-func (c *synthCase) checkInstancePolicy(t *testing.T, doc, servedARN, objectARN string) {
-	t.Helper()
-	want := c.wantInstanceStatements(t, servedARN, objectARN) // with root prefix and password, if set
-	if p := parsePolicy(t, doc); !reflect.DeepEqual(p.Statement, want) {
-		t.Errorf("instance policy = %+v\nwant exactly %+v", p.Statement, want)
-	}
-}
-
 func TestS3Endpoint(t *testing.T) {
 	allStacks(t, func(t *testing.T, c *synthCase) {
 		name, ep := c.one(t, "aws_vpc_endpoint")
@@ -163,35 +302,6 @@ func TestS3Endpoint(t *testing.T) {
 		_, role := c.one(t, "aws_iam_role_policy")
 		c.checkInstancePolicy(t, role["policy"].(string), served, object)
 	})
-}
-
-// sameElements reports whether a and b hold the same strings, in any order.
-func sameElements(a, b []string) bool {
-	count := map[string]int{}
-	for _, s := range a {
-		count[s]++
-	}
-	for _, s := range b {
-		count[s]--
-	}
-	for _, n := range count {
-		if n != 0 {
-			return false
-		}
-	}
-	return len(a) == len(b)
-}
-
-var endpointsFx fixture
-
-// ssmEndpointsSynthesized returns the default stacks of both modes with
-// ssmEndpoints on.
-func ssmEndpointsSynthesized(t *testing.T) (single, ha *synthCase) {
-	t.Helper()
-	s, h := DefaultConfig(), haDefaultConfig()
-	s.SSMEndpoints, h.SSMEndpoints = true, true
-	c := endpointsFx.synth(t, namedConfig{"ssm-endpoints", s}, namedConfig{"ha-ssm-endpoints", h})
-	return c[0], c[1]
 }
 
 // TestSSMEndpoints checks both modes with ssmEndpoints: an interface
@@ -269,5 +379,17 @@ func (c *synthCase) checkSSMEndpoints(t *testing.T, instSG string, subnets []str
 	}
 	if w := wantEgress(c.cfg); !sameElements(egress, w) {
 		t.Errorf("instance egress = %v, want exactly %v", egress, w)
+	}
+}
+
+func TestServiceName(t *testing.T) {
+	for _, tc := range []struct{ partition, region, service, want string }{
+		{"aws", "eu-west-1", "s3", "com.amazonaws.eu-west-1.s3"},
+		{"aws-us-gov", "us-gov-west-1", "ssm", "com.amazonaws.us-gov-west-1.ssm"},
+		{"aws-cn", "cn-north-1", "s3", "cn.com.amazonaws.cn-north-1.s3"},
+	} {
+		if got := serviceName(tc.partition, tc.region, tc.service); got != tc.want {
+			t.Errorf("serviceName(%q, %q, %q) = %q, want %q", tc.partition, tc.region, tc.service, got, tc.want)
+		}
 	}
 }

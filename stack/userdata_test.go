@@ -1,0 +1,198 @@
+package stack
+
+import (
+	"encoding/base64"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/bucketls/bucketls/stack/internal/bootscript"
+	"github.com/bucketls/bucketls/stack/internal/bootscript/scripttest"
+	"github.com/bucketls/bucketls/stack/tftemplate"
+)
+
+// userDataOf returns the instance's user data and the values Terraform
+// would fill in for its references (the generated bucket names).
+func (c *synthCase) userDataOf(t *testing.T) (string, map[string]string) {
+	t.Helper()
+	_, inst := c.one(t, "aws_instance")
+	ud, ok := inst["user_data"].(string)
+	if !ok {
+		t.Fatalf("instance user_data = %v, want plain text", inst["user_data"])
+	}
+	artifactBucket, content := c.bucketNames(t)
+	values := map[string]string{"aws_s3_bucket." + artifactBucket + ".bucket": "bucketls-artifacts-20260101000000000000000001"}
+	if content != "" {
+		values["aws_s3_bucket."+content+".bucket"] = "bucketls-content-20260101000000000000000002"
+	}
+	return ud, values
+}
+
+func TestUserData(t *testing.T) {
+	both(t, func(t *testing.T, c *synthCase) {
+		ud, values := c.userDataOf(t)
+		// The only references are the generated bucket names; region, key
+		// and hash are literals.
+		var wantRefs []string
+		for r := range values {
+			wantRefs = append(wantRefs, r)
+		}
+		if refs, err := tftemplate.References(ud); err != nil || !sameElements(refs, wantRefs) {
+			t.Errorf("references in user data = %q, %v; want %q", refs, err, wantRefs)
+		}
+		if strings.Contains(strings.ReplaceAll(ud, "%%{", ""), "%{") {
+			t.Errorf("user data has an unescaped %%{ template directive")
+		}
+		script := renderUserData(t, ud, values)
+		scripttest.BashSyntax(t, script)
+		if len(script) > bootscript.MaxUserData {
+			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), bootscript.MaxUserData)
+		}
+		// The rendered script is the pure-Go script for the same values.
+		artifactBucket, content := c.bucketNames(t)
+		b := bootscript.Script{
+			Region:            c.cfg.Region,
+			ArtifactBucket:    values["aws_s3_bucket."+artifactBucket+".bucket"],
+			ArtifactKey:       c.res.ArtifactKey,
+			ArtifactSHA256:    c.res.ArtifactSHA256,
+			ServedBucket:      c.cfg.BucketName,
+			TLS:               c.cfg.TLS,
+			CacheTTL:          c.cfg.CacheTTL,
+			CORSOrigins:       c.cfg.CORSOrigins,
+			RootPrefix:        c.cfg.RootPrefix,
+			HTPasswdParameter: c.cfg.HTPasswdParameter,
+		}
+		if content != "" {
+			b.ServedBucket = values["aws_s3_bucket."+content+".bucket"]
+		}
+		want, err := b.Bash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if script != want {
+			t.Errorf("user data renders to\n%s\nwant\n%s", script, want)
+		}
+		checkServiceSettings(t, c, script)
+		// The checksum the script checks is the artifact's.
+		if !strings.Contains(script, `echo "`+c.res.ArtifactSHA256+`  $work/bucketls" | sha256sum -c`) {
+			t.Errorf("user data does not check the artifact's SHA-256 %s", c.res.ArtifactSHA256)
+		}
+		for _, secret := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "aws_access_key_id"} {
+			if strings.Contains(script, secret) {
+				t.Errorf("user data mentions %s", secret)
+			}
+		}
+		if analyze, err := exec.LookPath("systemd-analyze"); err == nil {
+			unit := script[strings.Index(script, "<<'UNIT'\n")+len("<<'UNIT'\n"):]
+			unit = unit[:strings.Index(unit, "\nUNIT\n")+1]
+			scripttest.VerifyUnit(t, analyze, unit)
+		} else {
+			t.Log("systemd-analyze not found: unit not verified")
+		}
+	})
+}
+
+// rootPrefixEnv is the unit's line for each root prefix the tests
+// synthesize: quoted (and "%" doubled) where systemd would split or
+// expand the value.
+var rootPrefixEnv = map[string]string{
+	"team/reports":                       "Environment=BUCKETLS_ROOT_PREFIX=team/reports",
+	"ünïcode prefix/with 'quotes' and %": `Environment="BUCKETLS_ROOT_PREFIX=ünïcode prefix/with 'quotes' and %%"`,
+}
+
+// renderUserData does what Terraform does to the user data ud with the
+// values of its references.
+func renderUserData(t *testing.T, ud string, values map[string]string) string {
+	t.Helper()
+	script, _, err := tftemplate.Render(ud, values)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return script
+}
+
+// checkServiceSettings checks that the unit in a synthesized boot script
+// passes the stack's service settings to the service.
+func checkServiceSettings(t *testing.T, c *synthCase, script string) {
+	t.Helper()
+	want := []string{"\nEnvironment=BUCKETLS_CACHE_TTL=" + c.cfg.CacheTTL.String() + "\n"}
+	if p := c.cfg.RootPrefix; p != "" {
+		line, ok := rootPrefixEnv[p]
+		if !ok {
+			t.Fatalf("no unit line for root prefix %q in rootPrefixEnv", p)
+		}
+		want = append(want, "\n"+line+"\n")
+	}
+	if p := c.cfg.HTPasswdParameter; p != "" {
+		want = append(want, "\nLoadCredential=htpasswd:/etc/bucketls/htpasswd\n", "\nEnvironment=BUCKETLS_HTPASSWD=%d/htpasswd\n",
+			"\n/usr/bin/aws ssm get-parameter --region "+c.cfg.Region+" --name "+p+" --with-decryption --query Parameter.Value --output text >/etc/bucketls/htpasswd.new\n")
+	} else if strings.Contains(script, "htpasswd") {
+		t.Errorf("no htpasswdParameter, but the boot script mentions htpasswd")
+	}
+	if len(c.cfg.CORSOrigins) > 0 {
+		want = append(want, "\nEnvironment=BUCKETLS_CORS_ORIGINS="+strings.Join(c.cfg.CORSOrigins, ",")+"\n")
+	} else if strings.Contains(script, "BUCKETLS_CORS_ORIGINS") {
+		t.Errorf("no corsOrigins, but the unit sets BUCKETLS_CORS_ORIGINS")
+	}
+	for _, w := range want {
+		if !strings.Contains(script, w) {
+			t.Errorf("the unit lacks %q", strings.TrimSpace(w))
+		}
+	}
+}
+
+// TestHAUserData evaluates the launch template's user_data the way
+// Terraform does (HCL's JSON syntax, with the bucket references filled in
+// and base64encode), decodes it, and compares it with the boot script of
+// the same values without TLS: the single instance's script, because the
+// load balancer terminates TLS.
+func TestHAUserData(t *testing.T) {
+	bothHA(t, func(t *testing.T, c *synthCase) {
+		p := c.haParts(t)
+		artifactBucket, content := c.bucketNames(t)
+		names := map[string]string{artifactBucket: "bucketls-artifacts-20260101000000000000000001"}
+		if content != "" {
+			names[content] = "bucketls-content-20260101000000000000000002"
+		}
+		encoded := evalResourceAttr(t, c, "aws_launch_template", p.lt, "user_data", names)
+		raw, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			t.Fatalf("user_data is not base64: %v", err)
+		}
+		script := string(raw)
+		b := bootscript.Script{
+			Region:            c.cfg.Region,
+			ArtifactBucket:    names[artifactBucket],
+			ArtifactKey:       c.res.ArtifactKey,
+			ArtifactSHA256:    c.res.ArtifactSHA256,
+			ServedBucket:      c.cfg.BucketName,
+			TLS:               false,
+			CacheTTL:          c.cfg.CacheTTL,
+			CORSOrigins:       c.cfg.CORSOrigins,
+			RootPrefix:        c.cfg.RootPrefix,
+			HTPasswdParameter: c.cfg.HTPasswdParameter,
+		}
+		if content != "" {
+			b.ServedBucket = names[content]
+		}
+		want, err := b.Bash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if script != want {
+			t.Errorf("user data decodes to\n%s\nwant\n%s", script, want)
+		}
+		if !strings.Contains(script, `echo "`+c.res.ArtifactSHA256+`  $work/bucketls" | sha256sum -c`) {
+			t.Errorf("user data does not check the artifact's SHA-256 %s", c.res.ArtifactSHA256)
+		}
+		checkServiceSettings(t, c, script)
+		// TLS is on in both configs, and the instances must serve no HTTPS.
+		if !c.cfg.TLS || strings.Contains(script, "BUCKETLS_TLS") || strings.Contains(script, ":443") {
+			t.Errorf("user data of mode ha sets up TLS on the instance (tls = %v)", c.cfg.TLS)
+		}
+		scripttest.BashSyntax(t, script)
+		if len(script) > bootscript.MaxUserData {
+			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), bootscript.MaxUserData)
+		}
+	})
+}
