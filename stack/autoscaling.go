@@ -45,9 +45,9 @@ type groupConfig struct {
 	subnetIDs          []string // the group spreads its instances over these zones
 	sgID               string
 	profileName        string
-	// userData is the boot script exactly as a single instance gets it
-	// (plain text, with Terraform references for the bucket names); the
-	// launch template base64-encodes it.
+	// userData is the boot script (see userData in userdata.go): plain
+	// text, with Terraform references for the bucket names, and no TLS of
+	// the instance's own; the launch template base64-encodes it.
 	userData       string
 	targetGroupARN string
 	// publicIP gives each instance a public address, for egress to the
@@ -129,9 +129,8 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 		// costs): target tracking on the default five-minute metrics would
 		// notice load ten to fifteen minutes late.
 		Monitoring: &launchtemplate.LaunchTemplateMonitoring{Enabled: jsii.Bool(true)},
-		// Launch templates take user data base64-encoded. The script is
-		// the single instance's, with its bucket references, so Terraform
-		// encodes it after filling them in. The artifact's SHA-256 is in
+		// Launch templates take user data base64-encoded. The script holds
+		// bucket references, so Terraform encodes it after filling them in. The artifact's SHA-256 is in
 		// it: a new build is a new template version, which starts an
 		// instance refresh.
 		UserData:             jsii.String(base64Expression(cfg.userData)),

@@ -39,6 +39,20 @@
 //	outputs.go       the outputs of each mode: url, https_url, bucket_name, artifact_uri,
 //	                 and instance_id (single) or autoscaling_group_name (ha)
 //
+// Construct IDs name the resources: cdktf derives each resource's
+// Terraform name from its construct path, and Terraform knows a resource
+// by that name, so renaming an ID, or moving a construct under another
+// parent, destroys the resource and creates a new one. IDs are therefore
+// fixed lowercase kebab strings, never built from configuration values,
+// and the existing ones stay as they are, including those made by joining
+// a prefix to a name (newInstanceEgress's idPrefix, each subnet's
+// "<subnet>-routes", the Session Manager endpoints' "<service>-endpoint").
+// New code scopes its IDs with sub-constructs instead, as the AWS CDK
+// guidelines do: one constructs.NewConstruct(scope, "<concern>") per
+// constructor (newNetwork's "network", newLoadBalancer's
+// "load-balancer"), and plain IDs inside it ("vpc", "alb"), so the path
+// says where a resource belongs and two concerns may use the same ID.
+//
 // Each file's tests are in its _test.go twin (network_test.go tests
 // network.go, mode "ha" included). stack_test.go holds the synthesized
 // stacks they all read, each synthesized once per test binary, and the

@@ -118,7 +118,9 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 // newShared defines what both modes share: the served bucket, the
 // artifact of bin, the network (and its flow logs), the instances'
 // identity and their user data. It returns what the compute of either
-// mode needs, and the artifact.
+// mode needs, and the artifact. The IDs given here are the top of each
+// concern's construct path: fixed, and scoped below by the concern's own
+// construct (doc.go says why and how new IDs are made).
 func newShared(scope constructs.Construct, cfg Config, bin binary) (instances, artifact, error) {
 	served := newServedBucket(scope, cfg)
 	art := newArtifact(scope, "artifact", bin)
