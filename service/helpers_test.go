@@ -12,10 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bucketls/bucketls/service/internal/fakes3"
 	"github.com/bucketls/bucketls/service/internal/s3store"
@@ -57,14 +54,7 @@ func startFakeS3(t testing.TB, keys []string, wrap func(http.Handler) http.Handl
 // testS3Client talks to endpoint with test credentials and fast retries
 // (the SDK's real backoff would make throttling tests take seconds).
 func testS3Client(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:  s3store.HTTPClient(),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxBackoff = 5 * time.Millisecond
-		}),
-	}, s3store.ClientOptions(endpoint, true))
+	return s3store.NewEndpointClient(endpoint, "test", s3store.FastRetries)
 }
 
 // discard is a logger for tests that do not look at logs.

@@ -15,8 +15,24 @@ import (
 
 // requestInfo is what the middleware layers and handlers share about one
 // request: what was sent, the error and limit behind a failed answer, and
-// the S3 calls made for it. trackRequests puts it in the context; each
-// layer reads or adds its part.
+// the S3 calls made for it. It travels in the request's context because
+// http.Handler has no other way to carry it between layers; the flow is
+// fixed, and each field has one writer:
+//
+//	field     written by                              read by
+//	status    responseWriter (WriteHeader/Write)      countRequests, logRequests, recoverPanics
+//	bytes     responseWriter (Write)                  logRequests
+//	err       noteError: writeError, the list handler logRequests ("err")
+//	limit     noteLimit: the list handler             logRequests ("limit"), abortReason
+//	aborted   markAborted: the list handler           trackRequests (breaks the connection),
+//	                                                   countRequests (bucketls_http_responses_aborted_total)
+//	user      noteUser: requireUser                   logRequests ("user")
+//	s3Calls   listing.CountCall, via the context      logRequests ("s3_calls")
+//
+// trackRequests creates it, outermost, so every layer sees the same one;
+// a handler called without it (a unit test of the bare handler) writes to
+// a fresh throwaway value instead, which infoOf documents and
+// TestRequestInfoOutsideTracking checks.
 type requestInfo struct {
 	start   time.Time
 	status  int   // as sent; 0 until a status is written
@@ -36,6 +52,9 @@ const (
 
 type infoKey struct{}
 
+// infoOf is the request's info, or outside trackRequests a throwaway one:
+// the notes of a handler tested on its own go nowhere, by design, so the
+// handler needs no second code path for tests.
 func infoOf(r *http.Request) *requestInfo {
 	info, _ := r.Context().Value(infoKey{}).(*requestInfo)
 	if info == nil {

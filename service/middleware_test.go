@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -44,6 +45,31 @@ func TestAccessLog(t *testing.T) {
 	for _, l := range lines {
 		if !strings.Contains(l, `"duration_ms":`) || !strings.Contains(l, `"s3_calls":0`) {
 			t.Errorf("line lacks duration_ms or s3_calls: %s", l)
+		}
+	}
+}
+
+// TestRequestInfoOutsideTracking: a handler served without trackRequests
+// (as a unit test serves it) still answers, its notes going to a
+// throwaway value; inside the chain the same notes reach the access log.
+func TestRequestInfoOutsideTracking(t *testing.T) {
+	t.Parallel()
+	noting := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		noteUser(r, "alice")
+		noteLimit(r, limitStall)
+		writeError(w, r, ErrNotFound)
+	})
+	rec := httptest.NewRecorder()
+	noting.ServeHTTP(rec, httptest.NewRequest("GET", "/list-bucket-content/x", nil))
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("bare handler: status %d, want 404", rec.Code)
+	}
+	var logs strings.Builder
+	h := trackRequests(logRequests(slog.New(slog.NewJSONHandler(&logs, nil)), noting))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/list-bucket-content/x", nil))
+	for _, want := range []string{`"user":"alice"`, `"limit":"client_stalled"`, `"err":"not found"`, `"status":404`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("access line %s lacks %s", logs.String(), want)
 		}
 	}
 }

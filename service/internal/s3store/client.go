@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -234,9 +235,23 @@ func NewClient(ctx context.Context, endpoint string, getenv func(string) string)
 // demo): fixed region and credentials, untouched by the environment, so
 // --demo works on a machine with no AWS configuration at all.
 func NewStaticClient(endpoint string) *s3.Client {
+	return NewEndpointClient(endpoint, "demo")
+}
+
+// NewEndpointClient builds a client for an S3-compatible server at
+// endpoint that signs with key as both access key and secret (servers we
+// run ourselves: the demo's, the tests'). optFns adjust it further, as a
+// test's fast retryer does.
+func NewEndpointClient(endpoint, key string, optFns ...func(*s3.Options)) *s3.Client {
 	return s3.New(s3.Options{
 		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("demo", "demo", ""),
+		Credentials: credentials.NewStaticCredentialsProvider(key, key, ""),
 		HTTPClient:  HTTPClient(),
-	}, ClientOptions(endpoint, true))
+	}, append([]func(*s3.Options){ClientOptions(endpoint, true)}, optFns...)...)
+}
+
+// FastRetries makes the SDK's backoff between retries at most 5 ms, so
+// tests of throttling and failing servers take milliseconds, not seconds.
+func FastRetries(o *s3.Options) {
+	o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 5 * time.Millisecond })
 }

@@ -6,10 +6,7 @@ import (
 	"net/http"
 	"os"
 	"testing"
-	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bucketls/bucketls/service/internal/fakes3"
 	"github.com/bucketls/bucketls/service/internal/listing"
@@ -36,14 +33,7 @@ func startFakeS3(t testing.TB, keys []string, wrap func(http.Handler) http.Handl
 // testS3Client talks to endpoint with test credentials and fast retries
 // (the SDK's real backoff would make throttling tests take seconds).
 func testS3Client(endpoint string) *s3.Client {
-	return s3.New(s3.Options{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:  HTTPClient(),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxBackoff = 5 * time.Millisecond
-		}),
-	}, ClientOptions(endpoint, true))
+	return NewEndpointClient(endpoint, "test", FastRetries)
 }
 
 // names returns n names prefix00000, prefix00001, ...

@@ -139,6 +139,40 @@ type walk struct {
 }
 
 func (w *walk) run(ctx context.Context) (*listing.Position, error) {
+	in := w.firstInput()
+	seen := map[string]bool{} // tokens since the walk last moved forward
+	for pages := 1; ; pages++ {
+		if pages > maxListPages {
+			w.l.m.paginationErrors.WithLabelValues("too_many_pages").Inc()
+			return nil, fmt.Errorf("list %q: %w: more than %d pages", w.prefix, listing.ErrUpstream, maxListPages)
+		}
+		p, err := w.l.list(ctx, in)
+		if err != nil {
+			return nil, w.l.fail(ctx, "list", w.prefix, err, w.req.After != nil)
+		}
+		if len(p.objects) > 0 || len(p.prefixes) > 0 {
+			// Any key under prefix, the directory's own marker included,
+			// makes the directory exist.
+			w.exists = true
+			clear(seen)
+		}
+		next, done, err := w.take(ctx, p)
+		if err != nil || done {
+			return next, err
+		}
+		if !p.truncated {
+			return nil, w.finish()
+		}
+		if err := w.advance(in, p, seen); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// firstInput is the walk's first ListObjectsV2 call: the directory's
+// prefix (and the name prefix), the delimiter unless recursive, where a
+// cursor left off, and no more keys than a limited page needs.
+func (w *walk) firstInput() *s3.ListObjectsV2Input {
 	in := &s3.ListObjectsV2Input{
 		Bucket: aws.String(w.l.bucket),
 		// EncodingType stays unset: with "url" S3 would percent-encode
@@ -167,52 +201,41 @@ func (w *walk) run(ctx context.Context) (*listing.Position, error) {
 		// knows whether more follow without another call.
 		in.MaxKeys = aws.Int32(int32(min(w.req.Limit+1, 1000)))
 	}
-	seen := map[string]bool{} // tokens since the walk last moved forward
-	for pages := 1; ; pages++ {
-		if pages > maxListPages {
-			w.l.m.paginationErrors.WithLabelValues("too_many_pages").Inc()
-			return nil, fmt.Errorf("list %q: %w: more than %d pages", w.prefix, listing.ErrUpstream, maxListPages)
-		}
-		p, err := w.l.list(ctx, in)
-		if err != nil {
-			return nil, w.l.fail(ctx, "list", w.prefix, err, w.req.After != nil)
-		}
-		if len(p.objects) > 0 || len(p.prefixes) > 0 {
-			// Any key under prefix, the directory's own marker included,
-			// makes the directory exist.
-			w.exists = true
-			clear(seen)
-		}
-		next, done, err := w.take(ctx, p)
-		if err != nil || done {
-			return next, err
-		}
-		if !p.truncated {
-			break
-		}
-		// A token seen before without progress in between is a cycle; a
-		// cycle through pages that do hold keys is caught by the order
-		// check instead, as the keys come round again.
-		if p.next == "" || seen[p.next] || p.next == aws.ToString(in.ContinuationToken) {
-			w.l.m.paginationErrors.WithLabelValues("repeated_token").Inc()
-			return nil, fmt.Errorf("list %q: %w: S3 repeated continuation token %q", w.prefix, listing.ErrUpstream, p.next)
-		}
-		seen[p.next] = true
-		in.ContinuationToken = aws.String(p.next)
-		if w.req.Limit > 0 {
-			// Only what the page still needs, and one more: a page that
-			// ended at an S3 page boundary needs a single key to know
-			// whether more follow, not another thousand.
-			in.MaxKeys = aws.Int32(int32(min(w.req.Limit-w.count+1, 1000)))
-		}
+	return in
+}
+
+// advance sets in up for the S3 page after p, refusing a continuation
+// token that cannot make progress. A token seen before without progress in
+// between is a cycle; a cycle through pages that do hold keys is caught by
+// the order check instead, as the keys come round again.
+func (w *walk) advance(in *s3.ListObjectsV2Input, p *s3Page, seen map[string]bool) error {
+	if p.next == "" || seen[p.next] || p.next == aws.ToString(in.ContinuationToken) {
+		w.l.m.paginationErrors.WithLabelValues("repeated_token").Inc()
+		return fmt.Errorf("list %q: %w: S3 repeated continuation token %q", w.prefix, listing.ErrUpstream, p.next)
 	}
-	if !w.exists {
-		return nil, nil
+	seen[p.next] = true
+	in.ContinuationToken = aws.String(p.next)
+	if w.req.Limit > 0 {
+		// Only what the page still needs, and one more: a page that
+		// ended at an S3 page boundary needs a single key to know
+		// whether more follow, not another thousand.
+		in.MaxKeys = aws.Int32(int32(min(w.req.Limit-w.count+1, 1000)))
 	}
-	if w.held {
-		return nil, w.emit(w.pending, true)
+	return nil
+}
+
+// finish ends a walk that read the directory to its end: the held first
+// batch goes out as the whole listing, or an empty batch marks the end of
+// a streamed one. A directory that turned out not to exist emits nothing.
+func (w *walk) finish() error {
+	switch {
+	case !w.exists:
+		return nil
+	case w.held:
+		return w.emit(w.pending, true)
+	default:
+		return w.emit([]listing.Entry{}, true)
 	}
-	return nil, w.emit([]listing.Entry{}, true)
 }
 
 // take turns one S3 page into entries and hands out the batch held back
