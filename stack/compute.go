@@ -60,6 +60,9 @@ type computeConfig struct {
 	subnetID, sgID     string
 	profileName        string
 	userData           string
+	// private (cdn): no public address; CloudFront reaches the instance
+	// through its VPC origin.
+	private bool
 	// dependsOn must exist before the instance boots: the artifact object,
 	// the role's permissions and the seeded content.
 	dependsOn []cdktf.ITerraformDependable
@@ -68,7 +71,9 @@ type computeConfig struct {
 // compute is the running instance.
 type compute struct {
 	instanceID string
-	publicDNS  string
+	publicDNS  string // "" when private
+	// arn and privateDNS are the VPC origin's target, with cdn.
+	arn, privateDNS string
 }
 
 // newCompute creates the instance that runs bucketls.
@@ -81,8 +86,9 @@ func newCompute(scope constructs.Construct, id string, cfg computeConfig) comput
 		SubnetId:            jsii.String(cfg.subnetID),
 		VpcSecurityGroupIds: jsii.Strings(cfg.sgID),
 		// The subnets assign no public IPs; this instance asks for one, and
-		// its public DNS name is the url output.
-		AssociatePublicIpAddress: jsii.Bool(true),
+		// its public DNS name is the url output. Not with cdn: the instance
+		// is in a private subnet, and CloudFront its only way in.
+		AssociatePublicIpAddress: jsii.Bool(!cfg.private),
 		IamInstanceProfile:       jsii.String(cfg.profileName),
 		// No key pair: no SSH. Shell access is through SSM Session Manager.
 		MetadataOptions: &instance.InstanceMetadataOptions{
@@ -116,5 +122,5 @@ func newCompute(scope constructs.Construct, id string, cfg computeConfig) comput
 		conf.CreditSpecification = &instance.InstanceCreditSpecification{CpuCredits: jsii.String("standard")}
 	}
 	inst := instance.NewInstance(c, jsii.String("instance"), conf)
-	return compute{instanceID: *inst.Id(), publicDNS: *inst.PublicDns()}
+	return compute{instanceID: *inst.Id(), publicDNS: *inst.PublicDns(), arn: *inst.Arn(), privateDNS: *inst.PrivateDns()}
 }

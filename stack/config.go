@@ -94,8 +94,9 @@ type Config struct {
 	// set, the listing requires HTTP Basic authentication against it: the
 	// boot script fetches it once into a root-only file, systemd hands it
 	// to the service as a credential (LoadCredential), and the instance
-	// role may read exactly this parameter. It needs TLS (tls in mode
-	// "single", certificateArn in mode "ha") unless AllowPasswordsInClear.
+	// role may read exactly this parameter. It needs TLS (CDN; TLS in mode
+	// "single"; CertificateARN or DomainName in mode "ha") unless
+	// AllowPasswordsInClear.
 	// A changed value takes effect when the service restarts (see the
 	// README). Default: "" (no authentication).
 	HTPasswdParameter string
@@ -148,6 +149,36 @@ type Config struct {
 	// instance has no place for an ACM certificate (see TLS).
 	// Default: "" (HTTP only).
 	CertificateARN string
+
+	// CDN puts a CloudFront distribution in front of the service, in either
+	// mode. Its origin is a CloudFront VPC origin: the instance (single) or
+	// an internal load balancer (ha), in private subnets with no public
+	// address, that only CloudFront's origin-facing addresses may reach on
+	// port 80. Viewers get HTTPS on the distribution's *.cloudfront.net
+	// name (or DomainName), HTTP redirected to it; listings are cached at
+	// the edge for as long as the service's Cache-Control allows, except
+	// behind HTPasswdParameter, where nothing is cached. The instances
+	// have no way to the internet, so SSM and HTPasswdParameter need
+	// SSMEndpoints, and AllowedCIDRs must stay at its default (CloudFront
+	// answers everyone). TLS has no effect: CloudFront serves HTTPS.
+	// Default: false.
+	CDN bool
+
+	// DomainName is a custom domain (such as "files.example.com") to serve
+	// the service under, with HostedZoneID, the Route 53 hosted zone that
+	// holds it. The stack requests an ACM certificate for it, validates it
+	// through DNS in that zone and points the name at what serves it with
+	// an alias record: the distribution with CDN (the certificate then in
+	// us-east-1, where CloudFront takes it from), the load balancer in mode
+	// "ha" without CDN (replacing CertificateARN). In mode "single"
+	// without CDN there is nothing to put a certificate on. Default: ""
+	// (the distribution's or the load balancer's own name).
+	DomainName string
+
+	// HostedZoneID is the ID of the public Route 53 hosted zone of
+	// DomainName (such as "Z0123456789ABCDEFGHIJ"); required with it.
+	// Default: "".
+	HostedZoneID string
 
 	// ModuleDir is the root of the Go module that holds
 	// ./service/cmd/bucketls, built at synth time. It is not read from
@@ -291,11 +322,23 @@ func (c Config) single() bool { return c.Mode == "" || c.Mode == ModeSingle }
 // the load balancer talks plain HTTP to them inside the VPC and terminates
 // clients' TLS itself with a real certificate, and a port 443 that nothing
 // may reach would only be attack surface.
-func (c Config) instanceTLS() bool { return c.TLS && !c.ha() }
+// With cdn the instances serve plain HTTP to CloudFront, which serves
+// HTTPS to clients.
+func (c Config) instanceTLS() bool { return c.TLS && !c.ha() && !c.CDN }
 
 // clientTLS reports whether clients reach the service over HTTPS: the
-// instance's own (single, tls) or the load balancer's (ha, certificateArn).
-func (c Config) clientTLS() bool { return c.instanceTLS() || (c.ha() && c.CertificateARN != "") }
+// instance's own (single, tls), the load balancer's (ha, certificateArn or
+// domainName) or CloudFront's (cdn).
+func (c Config) clientTLS() bool {
+	return c.instanceTLS() || c.loadBalancerTLS() || c.CDN
+}
+
+// loadBalancerTLS reports whether the load balancer serves HTTPS: in mode
+// "ha" without cdn, with a certificate given (certificateArn) or requested
+// for domainName.
+func (c Config) loadBalancerTLS() bool {
+	return c.ha() && !c.CDN && (c.CertificateARN != "" || c.DomainName != "")
+}
 
 // instanceType returns InstanceType or, when empty, the default for Arch.
 func (c Config) instanceType() string {

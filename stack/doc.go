@@ -12,6 +12,12 @@
 // Application Load Balancer, scaled on CPU and rolled to each new build by
 // an instance refresh that keeps full capacity.
 //
+// Config.CDN, in either mode, puts a CloudFront distribution in front: its
+// origin is a CloudFront VPC origin on the instance or on an internal load
+// balancer, in private subnets, and listings are cached at the edge.
+// Config.DomainName serves the distribution, or the load balancer of mode
+// "ha", under a custom domain with an ACM certificate the stack requests.
+//
 // One file per concern (README.md's Development layout lists the same
 // files, and a test holds both lists to the directory):
 //
@@ -25,9 +31,10 @@
 //	build.go         the reproducible cross-compile and its SHA-256 (pure Go)
 //	tftemplate/      Terraform template strings: Escape; Render and References as Terraform reads them
 //	internal/        bootscript: the boot script and the systemd unit (pure Go, no jsii), its ports
-//	                 and paths; edgefunc: the CloudFront viewer-request function; tfhcl: cdk.tf.json
-//	                 rendered as HCL for the security scanner (tests only)
-//	network.go       VPC, two public subnets, internet gateway, S3 gateway endpoint, security groups
+//	                 and paths; tfhcl: cdk.tf.json rendered as HCL for the security scanner (tests only);
+//	                 edgefunc: the CloudFront Function of cdn (JavaScript, its tests run it under Node.js)
+//	network.go       VPC, two public (with cdn private) subnets, internet gateway, S3 gateway endpoint,
+//	                 security groups
 //	buckets.go       the private-bucket hardening shared by every bucket, the seeded content
 //	artifact.go      the artifact bucket, the TerraformAsset and the S3 object
 //	flowlogs.go      flowLogs: the VPC's flow logs and their bucket
@@ -35,6 +42,8 @@
 //	compute.go       the AMI lookup, the shared instance hardening, the single instance
 //	loadbalancer.go  ha: the load balancer, its target group and listeners
 //	autoscaling.go   ha: the launch template, the Auto Scaling group, the scaling policy
+//	cdn.go           cdn: the CloudFront distribution, its VPC origin, cache policy and edge function
+//	certificate.go   domainName: the ACM certificate, its DNS validation, the alias records
 //	userdata.go      the instances' user data: the boot script filled from Config, its launch template form
 //	outputs.go       the outputs of each mode: url, https_url, bucket_name, artifact_uri,
 //	                 and instance_id (single) or autoscaling_group_name (ha)

@@ -54,21 +54,27 @@ type loadBalancerConfig struct {
 	// certificateARN is an ACM certificate: "" serves HTTP on 80 only;
 	// set, the stack serves HTTPS on 443 and redirects 80 to it.
 	certificateARN string
+	// internal (cdn): the load balancer is CloudFront's VPC origin, in
+	// private subnets, with no address on the internet.
+	internal bool
 }
 
 // loadBalancer is the Application Load Balancer and what the Auto Scaling
 // group attaches to.
 type loadBalancer struct {
 	dnsName        string
+	zoneID         string // for alias records
+	arn            string // the VPC origin's target, with cdn
 	targetGroupARN string
 	// listeners must exist before the group waits for healthy instances:
 	// a target group runs no health checks until a listener uses it.
 	listeners []cdktf.ITerraformDependable
 }
 
-// newLoadBalancer creates an internet-facing Application Load Balancer in
-// every subnet, a target group of instances on the service's HTTP port
-// checked on its health path, and the listeners.
+// newLoadBalancer creates an internet-facing (with cfg.internal,
+// internal) Application Load Balancer in every subnet, a target group of
+// instances on the service's HTTP port checked on its health path, and
+// the listeners.
 //
 // Decisions, each with its reason:
 //   - Invalid HTTP header fields are dropped, not forwarded: a header that
@@ -94,7 +100,7 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 		// characters at most.
 		NamePrefix:               jsii.String("bls-"),
 		LoadBalancerType:         jsii.String("application"),
-		Internal:                 jsii.Bool(false),
+		Internal:                 jsii.Bool(cfg.internal),
 		IpAddressType:            jsii.String("ipv4"),
 		Subnets:                  jsii.Strings(cfg.subnetIDs...),
 		SecurityGroups:           jsii.Strings(cfg.sgID),
@@ -162,5 +168,5 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 			DefaultAction:   forward,
 		}))
 	}
-	return loadBalancer{dnsName: *alb.DnsName(), targetGroupARN: *tg.Arn(), listeners: listeners}
+	return loadBalancer{dnsName: *alb.DnsName(), zoneID: *alb.ZoneId(), arn: *alb.Arn(), targetGroupARN: *tg.Arn(), listeners: listeners}
 }

@@ -38,6 +38,14 @@ var subnets = []struct{ id, cidr string }{
 	{"public-b", "10.0.1.0/24"},
 }
 
+// privateSubnets replace subnets with cdn: no route to the internet.
+// Ranges of their own, so a switch of cdn can create the new subnets
+// before the old ones go.
+var privateSubnets = []struct{ id, cidr string }{
+	{"private-a", "10.0.2.0/24"},
+	{"private-b", "10.0.3.0/24"},
+}
+
 // networkConfig is what the network needs to know.
 type networkConfig struct {
 	instanceType string   // subnets go to zones that offer it
@@ -60,12 +68,16 @@ type networkConfig struct {
 	// s3EndpointPolicy is the S3 gateway endpoint's policy (see
 	// s3EndpointPolicy): what anything in the VPC may do in S3.
 	s3EndpointPolicy string
+	// cdn: the instances (and the load balancer) are a CloudFront VPC
+	// origin. The subnets are private, and only CloudFront's origin-facing
+	// servers may reach port 80, in place of allowedCIDRs (see cdn.go).
+	cdn bool
 }
 
 // network is the VPC and what instances and the load balancer attach to.
 type network struct {
 	vpcID     string
-	subnetIDs []string // two public subnets in two zones; a single instance uses the first
+	subnetIDs []string // two subnets in two zones (private with cdn); a single instance uses the first
 	webSGID   string   // single: 80/443 in from allowedCIDRs, 443 out
 	// Mode "ha" (loadBalanced) has two groups instead of webSGID.
 	lbSGID       string // the load balancer: 80/443 in from allowedCIDRs, 80 out to the instances
@@ -86,7 +98,8 @@ type network struct {
 // endpoint on the subnets' route table, and the security groups of the
 // mode: in mode "single" the web group of the instance; in mode "ha"
 // (cfg.loadBalanced) one group for the load balancer and one for the
-// instances behind it.
+// instances behind it. With cfg.cdn the subnets are private (no default
+// route) and the groups admit CloudFront's origin-facing servers only.
 func newNetwork(scope constructs.Construct, id string, cfg networkConfig) network {
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	v := vpc.NewVpc(c, jsii.String("vpc"), &vpc.VpcConfig{
@@ -123,22 +136,39 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 		&[]*[]interface{}{anyList(offerings.Locations())},
 	))
 
+	// With cdn too: a VPC origin's VPC must have an internet gateway
+	// attached, to receive CloudFront's traffic, although no route table
+	// sends anything to it ("Restrict access with VPC origins",
+	// prerequisites; see cdn.go).
 	igw := internetgateway.NewInternetGateway(c, jsii.String("igw"), &internetgateway.InternetGatewayConfig{
 		VpcId: v.Id(),
 		Tags:  &map[string]*string{"Name": jsii.String("bucketls")},
 	})
-	rt := routetable.NewRouteTable(c, jsii.String("public-routes"), &routetable.RouteTableConfig{
-		VpcId: v.Id(),
-		Tags:  &map[string]*string{"Name": jsii.String("bucketls-public")},
-	})
-	route.NewRoute(c, jsii.String("default-route"), &route.RouteConfig{
-		RouteTableId:         rt.Id(),
-		DestinationCidrBlock: jsii.String("0.0.0.0/0"),
-		GatewayId:            igw.Id(),
-	})
+	plan := subnets
+	var rt routetable.RouteTable
+	if cfg.cdn {
+		// Private subnets: no route to the internet, so nothing in them
+		// can be reached from it or reach it, whatever a security group
+		// says; CloudFront comes in through its own network interfaces.
+		plan = privateSubnets
+		rt = routetable.NewRouteTable(c, jsii.String("private-routes"), &routetable.RouteTableConfig{
+			VpcId: v.Id(),
+			Tags:  &map[string]*string{"Name": jsii.String("bucketls-private")},
+		})
+	} else {
+		rt = routetable.NewRouteTable(c, jsii.String("public-routes"), &routetable.RouteTableConfig{
+			VpcId: v.Id(),
+			Tags:  &map[string]*string{"Name": jsii.String("bucketls-public")},
+		})
+		route.NewRoute(c, jsii.String("default-route"), &route.RouteConfig{
+			RouteTableId:         rt.Id(),
+			DestinationCidrBlock: jsii.String("0.0.0.0/0"),
+			GatewayId:            igw.Id(),
+		})
+	}
 
 	var subnetIDs []string
-	for i, sn := range subnets {
+	for i, sn := range plan {
 		s := subnet.NewSubnet(c, jsii.String(sn.id), &subnet.SubnetConfig{
 			VpcId:            v.Id(),
 			CidrBlock:        jsii.String(sn.cidr),
@@ -172,20 +202,24 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 	})
 
 	out := egressPeers{s3PrefixListID: *s3.PrefixListId()}
+	in := ingressPeers{cidrs: cfg.allowedCIDRs}
+	if cfg.cdn {
+		in = ingressPeers{prefixListID: newOriginFacingPrefixList(c, "cloudfront-origin-facing")}
+	}
 	if cfg.ssm && cfg.ssmEndpoints {
 		// The subnets the instances run in: the first for the single
 		// instance, both in mode "ha". Each zone served is billed.
-		in := subnetIDs[:1]
+		where := subnetIDs[:1]
 		if cfg.loadBalanced {
-			in = subnetIDs
+			where = subnetIDs
 		}
-		out.ssmEndpointsSGID = newSSMEndpoints(c, *v.Id(), in, cfg)
+		out.ssmEndpointsSGID = newSSMEndpoints(c, *v.Id(), where, cfg)
 	}
 	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs, s3EndpointID: *s3.Id(), internetEgress: cfg.ssm && !cfg.ssmEndpoints}
 	if cfg.loadBalanced {
-		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), out, cfg)
+		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), in, out, cfg)
 	} else {
-		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), out, cfg)
+		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), in, out, cfg)
 	}
 	return n
 }
@@ -241,6 +275,22 @@ func newSecurityGroup(scope constructs.Construct, id, namePrefix, description, v
 	}).Id()
 }
 
+// ingressPeers are who may reach the service: allowedCIDRs, or with cdn
+// CloudFront's origin-facing prefix list.
+type ingressPeers struct {
+	cidrs        []string
+	prefixListID string
+}
+
+// rule returns the ingress rule from p on port, described as description
+// and where it comes from.
+func (p ingressPeers) rule(description string, port float64) sgRule {
+	if p.prefixListID != "" {
+		return sgRule{kind: "ingress", description: description + " from CloudFront's origin-facing servers", port: port, prefixListID: p.prefixListID}
+	}
+	return sgRule{kind: "ingress", description: description + " from allowedCidrs", port: port, cidrs: p.cidrs}
+}
+
 // egressPeers are where the instances' HTTPS may go.
 type egressPeers struct {
 	s3PrefixListID   string // S3, through the gateway endpoint
@@ -274,16 +324,20 @@ func newInstanceEgress(scope constructs.Construct, idPrefix, sgID string, to egr
 
 // newWebSecurityGroup creates the instance's security group: 80 (and 443
 // with TLS) in from the allowed CIDRs only, no port 22 (access is through
-// SSM), and only HTTPS out, to S3 and, with ssm, to Session Manager.
-func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, out egressPeers, cfg networkConfig) string {
+// SSM), and only HTTPS out, to S3 and, with ssm, to Session Manager. With
+// cdn, 80 in from CloudFront's origin-facing servers only: the VPC
+// origin's traffic comes from them, and the instance serves CloudFront
+// plain HTTP, so no 443.
+func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, in ingressPeers, out egressPeers, cfg networkConfig) string {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	sg := newSecurityGroup(c, "sg", "bucketls-web-", "bucketls: HTTP and HTTPS in from allowedCidrs, HTTPS out to S3 (and SSM)", vpcID)
-	rule := func(ruleID, kind, description string, port float64, cidrs []string) {
-		newSGRule(c, ruleID, sg, sgRule{kind: kind, description: description, port: port, cidrs: cidrs})
+	description := "bucketls: HTTP and HTTPS in from allowedCidrs, HTTPS out to S3 (and SSM)"
+	if cfg.cdn {
+		description = "bucketls: HTTP in from CloudFront only, HTTPS out to S3 (and the SSM endpoints)"
 	}
-	rule("http-in", "ingress", "HTTP from allowedCidrs", bootscript.HTTPPort, cfg.allowedCIDRs)
-	if cfg.tls {
-		rule("https-in", "ingress", "HTTPS from allowedCidrs", bootscript.HTTPSPort, cfg.allowedCIDRs)
+	sg := newSecurityGroup(c, "sg", "bucketls-web-", description, vpcID)
+	newSGRule(c, "http-in", sg, in.rule("HTTP", bootscript.HTTPPort))
+	if cfg.tls && !cfg.cdn {
+		newSGRule(c, "https-in", sg, in.rule("HTTPS", bootscript.HTTPSPort))
 	}
 	newInstanceEgress(c, "", sg, out, cfg)
 	return sg
@@ -300,16 +354,21 @@ func newWebSecurityGroup(scope constructs.Construct, id, vpcID string, out egres
 // the web group (see newInstanceEgress). The rules that point at the
 // other group are separate resources, so the two groups do not depend on
 // each other in a cycle.
-func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, out egressPeers, cfg networkConfig) (lbSGID, instanceSGID string) {
+func newLoadBalancedSecurityGroups(scope constructs.Construct, vpcID string, in ingressPeers, out egressPeers, cfg networkConfig) (lbSGID, instanceSGID string) {
 	group := func(id, namePrefix, description string) string {
 		return newSecurityGroup(scope, id, namePrefix, description, vpcID)
 	}
-	lb := group("lb-sg", "bucketls-lb-", "bucketls load balancer: HTTP and HTTPS in from allowedCidrs, HTTP out to the instances")
+	lbDescription := "bucketls load balancer: HTTP and HTTPS in from allowedCidrs, HTTP out to the instances"
+	if cfg.cdn {
+		lbDescription = "bucketls internal load balancer: HTTP in from CloudFront only, HTTP out to the instances"
+	}
+	lb := group("lb-sg", "bucketls-lb-", lbDescription)
 	inst := group("instance-sg", "bucketls-instance-", "bucketls instances: HTTP in from the load balancer only, HTTPS out to S3 (and SSM)")
 
-	newSGRule(scope, "lb-http-in", lb, sgRule{kind: "ingress", description: "HTTP from allowedCidrs", port: bootscript.HTTPPort, cidrs: cfg.allowedCIDRs})
-	if cfg.tls {
-		newSGRule(scope, "lb-https-in", lb, sgRule{kind: "ingress", description: "HTTPS from allowedCidrs", port: bootscript.HTTPSPort, cidrs: cfg.allowedCIDRs})
+	// With cdn, as the single instance's group: CloudFront only, port 80.
+	newSGRule(scope, "lb-http-in", lb, in.rule("HTTP", bootscript.HTTPPort))
+	if cfg.tls && !cfg.cdn {
+		newSGRule(scope, "lb-https-in", lb, in.rule("HTTPS", bootscript.HTTPSPort))
 	}
 	// Requests and health checks, to the instances only.
 	newSGRule(scope, "lb-to-instances", lb, sgRule{kind: "egress", description: "HTTP to the bucketls instances", port: bootscript.HTTPPort, peerSGID: inst})

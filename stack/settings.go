@@ -61,6 +61,14 @@ var settings = []setting{
 		get: func(c *Config) *int { return &c.TargetCPU }, valid: checkTargetCPU},
 	field[string]{key: "certificateArn", env: "BUCKETLS_CERTIFICATE_ARN", def: "", kind: stringKind, haOnly: true,
 		get: func(c *Config) *string { return &c.CertificateARN }, valid: checkCertificateARN},
+
+	// CloudFront and custom domains, in both modes.
+	field[bool]{key: "cdn", env: "BUCKETLS_CDN", def: false, kind: boolKind,
+		get: func(c *Config) *bool { return &c.CDN }, valid: checkCDN},
+	field[string]{key: "domainName", env: "BUCKETLS_DOMAIN_NAME", def: "", kind: stringKind,
+		get: func(c *Config) *string { return &c.DomainName }, valid: checkDomainName},
+	field[string]{key: "hostedZoneId", env: "BUCKETLS_HOSTED_ZONE_ID", def: "", kind: stringKind,
+		get: func(c *Config) *string { return &c.HostedZoneID }, valid: checkHostedZoneID},
 }
 
 // setting is one declared Config field, whatever its Go type.

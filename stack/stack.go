@@ -138,6 +138,7 @@ func newShared(scope constructs.Construct, cfg Config, bin binary) (instances, a
 		ssm:              cfg.SSM || cfg.HTPasswdParameter != "",
 		ssmEndpoints:     cfg.SSMEndpoints,
 		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, cfg.RootPrefix, art.objectARN),
+		cdn:              cfg.CDN,
 	})
 	if cfg.FlowLogs {
 		newFlowLogs(scope, "flow-logs", flowLogsConfig{vpcID: net.vpcID, partition: cfg.partition(), region: cfg.Region})
@@ -223,26 +224,45 @@ func newSingle(scope constructs.Construct, cfg Config, in instances) {
 		sgID:         in.net.webSGID,
 		profileName:  in.profileName,
 		userData:     in.userData,
+		private:      cfg.CDN,
 		dependsOn:    in.dependsOn,
 	})
+	var fr front
+	if cfg.CDN {
+		fr = newFront(scope, cfg, cdnConfig{originARN: vm.arn, originDomain: vm.privateDNS, nameSuffix: in.net.vpcID})
+	}
 	newOutputs(scope, outputValues{
 		publicDNS:   vm.publicDNS,
 		instanceID:  vm.instanceID,
 		bucketName:  in.bucketName,
 		artifactURI: in.artifactURI,
 		tls:         cfg.TLS,
+		front:       fr,
 	})
 }
 
 // newHA defines mode "ha": the load balancer, the Auto Scaling group
 // behind it across both subnets, and their outputs.
 func newHA(scope constructs.Construct, cfg Config, in instances) {
+	certificateARN := cfg.CertificateARN
+	if cfg.DomainName != "" && !cfg.CDN {
+		certificateARN = newCertificate(scope, "certificate", certificateConfig{domainName: cfg.DomainName, hostedZoneID: cfg.HostedZoneID})
+	}
 	alb := newLoadBalancer(scope, "load-balancer", loadBalancerConfig{
 		vpcID:          in.net.vpcID,
 		subnetIDs:      in.net.subnetIDs,
 		sgID:           in.net.lbSGID,
-		certificateARN: cfg.CertificateARN,
+		certificateARN: certificateARN,
+		internal:       cfg.CDN,
 	})
+	var fr front
+	switch {
+	case cfg.CDN:
+		fr = newFront(scope, cfg, cdnConfig{originARN: alb.arn, originDomain: alb.dnsName, nameSuffix: in.net.vpcID})
+	case cfg.DomainName != "":
+		newAliasRecords(scope, "dns", cfg.HostedZoneID, cfg.DomainName, aliasTarget{dnsName: alb.dnsName, hostedZoneID: alb.zoneID})
+		fr = front{host: cfg.DomainName}
+	}
 	grp := newAutoScaling(scope, "autoscaling", groupConfig{
 		arch:           cfg.Arch,
 		instanceType:   cfg.instanceType(),
@@ -264,7 +284,28 @@ func newHA(scope constructs.Construct, cfg Config, in instances) {
 		bucketName:  in.bucketName,
 		artifactURI: in.artifactURI,
 		https:       cfg.CertificateARN != "",
+		front:       fr,
 	})
+}
+
+// newFront puts the distribution of cdn in front of the origin of c, with
+// the custom domain of cfg when it has one: a certificate in
+// certificateRegion (through a provider of its own) and alias records.
+func newFront(scope constructs.Construct, cfg Config, c cdnConfig) front {
+	c.passwords = cfg.HTPasswdParameter != ""
+	c.cors = len(cfg.CORSOrigins) > 0
+	if cfg.DomainName != "" {
+		c.domainName = cfg.DomainName
+		c.certificateARN = newCertificate(scope, "certificate", certificateConfig{
+			domainName: cfg.DomainName, hostedZoneID: cfg.HostedZoneID, provider: newCertificateProvider(scope),
+		})
+	}
+	d := newCDN(scope, "cdn", c)
+	if cfg.DomainName == "" {
+		return front{host: d.domainName, distributionID: d.id}
+	}
+	newAliasRecords(scope, "dns", cfg.HostedZoneID, cfg.DomainName, aliasTarget{dnsName: d.domainName, hostedZoneID: d.hostedZoneID, ipv6: true})
+	return front{host: cfg.DomainName, distributionID: d.id}
 }
 
 // defaultTags are on every resource that takes tags: what it belongs to,

@@ -127,7 +127,7 @@ func synthCaseFor(outdir string, cfg Config) (*synthCase, error) {
 func TestMain(m *testing.M) {
 	code := m.Run()
 	jsii.Close()
-	for _, dir := range []string{fx.dir, haFx.dir, prefixedFx.dir, endpointsFx.dir} {
+	for _, dir := range []string{fx.dir, haFx.dir, prefixedFx.dir, endpointsFx.dir, cdnFx.dir} {
 		if dir != "" {
 			os.RemoveAll(dir)
 		}

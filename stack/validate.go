@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -205,7 +206,7 @@ func checkHTPasswdParameter(c Config, name string) []problem {
 		return bad(`starts with "aws" or "ssm", which Parameter Store reserves`, `choose a name such as "/bucketls/htpasswd"`)
 	case !c.clientTLS() && !c.AllowPasswordsInClear:
 		return bad("passwords would cross the network in clear: clients reach the service over plain HTTP",
-			`serve HTTPS (tls in mode "single", certificateArn in mode "ha"), or set allowPasswordsInClear to true if the network is private`)
+			`serve HTTPS (cdn; tls in mode "single"; certificateArn or domainName in mode "ha"), or set allowPasswordsInClear to true if the network is private`)
 	}
 	return nil
 }
@@ -280,6 +281,86 @@ func checkCertificateARN(c Config, v string) []problem {
 	case m[1] != c.partition():
 		return bad(fmt.Sprintf("a certificate in partition %s, but region %q is in %s", m[1], c.Region, c.partition()),
 			"give the ARN of a certificate in the deployment's region")
+	}
+	return nil
+}
+
+// The checks of the cdn and custom domain settings.
+
+// checkCDN refuses what a distribution in front of private instances
+// cannot honour.
+func checkCDN(c Config, v bool) []problem {
+	if !v {
+		return nil
+	}
+	var ps []problem
+	if c.partition() != "aws" {
+		// CloudFront is a service of the commercial partition; VPC origins
+		// reach VPCs of its regions only.
+		ps = append(ps, bad(fmt.Sprintf("region %q is in partition %s, where CloudFront cannot reach a VPC origin", c.Region, c.partition()),
+			"set cdn to false, or deploy to a region of the aws partition")...)
+	}
+	if !slices.Equal(c.AllowedCIDRs, []string{"0.0.0.0/0"}) {
+		// The origin admits CloudFront only, and CloudFront answers every
+		// address: allowedCidrs would silently stop meaning anything.
+		ps = append(ps, bad("allowedCidrs is "+listKind("").format(c.AllowedCIDRs)+", but with cdn the origin admits CloudFront only and CloudFront answers every address",
+			`set allowedCidrs back to ["0.0.0.0/0"], or cdn to false`)...)
+	}
+	if (c.SSM || c.HTPasswdParameter != "") && !c.SSMEndpoints {
+		// Private subnets have no way to the internet (no NAT gateway), so
+		// the instances reach Session Manager and Parameter Store through
+		// interface endpoints or not at all.
+		ps = append(ps, bad("the instances would be in private subnets with no way to the internet, where Session Manager (ssm) and Parameter Store (htpasswdParameter) are",
+			"set ssmEndpoints to true (interface endpoints in the VPC, billed by the hour: see the README's costs), or ssm to false (without htpasswdParameter)")...)
+	}
+	if c.ha() && c.CertificateARN != "" {
+		ps = append(ps, bad("certificateArn is for the load balancer, but with cdn the load balancer is internal and CloudFront serves HTTPS",
+			"leave certificateArn empty; for a custom domain on the distribution set domainName and hostedZoneId")...)
+	}
+	return ps
+}
+
+// domainNameRE matches a DNS name as ACM issues certificates for it:
+// lowercase labels of letters, digits and inner hyphens, at least two,
+// no trailing dot and no wildcard.
+var domainNameRE = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// checkDomainName checks the name, that the zone comes with it, and that
+// something in the configuration can serve it with a certificate.
+func checkDomainName(c Config, v string) []problem {
+	const fix = `write the full name in lowercase without a trailing dot, such as "files.example.com"`
+	switch {
+	case v == "":
+		return nil
+	case len(v) > 253 || !domainNameRE.MatchString(v):
+		return bad("not a DNS name (lowercase letters, digits and hyphens in dot-separated labels)", fix)
+	case c.HostedZoneID == "":
+		return bad("needs hostedZoneId, the Route 53 hosted zone to validate the certificate and create the record in",
+			"set hostedZoneId to the ID of the zone that holds the name")
+	case c.single() && !c.CDN:
+		// An ACM certificate cannot be installed on an instance: only
+		// CloudFront or a load balancer can serve it.
+		return bad(`mode "single" without cdn has nothing to serve a certificate for it on (ACM certificates cannot be installed on an instance)`,
+			`set cdn to true (CloudFront serves the domain), or mode to "ha" (the load balancer does)`)
+	case c.ha() && !c.CDN && c.CertificateARN != "":
+		return bad("certificateArn is set too: the load balancer takes one certificate",
+			"leave certificateArn empty (the stack requests a certificate for domainName), or domainName empty")
+	}
+	return nil
+}
+
+// hostedZoneIDRE matches a Route 53 hosted zone ID: "Z" and uppercase
+// letters and digits.
+var hostedZoneIDRE = regexp.MustCompile(`^Z[A-Z0-9]{1,31}$`)
+
+func checkHostedZoneID(c Config, v string) []problem {
+	switch {
+	case v == "":
+		return nil
+	case !hostedZoneIDRE.MatchString(v):
+		return bad("not a Route 53 hosted zone ID", `give the ID as Route 53 shows it, such as "Z0123456789ABCDEFGHIJ", without "/hostedzone/"`)
+	case c.DomainName == "":
+		return bad("set without domainName", "set domainName to the name to serve, or hostedZoneId back to empty")
 	}
 	return nil
 }
