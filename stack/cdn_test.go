@@ -122,7 +122,7 @@ func TestCDNConfigErrors(t *testing.T) {
 			c := DefaultConfig()
 			c.DomainName, c.HostedZoneID = testDomain, testZone
 			return c
-		}(), "domainName", []string{"cannot be installed on an instance", "set cdn to true", `mode to "ha"`}},
+		}(), "domainName", []string{"not on an instance", "set cdn to true", `mode to "ha"`}},
 		{"a domain without its zone", cdn(func(c *Config) { c.DomainName = testDomain }),
 			"domainName", []string{"needs hostedZoneId"}},
 		{"a zone without a domain", cdn(func(c *Config) { c.HostedZoneID = testZone }),

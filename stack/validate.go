@@ -295,8 +295,9 @@ func checkCDN(c Config, v bool) []problem {
 	}
 	var ps []problem
 	if c.partition() != "aws" {
-		// CloudFront is a service of the commercial partition; VPC origins
-		// reach VPCs of its regions only.
+		// VPC origins are offered in the commercial regions (AWS's launch
+		// post, https://aws.amazon.com/blogs/networking-and-content-delivery/introducing-cloudfront-virtual-private-cloud-vpc-origins-shield-your-web-applications-from-public-internet/;
+		// the guide's "Supported AWS Regions for VPC origins" lists them).
 		ps = append(ps, bad(fmt.Sprintf("region %q is in partition %s, where CloudFront cannot reach a VPC origin", c.Region, c.partition()),
 			"set cdn to false, or deploy to a region of the aws partition")...)
 	}
@@ -338,9 +339,11 @@ func checkDomainName(c Config, v string) []problem {
 		return bad("needs hostedZoneId, the Route 53 hosted zone to validate the certificate and create the record in",
 			"set hostedZoneId to the ID of the zone that holds the name")
 	case c.single() && !c.CDN:
-		// An ACM certificate cannot be installed on an instance: only
-		// CloudFront or a load balancer can serve it.
-		return bad(`mode "single" without cdn has nothing to serve a certificate for it on (ACM certificates cannot be installed on an instance)`,
+		// An ACM certificate is bound to the services integrated with ACM
+		// (CloudFront, load balancers); the stack installs none on an
+		// instance, whose TLS is self-signed.
+		// https://docs.aws.amazon.com/acm/latest/userguide/service-options.html
+		return bad(`mode "single" without cdn has nothing to serve its certificate (an ACM certificate goes on CloudFront or a load balancer, not on an instance)`,
 			`set cdn to true (CloudFront serves the domain), or mode to "ha" (the load balancer does)`)
 	case c.ha() && !c.CDN && c.CertificateARN != "":
 		return bad("certificateArn is set too: the load balancer takes one certificate",
