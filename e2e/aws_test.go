@@ -22,7 +22,9 @@ const awsEnableVar = "BUCKETLS_E2E_AWS"
 // reference listing, and destroys everything again, also on failure. It
 // uses the AWS credentials of the environment (the provider's default chain)
 // and the configuration of cdktf.json and BUCKETLS_* variables, except that
-// it always lets the stack create and seed its bucket.
+// it always lets the stack create and seed its bucket. With cdn (say
+// BUCKETLS_CDN=true BUCKETLS_SSM_ENDPOINTS=true) url is the distribution's
+// HTTPS URL, and /metrics must not answer through it.
 func TestDeployToAWS(t *testing.T) {
 	if os.Getenv(awsEnableVar) != "1" {
 		t.Skipf("real AWS deploy is opt-in: set %s=1 with AWS credentials in the environment and terraform (or tofu, as BUCKETLS_TERRAFORM=tofu) on PATH; it creates billable resources for a few minutes and destroys them", awsEnableVar)
@@ -55,5 +57,11 @@ func TestDeployToAWS(t *testing.T) {
 	} {
 		http_helper.HttpGetWithRetryWithCustomValidation(t, base+path, nil, 60, 10*time.Second,
 			func(status int, body string) bool { return status == 200 && strings.TrimSpace(body) == want })
+	}
+	if cfg.CDN {
+		// The distribution's function answers /metrics itself: the
+		// service's own metrics stay inside the VPC.
+		http_helper.HttpGetWithRetryWithCustomValidation(t, base+"/metrics", nil, 6, 10*time.Second,
+			func(status int, _ string) bool { return status == 404 })
 	}
 }
