@@ -11,44 +11,6 @@ import (
 	"testing"
 )
 
-func TestArtifact(t *testing.T) {
-	both(t, func(t *testing.T, c *synthCase) {
-		artifactBucket, _ := c.bucketNames(t)
-		bin, err := os.ReadFile(c.res.Artifact)
-		if err != nil {
-			t.Fatalf("artifact: %v", err)
-		}
-		if got := fmt.Sprintf("%x", sha256.Sum256(bin)); got != c.res.ArtifactSHA256 {
-			t.Errorf("artifact SHA-256 = %s, Synth reports %s", got, c.res.ArtifactSHA256)
-		}
-		if !strings.Contains(c.res.ArtifactKey, c.res.ArtifactSHA256) {
-			t.Errorf("artifact key %q does not contain the SHA-256", c.res.ArtifactKey)
-		}
-		var objects []map[string]any
-		for _, o := range c.tf.Resource["aws_s3_object"] {
-			if o["bucket"] == ref("aws_s3_bucket", artifactBucket, "bucket") {
-				objects = append(objects, o)
-			}
-		}
-		if len(objects) != 1 {
-			t.Fatalf("%d objects in the artifact bucket, want 1", len(objects))
-		}
-		o := objects[0]
-		if o["key"] != c.res.ArtifactKey || o["source_hash"] != c.res.ArtifactSHA256 {
-			t.Errorf("artifact object key, source_hash = %v, %v; want %s, %s", o["key"], o["source_hash"], c.res.ArtifactKey, c.res.ArtifactSHA256)
-		}
-		if _, ok := o["etag"]; ok {
-			t.Errorf("artifact object sets etag; source_hash is the trigger")
-		}
-		// source is relative to the stack directory, where terraform runs.
-		src, _ := o["source"].(string)
-		if filepath.IsAbs(src) || filepath.Join(c.res.Dir, src) != c.res.Artifact {
-			t.Errorf("artifact object source = %q, want %s relative to %s", src, c.res.Artifact, c.res.Dir)
-		}
-		checkELF(t, c.res.Artifact, c.cfg.Arch)
-	})
-}
-
 // checkELF checks that path is a static Linux executable for arch, built
 // with the reproducible flags.
 func checkELF(t *testing.T, path, arch string) {
@@ -95,4 +57,42 @@ func checkELF(t *testing.T, path, arch string) {
 			t.Errorf("artifact carries %s: -buildvcs=false was not applied", k)
 		}
 	}
+}
+
+func TestArtifact(t *testing.T) {
+	both(t, func(t *testing.T, c *synthCase) {
+		artifactBucket, _ := c.bucketNames(t)
+		bin, err := os.ReadFile(c.res.Artifact)
+		if err != nil {
+			t.Fatalf("artifact: %v", err)
+		}
+		if got := fmt.Sprintf("%x", sha256.Sum256(bin)); got != c.res.ArtifactSHA256 {
+			t.Errorf("artifact SHA-256 = %s, Synth reports %s", got, c.res.ArtifactSHA256)
+		}
+		if !strings.Contains(c.res.ArtifactKey, c.res.ArtifactSHA256) {
+			t.Errorf("artifact key %q does not contain the SHA-256", c.res.ArtifactKey)
+		}
+		var objects []map[string]any
+		for _, o := range c.tf.Resource["aws_s3_object"] {
+			if o["bucket"] == ref("aws_s3_bucket", artifactBucket, "bucket") {
+				objects = append(objects, o)
+			}
+		}
+		if len(objects) != 1 {
+			t.Fatalf("%d objects in the artifact bucket, want 1", len(objects))
+		}
+		o := objects[0]
+		if o["key"] != c.res.ArtifactKey || o["source_hash"] != c.res.ArtifactSHA256 {
+			t.Errorf("artifact object key, source_hash = %v, %v; want %s, %s", o["key"], o["source_hash"], c.res.ArtifactKey, c.res.ArtifactSHA256)
+		}
+		if _, ok := o["etag"]; ok {
+			t.Errorf("artifact object sets etag; source_hash is the trigger")
+		}
+		// source is relative to the stack directory, where terraform runs.
+		src, _ := o["source"].(string)
+		if filepath.IsAbs(src) || filepath.Join(c.res.Dir, src) != c.res.Artifact {
+			t.Errorf("artifact object source = %q, want %s relative to %s", src, c.res.Artifact, c.res.Dir)
+		}
+		checkELF(t, c.res.Artifact, c.cfg.Arch)
+	})
 }

@@ -4,9 +4,6 @@ import (
 	"fmt"
 	"reflect"
 	"testing"
-
-	"github.com/aws/jsii-runtime-go"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
 func TestHALaunchTemplate(t *testing.T) {
@@ -33,8 +30,7 @@ func TestHALaunchTemplate(t *testing.T) {
 			"monitoring":             map[string]any{"enabled": true},
 			"update_default_version": true,
 		}
-		if !*cdktf.Testing_ToHaveResourceWithProperties(jsii.String(string(c.raw)), jsii.String("aws_launch_template"), &want) {
-			c.showJSON(t)
+		if !c.hasResource(t, "aws_launch_template", want) {
 			t.Error("aws_launch_template lacks IMDSv2 with hop limit 1, an encrypted gp3 root, the instance group on a public-IP interface, monitoring or update_default_version")
 		}
 		_, lt := c.one(t, "aws_launch_template")

@@ -4,14 +4,11 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/aws/jsii-runtime-go"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
 
 func TestInstance(t *testing.T) {
 	both(t, func(t *testing.T, c *synthCase) {
-		if !*cdktf.Testing_ToHaveResourceWithProperties(jsii.String(string(c.raw)), jsii.String("aws_instance"), &map[string]interface{}{
+		if !c.hasResource(t, "aws_instance", map[string]any{
 			"instance_type":               c.cfg.instanceType(),
 			"associate_public_ip_address": true,
 			"user_data_replace_on_change": true,
@@ -26,7 +23,6 @@ func TestInstance(t *testing.T) {
 			},
 			"credit_specification": map[string]interface{}{"cpu_credits": "standard"},
 		}) {
-			c.showJSON(t)
 			t.Error("aws_instance lacks IMDSv2 with hop limit 1, an encrypted gp3 root, or user_data_replace_on_change")
 		}
 		name, inst := c.one(t, "aws_instance")

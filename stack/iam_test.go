@@ -7,73 +7,6 @@ import (
 	"testing"
 )
 
-func TestInstanceRole(t *testing.T) {
-	both(t, func(t *testing.T, c *synthCase) {
-		artifactBucket, contentBucket := c.bucketNames(t)
-		roleName, role := c.one(t, "aws_iam_role")
-		parsePolicy(t, role["assume_role_policy"].(string))
-		if role["assume_role_policy"] != assumeRolePolicy("aws") {
-			t.Errorf("assume role policy = %v", role["assume_role_policy"])
-		}
-		_, policy := c.one(t, "aws_iam_role_policy")
-		if policy["role"] != ref("aws_iam_role", roleName, "id") {
-			t.Errorf("inline policy is on %v, want the instance role", policy["role"])
-		}
-		servedARN := "arn:aws:s3:::" + c.cfg.BucketName
-		if contentBucket != "" {
-			servedARN = ref("aws_s3_bucket", contentBucket, "arn")
-		}
-		objectARN := ref("aws_s3_bucket", artifactBucket, "arn") + "/" + c.res.ArtifactKey
-		c.checkInstancePolicy(t, policy["policy"].(string), servedARN, objectARN)
-		attachments := c.tf.Resource["aws_iam_role_policy_attachment"]
-		if c.cfg.SSM {
-			_, a := c.one(t, "aws_iam_role_policy_attachment")
-			if a["policy_arn"] != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" || a["role"] != ref("aws_iam_role", roleName, "name") {
-				t.Errorf("SSM attachment = %v", a)
-			}
-		} else if len(attachments) != 0 {
-			t.Errorf("ssm off, but the role has attachments: %v", attachments)
-		}
-		_, profile := c.one(t, "aws_iam_instance_profile")
-		if profile["role"] != ref("aws_iam_role", roleName, "name") {
-			t.Errorf("instance profile role = %v", profile["role"])
-		}
-	})
-}
-
-// wantInstanceStatements is the instance policy c must have: list the
-// served bucket (under the root prefix only, when set) and read the
-// artifact, both only through the S3 endpoint, and read the htpasswd
-// parameter when set.
-func (c *synthCase) wantInstanceStatements(t *testing.T, servedARN, objectARN string) []policyStatement {
-	t.Helper()
-	viaEndpoint := map[string]conditionValues{"aws:SourceVpce": {ref("aws_vpc_endpoint", c.s3Endpoint(t), "id")}}
-	list := policyStatement{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedARN},
-		Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}}
-	if p := c.cfg.RootPrefix; p != "" {
-		list.Condition["StringLike"] = map[string]conditionValues{"s3:prefix": {p + "/", p + "/*"}}
-	}
-	want := []policyStatement{list,
-		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objectARN},
-			Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}}}
-	if name := c.cfg.HTPasswdParameter; name != "" {
-		account := "${data.aws_caller_identity." + only(t, c.tf.Data["aws_caller_identity"]) + ".account_id}"
-		want = append(want, policyStatement{Sid: "ReadHtpasswd", Effect: "Allow", Action: []string{"ssm:GetParameter"},
-			Resource: []string{"arn:aws:ssm:" + c.cfg.Region + ":" + account + ":parameter/" + strings.TrimPrefix(name, "/")}})
-	}
-	return want
-}
-
-// checkInstancePolicy checks the instance role's policy doc statement by
-// statement, conditions included.
-func (c *synthCase) checkInstancePolicy(t *testing.T, doc, servedARN, objectARN string) {
-	t.Helper()
-	want := c.wantInstanceStatements(t, servedARN, objectARN) // with root prefix and password, if set
-	if p := parsePolicy(t, doc); !reflect.DeepEqual(p.Statement, want) {
-		t.Errorf("instance policy = %+v\nwant exactly %+v", p.Statement, want)
-	}
-}
-
 // parsePolicy decodes a policy document strictly: unknown fields fail.
 func parsePolicy(t *testing.T, doc string) policyDocument {
 	t.Helper()
@@ -222,4 +155,71 @@ func TestRootPrefixPolicyEvaluated(t *testing.T) {
 		"enforces IAM identity policies but evaluates only StringEquals, and only on sts:ExternalId (moto/iam/policy_conditions.py, " +
 		"moto/iam/utils.py format_incoming_conditional_values); it ignores StringLike and never sees s3:prefix. Measured: with " +
 		"enforcement on (ListBuckets denied), a user holding only this statement listed Prefix other/ as freely as P/. TestInstancePolicyRootPrefixAndPassword asserts the policy document exactly instead")
+}
+
+func TestInstanceRole(t *testing.T) {
+	both(t, func(t *testing.T, c *synthCase) {
+		artifactBucket, contentBucket := c.bucketNames(t)
+		roleName, role := c.one(t, "aws_iam_role")
+		parsePolicy(t, role["assume_role_policy"].(string))
+		if role["assume_role_policy"] != assumeRolePolicy("aws") {
+			t.Errorf("assume role policy = %v", role["assume_role_policy"])
+		}
+		_, policy := c.one(t, "aws_iam_role_policy")
+		if policy["role"] != ref("aws_iam_role", roleName, "id") {
+			t.Errorf("inline policy is on %v, want the instance role", policy["role"])
+		}
+		servedARN := "arn:aws:s3:::" + c.cfg.BucketName
+		if contentBucket != "" {
+			servedARN = ref("aws_s3_bucket", contentBucket, "arn")
+		}
+		objectARN := ref("aws_s3_bucket", artifactBucket, "arn") + "/" + c.res.ArtifactKey
+		c.checkInstancePolicy(t, policy["policy"].(string), servedARN, objectARN)
+		attachments := c.tf.Resource["aws_iam_role_policy_attachment"]
+		if c.cfg.SSM {
+			_, a := c.one(t, "aws_iam_role_policy_attachment")
+			if a["policy_arn"] != "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore" || a["role"] != ref("aws_iam_role", roleName, "name") {
+				t.Errorf("SSM attachment = %v", a)
+			}
+		} else if len(attachments) != 0 {
+			t.Errorf("ssm off, but the role has attachments: %v", attachments)
+		}
+		_, profile := c.one(t, "aws_iam_instance_profile")
+		if profile["role"] != ref("aws_iam_role", roleName, "name") {
+			t.Errorf("instance profile role = %v", profile["role"])
+		}
+	})
+}
+
+// wantInstanceStatements is the instance policy c must have: list the
+// served bucket (under the root prefix only, when set) and read the
+// artifact, both only through the S3 endpoint, and read the htpasswd
+// parameter when set.
+func (c *synthCase) wantInstanceStatements(t *testing.T, servedARN, objectARN string) []policyStatement {
+	t.Helper()
+	viaEndpoint := map[string]conditionValues{"aws:SourceVpce": {ref("aws_vpc_endpoint", c.s3Endpoint(t), "id")}}
+	list := policyStatement{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedARN},
+		Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}}
+	if p := c.cfg.RootPrefix; p != "" {
+		list.Condition["StringLike"] = map[string]conditionValues{"s3:prefix": {p + "/", p + "/*"}}
+	}
+	want := []policyStatement{list,
+		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objectARN},
+			Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}}}
+	if name := c.cfg.HTPasswdParameter; name != "" {
+		account := "${data.aws_caller_identity." + only(t, c.tf.Data["aws_caller_identity"]) + ".account_id}"
+		want = append(want, policyStatement{Sid: "ReadHtpasswd", Effect: "Allow", Action: []string{"ssm:GetParameter"},
+			Resource: []string{"arn:aws:ssm:" + c.cfg.Region + ":" + account + ":parameter/" + strings.TrimPrefix(name, "/")}})
+	}
+	return want
+}
+
+// checkInstancePolicy checks the instance role's policy doc statement by
+// statement, conditions included.
+func (c *synthCase) checkInstancePolicy(t *testing.T, doc, servedARN, objectARN string) {
+	t.Helper()
+	want := c.wantInstanceStatements(t, servedARN, objectARN) // with root prefix and password, if set
+	if p := parsePolicy(t, doc); !reflect.DeepEqual(p.Statement, want) {
+		t.Errorf("instance policy = %+v\nwant exactly %+v", p.Statement, want)
+	}
 }

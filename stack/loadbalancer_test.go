@@ -7,48 +7,6 @@ import (
 	"testing"
 )
 
-func TestHALoadBalancer(t *testing.T) {
-	bothHA(t, func(t *testing.T, c *synthCase) {
-		p := c.haParts(t)
-		_, alb := c.one(t, "aws_lb")
-		for k, v := range map[string]any{
-			"load_balancer_type":         "application",
-			"internal":                   false,
-			"drop_invalid_header_fields": true,
-			"enable_deletion_protection": false,
-			"idle_timeout":               float64(idleTimeout),
-			"security_groups":            []any{ref("aws_security_group", p.lbSG, "id")},
-			"subnets":                    toAny(p.subnets),
-		} {
-			if !reflect.DeepEqual(alb[k], v) {
-				t.Errorf("load balancer %s = %v, want %v", k, alb[k], v)
-			}
-		}
-		if _, ok := alb["access_logs"]; ok {
-			t.Errorf("load balancer has access_logs %v; the decision is no access logs (see newLoadBalancer)", alb["access_logs"])
-		}
-		if n, _ := alb["name_prefix"].(string); n == "" || len(n) > 6 {
-			t.Errorf("load balancer name_prefix = %q, want a prefix of at most 6 characters", n)
-		}
-
-		_, tg := c.one(t, "aws_lb_target_group")
-		vpc, _ := c.one(t, "aws_vpc")
-		for k, v := range map[string]any{
-			"port": float64(80), "protocol": "HTTP", "target_type": "instance",
-			"vpc_id": ref("aws_vpc", vpc, "id"), "deregistration_delay": "30",
-			"lifecycle": map[string]any{"create_before_destroy": true},
-			"health_check": map[string]any{
-				"enabled": true, "protocol": "HTTP", "port": "traffic-port", "path": "/healthz", "matcher": "200",
-				"interval": float64(10), "timeout": float64(5), "healthy_threshold": float64(2), "unhealthy_threshold": float64(3),
-			},
-		} {
-			if !reflect.DeepEqual(tg[k], v) {
-				t.Errorf("target group %s = %v, want %v", k, tg[k], v)
-			}
-		}
-	})
-}
-
 // TestHAListeners: HTTP only without a certificate; with one, HTTP
 // redirects to HTTPS, served with the certificate and a TLS 1.2+ policy.
 func TestHAListeners(t *testing.T) {
@@ -98,6 +56,48 @@ func TestHAListeners(t *testing.T) {
 		} {
 			if !reflect.DeepEqual(https[k], v) {
 				t.Errorf("HTTPS listener %s = %v, want %v", k, https[k], v)
+			}
+		}
+	})
+}
+
+func TestHALoadBalancer(t *testing.T) {
+	bothHA(t, func(t *testing.T, c *synthCase) {
+		p := c.haParts(t)
+		_, alb := c.one(t, "aws_lb")
+		for k, v := range map[string]any{
+			"load_balancer_type":         "application",
+			"internal":                   false,
+			"drop_invalid_header_fields": true,
+			"enable_deletion_protection": false,
+			"idle_timeout":               float64(idleTimeout),
+			"security_groups":            []any{ref("aws_security_group", p.lbSG, "id")},
+			"subnets":                    toAny(p.subnets),
+		} {
+			if !reflect.DeepEqual(alb[k], v) {
+				t.Errorf("load balancer %s = %v, want %v", k, alb[k], v)
+			}
+		}
+		if _, ok := alb["access_logs"]; ok {
+			t.Errorf("load balancer has access_logs %v; the decision is no access logs (see newLoadBalancer)", alb["access_logs"])
+		}
+		if n, _ := alb["name_prefix"].(string); n == "" || len(n) > 6 {
+			t.Errorf("load balancer name_prefix = %q, want a prefix of at most 6 characters", n)
+		}
+
+		_, tg := c.one(t, "aws_lb_target_group")
+		vpc, _ := c.one(t, "aws_vpc")
+		for k, v := range map[string]any{
+			"port": float64(80), "protocol": "HTTP", "target_type": "instance",
+			"vpc_id": ref("aws_vpc", vpc, "id"), "deregistration_delay": "30",
+			"lifecycle": map[string]any{"create_before_destroy": true},
+			"health_check": map[string]any{
+				"enabled": true, "protocol": "HTTP", "port": "traffic-port", "path": "/healthz", "matcher": "200",
+				"interval": float64(10), "timeout": float64(5), "healthy_threshold": float64(2), "unhealthy_threshold": float64(3),
+			},
+		} {
+			if !reflect.DeepEqual(tg[k], v) {
+				t.Errorf("target group %s = %v, want %v", k, tg[k], v)
 			}
 		}
 	})

@@ -7,10 +7,19 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/aws/jsii-runtime-go"
-	"github.com/hashicorp/terraform-cdk-go/cdktf"
 )
+
+func TestServiceName(t *testing.T) {
+	for _, tc := range []struct{ partition, region, service, want string }{
+		{"aws", "eu-west-1", "s3", "com.amazonaws.eu-west-1.s3"},
+		{"aws-us-gov", "us-gov-west-1", "ssm", "com.amazonaws.us-gov-west-1.ssm"},
+		{"aws-cn", "cn-north-1", "s3", "cn.com.amazonaws.cn-north-1.s3"},
+	} {
+		if got := serviceName(tc.partition, tc.region, tc.service); got != tc.want {
+			t.Errorf("serviceName(%q, %q, %q) = %q, want %q", tc.partition, tc.region, tc.service, got, tc.want)
+		}
+	}
+}
 
 func TestNetwork(t *testing.T) {
 	both(t, func(t *testing.T, c *synthCase) {
@@ -32,11 +41,10 @@ func TestNetwork(t *testing.T) {
 		if want := []string{"${element(" + usable + ", 0)}", "${element(" + usable + ", 1)}"}; !reflect.DeepEqual(zones, want) {
 			t.Errorf("subnet zones = %q, want %q", zones, want)
 		}
-		if !*cdktf.Testing_ToHaveDataSourceWithProperties(jsii.String(string(c.raw)), jsii.String("aws_ec2_instance_type_offerings"), &map[string]interface{}{
+		if !c.hasDataSource(t, "aws_ec2_instance_type_offerings", map[string]any{
 			"location_type": "availability-zone",
 			"filter":        []interface{}{map[string]interface{}{"name": "instance-type", "values": []interface{}{c.cfg.instanceType()}}},
 		}) {
-			c.showJSON(t)
 			t.Errorf("subnets are not limited to zones that offer %s", c.cfg.instanceType())
 		}
 		_, route := c.one(t, "aws_route")
@@ -379,17 +387,5 @@ func (c *synthCase) checkSSMEndpoints(t *testing.T, instSG string, subnets []str
 	}
 	if w := wantEgress(c.cfg); !sameElements(egress, w) {
 		t.Errorf("instance egress = %v, want exactly %v", egress, w)
-	}
-}
-
-func TestServiceName(t *testing.T) {
-	for _, tc := range []struct{ partition, region, service, want string }{
-		{"aws", "eu-west-1", "s3", "com.amazonaws.eu-west-1.s3"},
-		{"aws-us-gov", "us-gov-west-1", "ssm", "com.amazonaws.us-gov-west-1.ssm"},
-		{"aws-cn", "cn-north-1", "s3", "cn.com.amazonaws.cn-north-1.s3"},
-	} {
-		if got := serviceName(tc.partition, tc.region, tc.service); got != tc.want {
-			t.Errorf("serviceName(%q, %q, %q) = %q, want %q", tc.partition, tc.region, tc.service, got, tc.want)
-		}
 	}
 }

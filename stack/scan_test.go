@@ -299,26 +299,20 @@ func TestSecurityScan(t *testing.T) {
 // scan catches each break: the scan can fail, and it reads the nested
 // blocks (metadata_options, root_block_device, versioning_configuration).
 func TestScanCanary(t *testing.T) {
-	policy := readScanPolicy(t)
-	trivy := trivyBinary(t, policy.Scanner)
+	trivy := trivyBinary(t, readScanPolicy(t).Scanner)
 	def, _, _ := synthesized(t)
-	var doc map[string]any
-	if err := json.Unmarshal(def.raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	res := doc["resource"].(map[string]any)
-	pick := func(typ, prefix string) (string, map[string]any) { return pickResource(t, res, typ, prefix) }
-	inst, instBody := pick("aws_instance", "compute_instance")
+	b := newBreakable(t, def)
+	inst, instBody := b.pick(t, "aws_instance", "compute_instance")
 	instBody["metadata_options"].(map[string]any)["http_tokens"] = "optional"
 	instBody["root_block_device"].(map[string]any)["encrypted"] = false
-	_, pab := pick("aws_s3_bucket_public_access_block", "artifact_")
+	_, pab := b.pick(t, "aws_s3_bucket_public_access_block", "artifact_")
 	pab["block_public_acls"] = false
-	versioningID, versioning := pick("aws_s3_bucket_versioning", "artifact_")
+	versioningID, versioning := b.pick(t, "aws_s3_bucket_versioning", "artifact_")
 	versioning["versioning_configuration"].(map[string]any)["status"] = "Suspended"
-	sgID, _ := pick("aws_security_group", "network_web-sg")
-	plantSSHFromAnywhere(res, sgID)
-	plantEgressToAnywhere(res, sgID)
-	requireCaught(t, trivy, doc, []string{
+	sgID, _ := b.pick(t, "aws_security_group", "network_web-sg")
+	plantSSHFromAnywhere(b.res, sgID)
+	plantEgressToAnywhere(b.res, sgID)
+	requireCaught(t, trivy, b.doc, []string{
 		"AWS-0028 " + inst,
 		"AWS-0131 " + inst,
 		"AWS-0107 aws_security_group_rule.ssh-in",
@@ -367,14 +361,29 @@ func requireCaught(t *testing.T, trivy string, doc map[string]any, wants []strin
 	}
 }
 
-// pickResource returns the address and body of the first resource of type
-// typ in res (the "resource" object of a decoded cdk.tf.json) whose name
-// starts with prefix.
-func pickResource(t *testing.T, res map[string]any, typ, prefix string) (string, map[string]any) {
+// breakable is a stack's cdk.tf.json decoded for a scan canary to break.
+type breakable struct {
+	doc map[string]any // the whole configuration, to scan
+	res map[string]any // its "resource" object, to break
+}
+
+// newBreakable decodes the cdk.tf.json of c.
+func newBreakable(t *testing.T, c *synthCase) breakable {
 	t.Helper()
-	for _, name := range sortedKeys(res[typ].(map[string]any)) {
+	var doc map[string]any
+	if err := json.Unmarshal(c.raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return breakable{doc: doc, res: doc["resource"].(map[string]any)}
+}
+
+// pick returns the address and body of the first resource of type typ
+// whose name starts with prefix.
+func (b breakable) pick(t *testing.T, typ, prefix string) (string, map[string]any) {
+	t.Helper()
+	for _, name := range sortedKeys(b.res[typ].(map[string]any)) {
 		if strings.HasPrefix(name, prefix) {
-			return typ + "." + name, res[typ].(map[string]any)[name].(map[string]any)
+			return typ + "." + name, b.res[typ].(map[string]any)[name].(map[string]any)
 		}
 	}
 	t.Fatalf("no %s.%s*", typ, prefix)
@@ -386,27 +395,21 @@ func pickResource(t *testing.T, res map[string]any, typ, prefix string) (string,
 // nested blocks, the load balancer, both listeners and the instances'
 // security group.
 func TestScanCanaryHA(t *testing.T) {
-	policy := readScanPolicy(t)
-	trivy := trivyBinary(t, policy.Scanner)
+	trivy := trivyBinary(t, readScanPolicy(t).Scanner)
 	_, variant := haSynthesized(t)
-	var doc map[string]any
-	if err := json.Unmarshal(variant.raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	res := doc["resource"].(map[string]any)
-	pick := func(typ, prefix string) (string, map[string]any) { return pickResource(t, res, typ, prefix) }
-	lt, ltBody := pick("aws_launch_template", "autoscaling_launch-template")
+	b := newBreakable(t, variant)
+	lt, ltBody := b.pick(t, "aws_launch_template", "autoscaling_launch-template")
 	ltBody["metadata_options"].(map[string]any)["http_tokens"] = "optional"
-	alb, albBody := pick("aws_lb", "load-balancer_alb")
+	alb, albBody := b.pick(t, "aws_lb", "load-balancer_alb")
 	albBody["drop_invalid_header_fields"] = false
-	https, httpsBody := pick("aws_lb_listener", "load-balancer_https")
+	https, httpsBody := b.pick(t, "aws_lb_listener", "load-balancer_https")
 	httpsBody["ssl_policy"] = "ELBSecurityPolicy-2016-08"
-	http, httpBody := pick("aws_lb_listener", "load-balancer_http_")
-	tg, _ := pick("aws_lb_target_group", "load-balancer_targets")
+	http, httpBody := b.pick(t, "aws_lb_listener", "load-balancer_http_")
+	tg, _ := b.pick(t, "aws_lb_target_group", "load-balancer_targets")
 	httpBody["default_action"] = []any{map[string]any{"type": "forward", "target_group_arn": "${" + tg + ".arn}"}}
-	instSG, _ := pick("aws_security_group", "network_instance-sg")
-	plantSSHFromAnywhere(res, instSG)
-	requireCaught(t, trivy, doc, []string{
+	instSG, _ := b.pick(t, "aws_security_group", "network_instance-sg")
+	plantSSHFromAnywhere(b.res, instSG)
+	requireCaught(t, trivy, b.doc, []string{
 		"AWS-0130 " + lt,
 		"AWS-0052 " + alb,
 		"AWS-0047 " + https,
@@ -419,18 +422,13 @@ func TestScanCanaryHA(t *testing.T) {
 // purpose and checks that the scan catches each break: it reads the
 // distribution's behaviours and its viewer certificate.
 func TestScanCanaryCDN(t *testing.T) {
-	policy := readScanPolicy(t)
-	trivy := trivyBinary(t, policy.Scanner)
+	trivy := trivyBinary(t, readScanPolicy(t).Scanner)
 	_, _, domain, _, _ := cdnSynthesized(t)
-	var doc map[string]any
-	if err := json.Unmarshal(domain.raw, &doc); err != nil {
-		t.Fatal(err)
-	}
-	res := doc["resource"].(map[string]any)
-	dist, body := pickResource(t, res, "aws_cloudfront_distribution", "cdn_distribution")
+	b := newBreakable(t, domain)
+	dist, body := b.pick(t, "aws_cloudfront_distribution", "cdn_distribution")
 	body["default_cache_behavior"].(map[string]any)["viewer_protocol_policy"] = "allow-all"
 	body["viewer_certificate"].(map[string]any)["minimum_protocol_version"] = "TLSv1"
-	requireCaught(t, trivy, doc, []string{
+	requireCaught(t, trivy, b.doc, []string{
 		"AWS-0012 " + dist,
 		"AWS-0013 " + dist,
 	})

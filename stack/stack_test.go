@@ -22,8 +22,6 @@ import (
 	"github.com/hashicorp/terraform-cdk-go/cdktf"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
-
-	"github.com/bucketls/bucketls/stack/internal/bootscript/scripttest"
 )
 
 // The synth tests of every file share the stacks of four fixtures, each
@@ -309,11 +307,34 @@ func toAny(s []string) []any {
 	return out
 }
 
-// showJSON prints the synthesized JSON once per failing test, for the
-// cdktf matchers that only return a bool.
-func (c *synthCase) showJSON(t *testing.T) {
+// matcher is one of cdktf's Testing matchers: does the JSON received have
+// a resource, data source or provider of type typ with the properties
+// (nested blocks compared as subsets)?
+type matcher func(received, typ *string, properties *map[string]interface{}) *bool
+
+// matches reports whether the stack passes the cdktf matcher m for typ
+// and properties; when it does not, it logs the synthesized JSON, since
+// the matchers tell nothing but a bool.
+func (c *synthCase) matches(t *testing.T, m matcher, typ string, properties map[string]any) bool {
 	t.Helper()
+	if *m(jsii.String(string(c.raw)), jsii.String(typ), &properties) {
+		return true
+	}
 	t.Logf("synthesized %s:\n%s", c.res.JSON, c.raw)
+	return false
+}
+
+// hasResource reports whether the stack has a resource of type typ with
+// the properties (cdktf's Testing_ToHaveResourceWithProperties).
+func (c *synthCase) hasResource(t *testing.T, typ string, properties map[string]any) bool {
+	t.Helper()
+	return c.matches(t, cdktf.Testing_ToHaveResourceWithProperties, typ, properties)
+}
+
+// hasDataSource is hasResource for data sources.
+func (c *synthCase) hasDataSource(t *testing.T, typ string, properties map[string]any) bool {
+	t.Helper()
+	return c.matches(t, cdktf.Testing_ToHaveDataSourceWithProperties, typ, properties)
 }
 
 // bucketNames returns the logical names of the artifact and content buckets
@@ -450,10 +471,9 @@ func sameElements(a, b []string) bool {
 
 func TestProviderAndBackend(t *testing.T) {
 	both(t, func(t *testing.T, c *synthCase) {
-		if !*cdktf.Testing_ToHaveProviderWithProperties(jsii.String(string(c.raw)), jsii.String("aws"), &map[string]interface{}{
+		if !c.matches(t, cdktf.Testing_ToHaveProviderWithProperties, "aws", map[string]any{
 			"region": c.cfg.Region,
 		}) {
-			c.showJSON(t)
 			t.Errorf("no aws provider for region %s", c.cfg.Region)
 		}
 		backend, _ := c.tf.Terraform["backend"].(map[string]any)
@@ -649,21 +669,9 @@ func TestPrefixedStack(t *testing.T) {
 		"aws_s3_object": 6, "aws_security_group_rule": 4, "aws_iam_role_policy_attachment": 1,
 	})
 	ud, values := single.userDataOf(t)
-	script := renderUserData(t, ud, values)
-	scripttest.BashSyntax(t, script)
-	checkServiceSettings(t, single, script)
-
+	single.checkScript(t, renderUserData(t, ud, values), single.cfg.TLS)
 	// The launch template's user data, decoded as in TestHAUserData.
-	p := ha.haParts(t)
-	artifactBucket, content := ha.bucketNames(t)
-	encoded := evalResourceAttr(t, ha, "aws_launch_template", p.lt, "user_data",
-		map[string]string{artifactBucket: "bucketls-artifacts-1", content: "bucketls-content-2"})
-	raw, err := base64.StdEncoding.DecodeString(encoded)
-	if err != nil {
-		t.Fatalf("user_data is not base64: %v", err)
-	}
-	scripttest.BashSyntax(t, string(raw))
-	checkServiceSettings(t, ha, string(raw))
+	ha.checkScript(t, ha.launchTemplateScript(t, ha.generatedNames(t)), false)
 }
 
 // checkPrefixed checks the seeded keys and the role of a stack with a

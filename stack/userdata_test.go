@@ -11,8 +11,21 @@ import (
 	"github.com/bucketls/bucketls/stack/tftemplate"
 )
 
+// generatedNames are the names the tests give the buckets that Terraform
+// names at apply time, by logical name: the artifact bucket, and the
+// content bucket where the stack creates one.
+func (c *synthCase) generatedNames(t *testing.T) map[string]string {
+	t.Helper()
+	artifactBucket, content := c.bucketNames(t)
+	names := map[string]string{artifactBucket: "bucketls-artifacts-20260101000000000000000001"}
+	if content != "" {
+		names[content] = "bucketls-content-20260101000000000000000002"
+	}
+	return names
+}
+
 // userDataOf returns the instance's user data and the values Terraform
-// would fill in for its references (the generated bucket names).
+// would fill in for its references (the generatedNames).
 func (c *synthCase) userDataOf(t *testing.T) (string, map[string]string) {
 	t.Helper()
 	_, inst := c.one(t, "aws_instance")
@@ -20,12 +33,65 @@ func (c *synthCase) userDataOf(t *testing.T) (string, map[string]string) {
 	if !ok {
 		t.Fatalf("instance user_data = %v, want plain text", inst["user_data"])
 	}
-	artifactBucket, content := c.bucketNames(t)
-	values := map[string]string{"aws_s3_bucket." + artifactBucket + ".bucket": "bucketls-artifacts-20260101000000000000000001"}
-	if content != "" {
-		values["aws_s3_bucket."+content+".bucket"] = "bucketls-content-20260101000000000000000002"
+	values := map[string]string{}
+	for name, v := range c.generatedNames(t) {
+		values["aws_s3_bucket."+name+".bucket"] = v
 	}
 	return ud, values
+}
+
+// launchTemplateScript evaluates the launch template's user_data the way
+// Terraform does (HCL's JSON syntax, with the buckets of names filled in
+// and base64encode) and decodes it.
+func (c *synthCase) launchTemplateScript(t *testing.T, names map[string]string) string {
+	t.Helper()
+	encoded := evalResourceAttr(t, c, "aws_launch_template", c.haParts(t).lt, "user_data", names)
+	raw, err := base64.StdEncoding.DecodeString(encoded)
+	if err != nil {
+		t.Fatalf("user_data is not base64: %v", err)
+	}
+	return string(raw)
+}
+
+// checkScript checks the boot script that c's user data renders to with
+// the generatedNames: it is the pure-Go script of c's settings (with the
+// instance's own TLS as tls), it checks the artifact's SHA-256, its unit
+// passes the service settings, bash reads it, and EC2 takes its size.
+func (c *synthCase) checkScript(t *testing.T, script string, tls bool) {
+	t.Helper()
+	names := c.generatedNames(t)
+	artifactBucket, content := c.bucketNames(t)
+	b := bootscript.Script{
+		Region:            c.cfg.Region,
+		ArtifactBucket:    names[artifactBucket],
+		ArtifactKey:       c.res.ArtifactKey,
+		ArtifactSHA256:    c.res.ArtifactSHA256,
+		ServedBucket:      c.cfg.BucketName,
+		TLS:               tls,
+		CacheTTL:          c.cfg.CacheTTL,
+		CORSOrigins:       c.cfg.CORSOrigins,
+		RootPrefix:        c.cfg.RootPrefix,
+		HTPasswdParameter: c.cfg.HTPasswdParameter,
+	}
+	if content != "" {
+		b.ServedBucket = names[content]
+	}
+	want, err := b.Bash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if script != want {
+		t.Errorf("user data renders to\n%s\nwant\n%s", script, want)
+	}
+	// The checksum the script checks is the artifact's.
+	if !strings.Contains(script, `echo "`+c.res.ArtifactSHA256+`  $work/bucketls" | sha256sum -c`) {
+		t.Errorf("user data does not check the artifact's SHA-256 %s", c.res.ArtifactSHA256)
+	}
+	checkServiceSettings(t, c, script)
+	scripttest.BashSyntax(t, script)
+	if len(script) > bootscript.MaxUserData {
+		t.Errorf("user data is %d bytes, EC2 takes %d", len(script), bootscript.MaxUserData)
+	}
 }
 
 func TestUserData(t *testing.T) {
@@ -44,39 +110,7 @@ func TestUserData(t *testing.T) {
 			t.Errorf("user data has an unescaped %%{ template directive")
 		}
 		script := renderUserData(t, ud, values)
-		scripttest.BashSyntax(t, script)
-		if len(script) > bootscript.MaxUserData {
-			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), bootscript.MaxUserData)
-		}
-		// The rendered script is the pure-Go script for the same values.
-		artifactBucket, content := c.bucketNames(t)
-		b := bootscript.Script{
-			Region:            c.cfg.Region,
-			ArtifactBucket:    values["aws_s3_bucket."+artifactBucket+".bucket"],
-			ArtifactKey:       c.res.ArtifactKey,
-			ArtifactSHA256:    c.res.ArtifactSHA256,
-			ServedBucket:      c.cfg.BucketName,
-			TLS:               c.cfg.TLS,
-			CacheTTL:          c.cfg.CacheTTL,
-			CORSOrigins:       c.cfg.CORSOrigins,
-			RootPrefix:        c.cfg.RootPrefix,
-			HTPasswdParameter: c.cfg.HTPasswdParameter,
-		}
-		if content != "" {
-			b.ServedBucket = values["aws_s3_bucket."+content+".bucket"]
-		}
-		want, err := b.Bash()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if script != want {
-			t.Errorf("user data renders to\n%s\nwant\n%s", script, want)
-		}
-		checkServiceSettings(t, c, script)
-		// The checksum the script checks is the artifact's.
-		if !strings.Contains(script, `echo "`+c.res.ArtifactSHA256+`  $work/bucketls" | sha256sum -c`) {
-			t.Errorf("user data does not check the artifact's SHA-256 %s", c.res.ArtifactSHA256)
-		}
+		c.checkScript(t, script, c.cfg.TLS)
 		for _, secret := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "aws_access_key_id"} {
 			if strings.Contains(script, secret) {
 				t.Errorf("user data mentions %s", secret)
@@ -142,57 +176,15 @@ func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 }
 
 // TestHAUserData evaluates the launch template's user_data the way
-// Terraform does (HCL's JSON syntax, with the bucket references filled in
-// and base64encode), decodes it, and compares it with the boot script of
-// the same values without TLS: the single instance's script, because the
-// load balancer terminates TLS.
+// Terraform does and compares it with the boot script of the same values
+// without TLS: the load balancer terminates TLS.
 func TestHAUserData(t *testing.T) {
 	bothHA(t, func(t *testing.T, c *synthCase) {
-		p := c.haParts(t)
-		artifactBucket, content := c.bucketNames(t)
-		names := map[string]string{artifactBucket: "bucketls-artifacts-20260101000000000000000001"}
-		if content != "" {
-			names[content] = "bucketls-content-20260101000000000000000002"
-		}
-		encoded := evalResourceAttr(t, c, "aws_launch_template", p.lt, "user_data", names)
-		raw, err := base64.StdEncoding.DecodeString(encoded)
-		if err != nil {
-			t.Fatalf("user_data is not base64: %v", err)
-		}
-		script := string(raw)
-		b := bootscript.Script{
-			Region:            c.cfg.Region,
-			ArtifactBucket:    names[artifactBucket],
-			ArtifactKey:       c.res.ArtifactKey,
-			ArtifactSHA256:    c.res.ArtifactSHA256,
-			ServedBucket:      c.cfg.BucketName,
-			TLS:               false,
-			CacheTTL:          c.cfg.CacheTTL,
-			CORSOrigins:       c.cfg.CORSOrigins,
-			RootPrefix:        c.cfg.RootPrefix,
-			HTPasswdParameter: c.cfg.HTPasswdParameter,
-		}
-		if content != "" {
-			b.ServedBucket = names[content]
-		}
-		want, err := b.Bash()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if script != want {
-			t.Errorf("user data decodes to\n%s\nwant\n%s", script, want)
-		}
-		if !strings.Contains(script, `echo "`+c.res.ArtifactSHA256+`  $work/bucketls" | sha256sum -c`) {
-			t.Errorf("user data does not check the artifact's SHA-256 %s", c.res.ArtifactSHA256)
-		}
-		checkServiceSettings(t, c, script)
+		script := c.launchTemplateScript(t, c.generatedNames(t))
+		c.checkScript(t, script, false)
 		// TLS is on in both configs, and the instances must serve no HTTPS.
 		if !c.cfg.TLS || strings.Contains(script, "BUCKETLS_TLS") || strings.Contains(script, ":443") {
 			t.Errorf("user data of mode ha sets up TLS on the instance (tls = %v)", c.cfg.TLS)
-		}
-		scripttest.BashSyntax(t, script)
-		if len(script) > bootscript.MaxUserData {
-			t.Errorf("user data is %d bytes, EC2 takes %d", len(script), bootscript.MaxUserData)
 		}
 	})
 }
