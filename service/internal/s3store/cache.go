@@ -73,7 +73,9 @@ func pageFromOutput(out *s3.ListObjectsV2Output) *s3Page {
 	return p
 }
 
-// emptyPageTTL caps how long an empty answer stays cached.
+// emptyPageTTL caps how long an empty answer stays cached. Empty answers
+// are never answered stale: a path that did not exist a second ago may
+// exist now, and a flood of one-off paths must not hold the cache longer.
 const emptyPageTTL = time.Second
 
 // pageCache sits between a walk and S3. It coalesces identical concurrent
@@ -82,19 +84,31 @@ const emptyPageTTL = time.Second
 // whole listings keeps streaming intact: N clients walking the same large
 // directory at the same time share each page's S3 call without any of them
 // holding more than a page.
+//
+// With a stale window, a page past its TTL is still answered for that long
+// while one call refreshes it in the background (stale-while-revalidate,
+// RFC 5861 for HTTP caches), so a popular directory never makes a request
+// wait for S3 at expiry. A page is therefore at most TTL + window old, plus
+// the time S3 takes to answer the refresh. A refresh that fails leaves the
+// stale page in place until the window ends (stale-if-error): S3 throttling
+// or a blip does not turn a cached listing into an error; the next request
+// tries again, and past the window requests wait for S3 and see its error,
+// as without the window.
 type pageCache struct {
 	next    s3.ListObjectsV2APIClient
 	ttl     time.Duration
+	stale   time.Duration // the stale window; 0: a page past its TTL is gone
 	timeout time.Duration
 	m       *s3Metrics
 	store   *slru
+	now     func() time.Time // the cache's clock; tests move it by hand
 
 	mu      sync.Mutex
 	flights map[string]*flight // calls in progress, by pageKey
 }
 
-func newPageCache(next s3.ListObjectsV2APIClient, ttl, timeout time.Duration, maxBytes int, m *s3Metrics) *pageCache {
-	return &pageCache{next: next, ttl: ttl, timeout: timeout, m: m, store: newSLRU(maxBytes), flights: map[string]*flight{}}
+func newPageCache(next s3.ListObjectsV2APIClient, ttl, stale, timeout time.Duration, maxBytes int, m *s3Metrics) *pageCache {
+	return &pageCache{next: next, ttl: ttl, stale: stale, timeout: timeout, m: m, store: newSLRU(maxBytes), now: time.Now, flights: map[string]*flight{}}
 }
 
 // list answers in from the cache, from an identical call in flight, or
@@ -102,8 +116,12 @@ func newPageCache(next s3.ListObjectsV2APIClient, ttl, timeout time.Duration, ma
 func (c *pageCache) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Page, error) {
 	key := pageKey(in)
 	if c.ttl > 0 {
-		if p, ok := c.store.get(key, time.Now()); ok {
+		if p, fresh, ok := c.store.get(key, c.now()); ok {
 			c.m.cacheHits.Inc()
+			if !fresh {
+				c.m.staleHits.Inc()
+				c.refresh(ctx, key, in)
+			}
 			return p, nil
 		}
 	}
@@ -144,6 +162,22 @@ func (c *pageCache) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Pag
 	return f.page, f.err
 }
 
+// refresh starts the one background call that replaces a stale page,
+// unless a call for the same page is already in flight. Requests that
+// arrive while it runs get the stale page; a request that finds the page
+// past its window joins the call like any coalesced one.
+func (c *pageCache) refresh(ctx context.Context, key string, in *s3.ListObjectsV2Input) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.flights[key]; ok {
+		return
+	}
+	f := &flight{done: make(chan struct{})}
+	c.flights[key] = f
+	c.m.refreshes.Inc()
+	go c.fly(ctx, key, in, f)
+}
+
 // flight is one S3 call in progress, which identical calls wait for.
 type flight struct {
 	done chan struct{} // closed when page and err are set
@@ -154,7 +188,7 @@ type flight struct {
 // fly makes the S3 call of flight f, caches its answer and releases those
 // waiting for it. The call is detached from the request that leads it: the
 // others waiting must not fail because its client hung up; the timeout
-// still ends it.
+// still ends it. A failed call leaves what the cache holds as it is.
 func (c *pageCache) fly(ctx context.Context, key string, in *s3.ListObjectsV2Input, f *flight) {
 	defer func() {
 		if f.page == nil && f.err == nil {
@@ -177,16 +211,18 @@ func (c *pageCache) fly(ctx context.Context, key string, in *s3.ListObjectsV2Inp
 	}
 	p := pageFromOutput(out)
 	if c.ttl > 0 {
-		ttl := c.ttl
+		ttl, stale := c.ttl, c.stale
 		if len(p.objects) == 0 && len(p.prefixes) == 0 {
 			// Empty answers (a path that does not exist, a prefix
 			// nothing matches) are what a scanner's flood of one-off
-			// paths produces: they are kept only briefly, and like
-			// every new page only in the probation segment, so they
-			// cannot push out the listings people repeat.
-			ttl = min(ttl, emptyPageTTL)
+			// paths produces: they are kept only briefly, never
+			// answered stale, and like every new page only in the
+			// probation segment, so they cannot push out the listings
+			// people repeat.
+			ttl, stale = min(ttl, emptyPageTTL), 0
 		}
-		c.store.put(key, p, time.Now().Add(ttl))
+		now := c.now()
+		c.store.put(key, p, now.Add(ttl), now.Add(ttl+stale))
 	}
 	f.page = p
 }
@@ -228,7 +264,8 @@ type slru struct {
 type cacheSlot struct {
 	key       string
 	page      *s3Page
-	expires   time.Time
+	staleAt   time.Time // past it the page is answered only while it is refreshed
+	expires   time.Time // past it the page is gone: staleAt plus the stale window
 	size      int
 	protected bool
 }
@@ -246,21 +283,24 @@ func newSLRU(maxBytes int) *slru {
 	}
 }
 
-func (s *slru) get(key string, now time.Time) (*s3Page, bool) {
+// get returns the page cached under key, if it has not expired by now,
+// and whether it is still fresh (not past its TTL).
+func (s *slru) get(key string, now time.Time) (page *s3Page, fresh, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.items[key]
 	if !ok {
-		return nil, false
+		return nil, false, false
 	}
 	slot := e.Value.(*cacheSlot)
 	if now.After(slot.expires) {
 		s.remove(e)
-		return nil, false
+		return nil, false, false
 	}
+	fresh = !now.After(slot.staleAt)
 	if slot.protected {
 		s.protected.MoveToFront(e)
-		return slot.page, true
+		return slot.page, fresh, true
 	}
 	// Second hit: promote, and demote the protected segment's oldest
 	// pages to probation while it is over its share.
@@ -279,10 +319,11 @@ func (s *slru) get(key string, now time.Time) (*s3Page, bool) {
 		s.probBytes += demoted.size
 	}
 	s.evict()
-	return slot.page, true
+	return slot.page, fresh, true
 }
 
-func (s *slru) put(key string, p *s3Page, expires time.Time) {
+// put caches p under key: fresh until staleAt, gone after expires.
+func (s *slru) put(key string, p *s3Page, staleAt, expires time.Time) {
 	size := p.memSize(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -292,7 +333,7 @@ func (s *slru) put(key string, p *s3Page, expires time.Time) {
 	if e, ok := s.items[key]; ok {
 		s.remove(e)
 	}
-	s.items[key] = s.probation.PushFront(&cacheSlot{key: key, page: p, expires: expires, size: size})
+	s.items[key] = s.probation.PushFront(&cacheSlot{key: key, page: p, staleAt: staleAt, expires: expires, size: size})
 	s.probBytes += size
 	s.evict()
 }

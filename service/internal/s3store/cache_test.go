@@ -16,6 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/bucketls/bucketls/service/internal/listing"
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // countingS3 wraps a fake S3 handler to count ListObjectsV2 calls and
@@ -197,7 +199,7 @@ func TestCacheSizeEstimate(t *testing.T) {
 		}
 		pages[i] = pageFromOutput(out)
 		key := fmt.Sprintf("some/dir/\x00/\x00%d\x00\x00", i)
-		s.put(key, pages[i], time.Now().Add(time.Hour))
+		s.put(key, pages[i], time.Now().Add(time.Hour), time.Now().Add(time.Hour))
 		est += pages[i].memSize(key)
 	}
 	runtime.GC()
@@ -207,4 +209,328 @@ func TestCacheSizeEstimate(t *testing.T) {
 		t.Errorf("heap grew %d bytes for pages estimated at %d (ratio %.2f); the estimate must be within 25%% over and 2x under", real, est, ratio)
 	}
 	runtime.KeepAlive(s)
+}
+
+// gatedS3 answers ListObjectsV2 with the keys (or the error) it holds when
+// a call is let go, and holds every call until the test lets it go, so a
+// test knows which calls started and decides when each one ends.
+type gatedS3 struct {
+	started chan struct{} // a value per call, as it starts
+	release chan struct{} // a call ends once it receives from here
+
+	mu   sync.Mutex
+	keys []string
+	err  error
+}
+
+func newGatedS3(keys ...string) *gatedS3 {
+	return &gatedS3{started: make(chan struct{}, 64), release: make(chan struct{}), keys: keys}
+}
+
+// answer sets what the calls let go from now on return.
+func (g *gatedS3) answer(err error, keys ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.keys, g.err = keys, err
+}
+
+func (g *gatedS3) ListObjectsV2(ctx context.Context, in *s3.ListObjectsV2Input, _ ...func(*s3.Options)) (*s3.ListObjectsV2Output, error) {
+	g.started <- struct{}{}
+	select {
+	case <-g.release:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.err != nil {
+		return nil, g.err
+	}
+	out := &s3.ListObjectsV2Output{IsTruncated: aws.Bool(false)}
+	for _, k := range g.keys {
+		out.Contents = append(out.Contents, types.Object{Key: aws.String(k)})
+	}
+	return out, nil
+}
+
+// fakeClock is a cache's clock that moves only when the test moves it.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// staleRig is a page cache over a gatedS3 on a fake clock, and the one
+// page all its calls ask for.
+type staleRig struct {
+	c     *pageCache
+	s3    *gatedS3
+	clock *fakeClock
+	in    *s3.ListObjectsV2Input
+}
+
+func newStaleRig(ttl, stale time.Duration, keys ...string) *staleRig {
+	g := newGatedS3(keys...)
+	c := newPageCache(g, ttl, stale, 10*time.Second, 1<<20, newS3Metrics())
+	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
+	c.now = clock.now
+	return &staleRig{c: c, s3: g, clock: clock, in: &s3.ListObjectsV2Input{Bucket: aws.String("b"), Prefix: aws.String("dir/"), Delimiter: aws.String("/")}}
+}
+
+// pageAnswer is what one list call returned: the page's keys or an error.
+type pageAnswer struct {
+	keys []string
+	err  error
+}
+
+// start lists the rig's page on a goroutine of its own.
+func (r *staleRig) start() <-chan pageAnswer {
+	ch := make(chan pageAnswer, 1)
+	go func() {
+		p, err := r.c.list(context.Background(), r.in)
+		var a pageAnswer
+		a.err = err
+		if p != nil {
+			for _, o := range p.objects {
+				a.keys = append(a.keys, o.key)
+			}
+		}
+		ch <- a
+	}()
+	return ch
+}
+
+// answered is the answer of a list call that must come without any S3
+// call being let go.
+func answered(t *testing.T, ch <-chan pageAnswer) pageAnswer {
+	t.Helper()
+	select {
+	case a := <-ch:
+		return a
+	case <-time.After(10 * time.Second):
+		t.Fatal("the list call is still waiting (for S3?) after 10s")
+		return pageAnswer{}
+	}
+}
+
+// callStarts waits for the next S3 call to start.
+func (r *staleRig) callStarts(t *testing.T) {
+	t.Helper()
+	select {
+	case <-r.s3.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no S3 call started within 10s")
+	}
+}
+
+// letGo lets the S3 call in progress end and waits until the cache has
+// taken its answer.
+func (r *staleRig) letGo(t *testing.T) {
+	t.Helper()
+	r.c.mu.Lock()
+	f := r.c.flights[pageKey(r.in)]
+	r.c.mu.Unlock()
+	r.s3.release <- struct{}{}
+	if f != nil {
+		<-f.done
+	}
+}
+
+// fill makes the first call, which caches the page.
+func (r *staleRig) fill(t *testing.T) {
+	t.Helper()
+	ch := r.start()
+	r.callStarts(t)
+	r.letGo(t)
+	if a := answered(t, ch); a.err != nil {
+		t.Fatalf("first list: %v", a.err)
+	}
+}
+
+// TestCacheStale checks when a cached page is answered without S3, when
+// it is answered stale while one refresh runs, and when a request waits
+// for S3 as it would without a stale window: past TTL + window, with the
+// window off, and for an empty page past its short TTL.
+func TestCacheStale(t *testing.T) {
+	t.Parallel()
+	const ttl, window = 2 * time.Second, 3 * time.Second
+	tests := []struct {
+		name      string
+		stale     time.Duration
+		first     []string // keys of the cached page
+		after     time.Duration
+		wantCalls int // S3 calls the request makes or starts
+		wantKeys  string
+		wantWait  bool // the request waited for S3
+	}{
+		{"fresh", window, []string{"dir/old"}, ttl, 0, "[dir/old]", false},
+		{"just past the TTL", window, []string{"dir/old"}, ttl + time.Nanosecond, 1, "[dir/old]", false},
+		{"end of the window", window, []string{"dir/old"}, ttl + window, 1, "[dir/old]", false},
+		{"past the window", window, []string{"dir/old"}, ttl + window + time.Nanosecond, 1, "[dir/new]", true},
+		{"window off", 0, []string{"dir/old"}, ttl + time.Nanosecond, 1, "[dir/new]", true},
+		{"empty page past its TTL", window, nil, emptyPageTTL + time.Nanosecond, 1, "[dir/new]", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := newStaleRig(ttl, tt.stale, tt.first...)
+			r.fill(t)
+			r.s3.answer(nil, "dir/new")
+			r.clock.add(tt.after)
+			ch := r.start()
+			var a pageAnswer
+			if tt.wantWait {
+				r.callStarts(t)
+				select {
+				case a = <-ch:
+					t.Fatalf("answered %v before S3 did; want it to wait", a)
+				default:
+				}
+				r.letGo(t)
+				a = answered(t, ch)
+			} else {
+				a = answered(t, ch) // no S3 call has been let go
+				if tt.wantCalls > 0 {
+					r.callStarts(t)
+					r.letGo(t)
+				}
+			}
+			if fmt.Sprint(a.keys) != tt.wantKeys || a.err != nil {
+				t.Errorf("list %s after caching: %v, %v; want %s", tt.after, a.keys, a.err, tt.wantKeys)
+			}
+			if got := len(r.s3.started); got != 0 {
+				t.Errorf("%d more S3 calls started, want %d in all", got, tt.wantCalls)
+			}
+			if !tt.wantWait && tt.wantCalls > 0 {
+				// The refresh replaced the page: fresh again, no call.
+				if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/new]" {
+					t.Errorf("after the refresh: %v, want [dir/new]", a.keys)
+				}
+			}
+		})
+	}
+}
+
+// TestCacheStaleOneRefresh checks that many requests for a page that has
+// just gone stale all get the stale page at once, and start one S3 call
+// between them.
+func TestCacheStaleOneRefresh(t *testing.T) {
+	t.Parallel()
+	r := newStaleRig(2*time.Second, 2*time.Second, "dir/old")
+	r.fill(t)
+	r.s3.answer(nil, "dir/new")
+	r.clock.add(2500 * time.Millisecond)
+	const clients = 32
+	chs := make([]<-chan pageAnswer, clients)
+	for i := range chs {
+		chs[i] = r.start()
+	}
+	for i, ch := range chs {
+		if a := answered(t, ch); fmt.Sprint(a.keys) != "[dir/old]" {
+			t.Fatalf("client %d: %v, %v; want the stale [dir/old] while S3 is held", i, a.keys, a.err)
+		}
+	}
+	// Every answer is out, and the refresh counter moves when the call is
+	// started, under the lock that makes it the only one.
+	if got := counterValue(r.c.m.refreshes); got != 1 {
+		t.Errorf("%d stale answers started %.0f refreshes, want 1", clients, got)
+	}
+	if got := counterValue(r.c.m.staleHits); got != clients {
+		t.Errorf("stale hits %.0f, want %d", got, clients)
+	}
+	r.callStarts(t)
+	r.letGo(t)
+	if got := len(r.s3.started); got != 0 {
+		t.Errorf("%d more S3 calls started, want one in all", got)
+	}
+	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/new]" {
+		t.Errorf("after the refresh: %v, want [dir/new]", a.keys)
+	}
+}
+
+// TestCacheStaleIfError checks that a failing refresh keeps the stale page
+// answered until the window ends, one call at a time, and that past the
+// window the request waits for S3 and gets its error.
+func TestCacheStaleIfError(t *testing.T) {
+	t.Parallel()
+	r := newStaleRig(2*time.Second, 2*time.Second, "dir/old")
+	r.fill(t)
+	r.s3.answer(errors.New("S3 is down"))
+	r.clock.add(2500 * time.Millisecond)
+	for i := range 2 {
+		if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/old]" || a.err != nil {
+			t.Fatalf("list %d within the window, S3 failing: %v, %v; want the stale page", i, a.keys, a.err)
+		}
+		r.callStarts(t) // each stale answer after a failed refresh tries again
+		r.letGo(t)
+	}
+	r.clock.add(1600 * time.Millisecond) // 4.1s: past TTL + window
+	ch := r.start()
+	r.callStarts(t)
+	r.letGo(t)
+	if a := answered(t, ch); a.err == nil || a.keys != nil {
+		t.Errorf("list past the window, S3 failing: %v, %v; want S3's error", a.keys, a.err)
+	}
+}
+
+// TestCacheStaleLister checks the stale window through the lister and the
+// SDK against a fake S3: a listing past its TTL comes from memory while S3
+// is held, and the next one has what the refresh found.
+func TestCacheStaleLister(t *testing.T) {
+	t.Parallel()
+	var hold atomic.Bool
+	gate := make(chan struct{})
+	f := startFakeS3(t, referenceKeys(), func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if hold.Load() && r.URL.Query().Get("list-type") == "2" {
+				<-gate
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Second, CacheStale: time.Minute})
+	clock := &fakeClock{t: time.Now()}
+	lister.api.now = clock.now
+	if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2]" || err != nil {
+		t.Fatalf("list dir2: %q, %v", got, err)
+	}
+	f.Put(t, "dir2/file3")
+	clock.add(2 * time.Second)
+	hold.Store(true)
+	if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2]" || err != nil {
+		t.Fatalf("list dir2 past its TTL with S3 held: %q, %v; want the stale listing at once", got, err)
+	}
+	close(gate)
+	lister.api.mu.Lock()
+	var flights []*flight
+	for _, fl := range lister.api.flights {
+		flights = append(flights, fl)
+	}
+	lister.api.mu.Unlock()
+	for _, fl := range flights {
+		<-fl.done
+	}
+	if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2 file3]" || err != nil {
+		t.Errorf("list dir2 after the refresh: %q, %v; want the new file", got, err)
+	}
+}
+
+// counterValue reads a counter as /metrics would show it.
+func counterValue(c prometheus.Counter) float64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		panic(err) // a plain counter always writes
+	}
+	return m.GetCounter().GetValue()
 }

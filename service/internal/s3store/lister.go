@@ -23,6 +23,11 @@ type Options struct {
 	// repeated listings from memory. Default: 0 (off): every listing asks
 	// S3, identical concurrent calls are still coalesced.
 	CacheTTL time.Duration
+	// CacheStale is how long past CacheTTL a page is still answered while
+	// one call refreshes it in the background, and while refreshes fail
+	// (see pageCache). Empty pages are never answered stale. Default: 0
+	// (a page past its TTL is gone; the next request waits for S3).
+	CacheStale time.Duration
 	// CacheBytes bounds the memory the cached pages take. Default: 32 MiB.
 	CacheBytes int
 	// RootPrefix confines the lister to the keys under RootPrefix+"/":
@@ -76,7 +81,7 @@ func New(client s3.ListObjectsV2APIClient, bucket string, opts Options) *Lister 
 	return &Lister{
 		bucket: bucket,
 		root:   rootKey(opts.RootPrefix),
-		api:    newPageCache(client, opts.CacheTTL, opts.CallTimeout, opts.CacheBytes, m),
+		api:    newPageCache(client, opts.CacheTTL, opts.CacheStale, opts.CallTimeout, opts.CacheBytes, m),
 		m:      m,
 	}
 }

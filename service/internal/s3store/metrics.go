@@ -15,6 +15,8 @@ type s3Metrics struct {
 	calls     *prometheus.CounterVec
 	duration  prometheus.Histogram
 	cacheHits prometheus.Counter
+	staleHits prometheus.Counter // of cacheHits, those answered stale
+	refreshes prometheus.Counter // background calls started for stale pages
 	coalesced prometheus.Counter
 	// paginationErrors counts walks ended because S3's pages did not form
 	// a sequence: a repeated token, keys going backwards, too many pages.
@@ -35,6 +37,14 @@ func newS3Metrics() *s3Metrics {
 		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bucketls_s3_cache_hits_total",
 			Help: "ListObjectsV2 pages served from the --cache-ttl cache.",
+		}),
+		staleHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bucketls_s3_cache_stale_hits_total",
+			Help: "Cache hits answered with a page past its --cache-ttl, within --cache-stale, while one call refreshed it.",
+		}),
+		refreshes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "bucketls_s3_cache_refreshes_total",
+			Help: "Background ListObjectsV2 calls started to refresh a page answered stale (one per page at a time; also counted in bucketls_s3_requests_total).",
 		}),
 		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "bucketls_s3_coalesced_total",
@@ -76,6 +86,8 @@ func (m *s3Metrics) describe(ch chan<- *prometheus.Desc) {
 	m.calls.Describe(ch)
 	m.duration.Describe(ch)
 	m.cacheHits.Describe(ch)
+	m.staleHits.Describe(ch)
+	m.refreshes.Describe(ch)
 	m.coalesced.Describe(ch)
 	m.paginationErrors.Describe(ch)
 }
@@ -84,6 +96,8 @@ func (m *s3Metrics) collect(ch chan<- prometheus.Metric) {
 	m.calls.Collect(ch)
 	m.duration.Collect(ch)
 	m.cacheHits.Collect(ch)
+	m.staleHits.Collect(ch)
+	m.refreshes.Collect(ch)
 	m.coalesced.Collect(ch)
 	m.paginationErrors.Collect(ch)
 }
