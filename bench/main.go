@@ -1,5 +1,5 @@
 // Command bench measures bucketls against the S3 backend it calls, in one
-// run on one machine, and prints the figures the README quotes:
+// run on one machine, and prints the figures docs/benchmarks.md quotes:
 //
 //	go run ./bench              # about 2 minutes; wrk from Debian's wrk package
 //	go run ./bench -d 10s       # longer runs, steadier numbers
@@ -74,7 +74,7 @@ func parseFlags() options {
 	flag.StringVar(&o.backendOnly, "backend-only", "", "only serve the benchmark bucket (named "+benchBucket+") at this address until interrupted, for experiments by hand")
 	flag.StringVar(&o.sdkLoop, "sdk-loop", "", "internal: run the stock-SDK loop against this endpoint for -d with -conns goroutines and print its figures as JSON")
 	flag.IntVar(&o.conns, "conns", 64, "internal: goroutines of -sdk-loop")
-	flag.StringVar(&o.only, "only", "", "load only the targets whose name matches this regular expression and print their rows, without the rest (for profiling by hand; the README's figures come from a full run)")
+	flag.StringVar(&o.only, "only", "", "load only the targets whose name matches this regular expression and print their rows, without the rest (for profiling by hand; the figures in docs/benchmarks.md come from a full run)")
 	flag.Parse()
 	return o
 }

@@ -158,11 +158,12 @@ func TestHelpAndExitCode(t *testing.T) {
 	}
 }
 
-// TestREADMEFlags keeps the README's configuration table complete: every
-// flag bucketls has is a row of it, with its environment variable.
-func TestREADMEFlags(t *testing.T) {
+// TestDocumentedFlags keeps the flag table of docs/configuration.md
+// complete: every flag bucketls has is a row of it, with its environment
+// variable.
+func TestDocumentedFlags(t *testing.T) {
 	t.Parallel()
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/configuration.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,6 +181,6 @@ func TestREADMEFlags(t *testing.T) {
 				return
 			}
 		}
-		t.Errorf("README's configuration table has no row for --%s (%s)", f.Name, env)
+		t.Errorf("docs/configuration.md's flag table has no row for --%s (%s)", f.Name, env)
 	})
 }

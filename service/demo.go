@@ -11,7 +11,7 @@ import (
 )
 
 // ReferenceKeys returns the reference tree the demo serves and the
-// README's API table describes: a zero-byte directory marker, two files in
+// API docs (README.md, docs/api.md) describe: a zero-byte directory marker, two files in
 // a directory and two at the root. A function, not a variable, so no caller
 // can change what the next one gets.
 func ReferenceKeys() []string { return fakes3.ReferenceKeys() }

@@ -21,7 +21,7 @@ import (
 // and a binary that can call that must keep every exported method of
 // every type it has, in case a template names it. With the AWS SDK in
 // the binary that was a third of its size, and as much more of it resident
-// in every process (README, "In a browser").
+// in every process (docs/browser.md).
 
 // renderIndexPage writes the page for one page of a listing.
 func renderIndexPage(p indexPage) ([]byte, error) {

@@ -83,7 +83,7 @@ type group struct {
 // A public IPv4 address per instance costs a fraction of a NAT gateway,
 // which bills by the hour and by the gigabyte before any traffic, and would
 // be needed in each zone for the zone independence this mode exists for
-// (the README's cost table has the figures). Private subnets would add a
+// (docs/deploy.md's cost table has the figures). Private subnets would add a
 // second line of defence the security group already draws, at several
 // times the price.
 func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) group {
@@ -125,7 +125,7 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 			SecurityGroups:           jsii.Strings(cfg.sgID),
 			DeleteOnTermination:      jsii.String("true"),
 		}},
-		// One-minute CPU metrics (billed per metric, see the README's
+		// One-minute CPU metrics (billed per metric, see docs/deploy.md's
 		// costs): target tracking on the default five-minute metrics would
 		// notice load ten to fifteen minutes late.
 		Monitoring: &launchtemplate.LaunchTemplateMonitoring{Enabled: jsii.Bool(true)},

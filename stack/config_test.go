@@ -424,23 +424,24 @@ func TestLegacyBucketNames(t *testing.T) {
 	}
 }
 
-// TestREADMEListsEverySetting keeps the README's stack configuration
-// tables the list of every setting: a row per key with its variable.
-func TestREADMEListsEverySetting(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
+// TestDocumentedSettings keeps the stack configuration tables of
+// docs/deploy.md the list of every setting: a row per key with its
+// variable.
+func TestDocumentedSettings(t *testing.T) {
+	readme, err := os.ReadFile("../docs/deploy.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range settings {
 		key, env := s.names()
 		if row := "\n| `" + key + "` | `" + env + "`"; !strings.Contains(string(readme), row) {
-			t.Errorf("README.md has no stack configuration row %q", strings.TrimSpace(row))
+			t.Errorf("docs/deploy.md has no stack configuration row %q", strings.TrimSpace(row))
 		}
 	}
 }
 
 // TestFileListsAgree keeps the list of the package's files in doc.go and
-// in the README's Development layout one list: both name exactly the
+// in the layout of docs/development.md one list: both name exactly the
 // package's non-test files and sub-packages, in the same order.
 func TestFileListsAgree(t *testing.T) {
 	entry := regexp.MustCompile(`^(\S+\.go|[a-z]+/)\s`)
@@ -459,7 +460,7 @@ func TestFileListsAgree(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile("../README.md")
+	readme, err := os.ReadFile("../docs/development.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -480,7 +481,7 @@ func TestFileListsAgree(t *testing.T) {
 	}
 	docList, readmeList := names(string(doc), "//\t"), names(layout, "  ")
 	if !reflect.DeepEqual(docList, readmeList) {
-		t.Errorf("doc.go lists %q\nREADME.md lists %q", docList, readmeList)
+		t.Errorf("doc.go lists %q\ndocs/development.md lists %q", docList, readmeList)
 	}
 	if !sameElements(docList, files) {
 		t.Errorf("doc.go lists %q\nthe package has %q", docList, files)

@@ -18,7 +18,7 @@
 // Config.DomainName serves the distribution, or the load balancer of mode
 // "ha", under a custom domain with an ACM certificate the stack requests.
 //
-// One file per concern (README.md's Development layout lists the same
+// One file per concern (docs/development.md's layout lists the same
 // files, and a test holds both lists to the directory):
 //
 //	doc.go           this overview

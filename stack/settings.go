@@ -13,9 +13,9 @@ import (
 // settings declares every setting once: its cdktf.json context key, its
 // BUCKETLS_* variable, its default, how its value is read (kind) and how it
 // is checked. DefaultConfig, LoadConfig, Validate and every ConfigError's
-// Key and Env come from here. The order is the order of the README's
+// Key and Env come from here. The order is the order of docs/deploy.md's
 // tables; adding a setting is one line here, its Config field, its check
-// and its test (cdktf.json and the README list it too, and tests hold them
+// and its test (cdktf.json and docs/deploy.md list it too, and tests hold them
 // to this table).
 var settings = []setting{
 	field[string]{key: "region", env: "BUCKETLS_REGION", def: "us-east-1", kind: stringKind,

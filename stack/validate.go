@@ -312,7 +312,7 @@ func checkCDN(c Config, v bool) []problem {
 		// the instances reach Session Manager and Parameter Store through
 		// interface endpoints or not at all.
 		ps = append(ps, bad("the instances would be in private subnets with no way to the internet, where Session Manager (ssm) and Parameter Store (htpasswdParameter) are",
-			"set ssmEndpoints to true (interface endpoints in the VPC, billed by the hour: see the README's costs), or ssm to false (without htpasswdParameter)")...)
+			"set ssmEndpoints to true (interface endpoints in the VPC, billed by the hour: see docs/deploy.md's costs), or ssm to false (without htpasswdParameter)")...)
 	}
 	if c.ha() && c.CertificateARN != "" {
 		ps = append(ps, bad("certificateArn is for the load balancer, but with cdn the load balancer is internal and CloudFront serves HTTPS",
