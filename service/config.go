@@ -223,12 +223,20 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
 	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
 	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
+	// The one flag without a variable: BUCKETLS_VERSION=true in a unit's
+	// environment would make the service exit instead of serving.
+	fs.Bool("version", false, "print the version and exit")
 	return fs
 }
 
+// errVersion is parseConfig's answer to --version, which, like --help,
+// needs no other flag.
+var errVersion = errors.New("version requested")
+
 // parseConfig reads flags from args, falling back to the environment
 // through getenv, and validates the result. Every error is a *ConfigError
-// with one line of text, except flag.ErrHelp for -h/--help.
+// with one line of text, except flag.ErrHelp for -h/--help and errVersion
+// for --version.
 func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	cfg := Config{ShutdownTimeout: defaultShutdownTimeout}
 	envErrs := map[string]error{}
@@ -238,6 +246,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 			return cfg, err
 		}
 		return cfg, configErrorf("%v (see --help)", err)
+	}
+	if fs.Lookup("version").Value.String() == "true" {
+		return cfg, errVersion
 	}
 	if fs.NArg() > 0 {
 		return cfg, configErrorf("unexpected argument %q (see --help)", fs.Arg(0))

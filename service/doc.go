@@ -50,6 +50,7 @@
 //	cors.go         --cors-origins
 //	auth.go         which routes need a user; HTTP Basic over package htpasswd
 //	metrics.go      the HTTP metrics
+//	version.go      the build's version: --version, the serving line, bucketls_build_info
 //	openapi.go      GET /openapi.json (the document is api/openapi.json)
 //	tls.go          the HTTPS listener's certificate, given or self-signed
 //

@@ -39,11 +39,15 @@ const (
 // configured) until ctx ends or SIGINT/SIGTERM arrives, then stops
 // accepting, lets in-flight requests finish for up to ShutdownTimeout and
 // returns nil. Configuration errors are *ConfigError (see [ExitCode]);
-// --help prints usage to stdout and returns nil.
+// --help prints usage and --version the version to stdout, and return nil.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	cfg, err := parseConfig(args, getenv)
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		usage(stdout)
+		return nil
+	case errors.Is(err, errVersion):
+		fmt.Fprintln(stdout, versionLine())
 		return nil
 	}
 	if err != nil {
@@ -220,7 +224,7 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 // servingAttrs is the "serving" log line: where each listener is bound
 // and what the process serves.
 func servingAttrs(cfg Config, users *Users, l *listeners) []any {
-	attrs := []any{"addr", l.addr.String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()}
+	attrs := []any{"version", Version(), "addr", l.addr.String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()}
 	if l.tlsAddr != nil {
 		attrs = append(attrs, "tls_addr", l.tlsAddr.String(), "tls_self_signed", cfg.TLSSelfSigned)
 	}
