@@ -46,7 +46,8 @@ exec /usr/bin/aws.distrib --endpoint-url "$endpoint" "$@"
 [Service]
 Environment=BUCKETLS_S3_ENDPOINT=http://` + GuestS3Addr + `
 `,
-	// Observation only: cloud-init's verdict and the service's user, on ttyS1.
+	// Observation only: cloud-init's verdict, the service's user and its
+	// serving line, on ttyS1.
 	"/usr/local/sbin/rehearsal-report": `#!/bin/sh
 exec >/dev/ttyS1 2>&1
 echo "report-begin"
@@ -62,6 +63,15 @@ if [ -n "$pid" ] && [ "$pid" != 0 ]; then
 	echo "bucketls_uid=$(ps -o uid= -p "$pid" | tr -d ' ')"
 fi
 if [ -e /usr/local/bin/bucketls ]; then echo "binary_installed=yes"; else echo "binary_installed=no"; fi
+# The service's "serving" line, as its unit logged it to the journal; the
+# boot script saw /healthz answer, so the line is written, but give the
+# journal a few seconds to have it.
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	serving=$(journalctl --no-pager --output=cat --unit bucketls.service | grep -m1 '"msg":"serving"')
+	[ -z "$serving" ] || break
+	sleep 1
+done
+echo "bucketls_serving=$serving"
 echo "report-end"
 `,
 	"/etc/systemd/system/rehearsal-report.service": `[Unit]

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/bucketls/bucketls/internal/gobuild"
 	"github.com/bucketls/bucketls/stack"
 	"github.com/bucketls/bucketls/stack/tftemplate"
 )
@@ -60,7 +61,8 @@ const (
 
 // TestBootRehearsal boots the rehearsal guest from the stack's synthesized
 // user data and artifact four times: as deployed (the reference listing must
-// answer over curl, served by a non-root user), with a tampered artifact
+// answer over curl, served by a non-root user that logs and reports the
+// version of the sources it was built from), with a tampered artifact
 // (nothing may run and cloud-init must report the failure), with a bucket
 // that does not exist (502 JSON, the service keeps running), and, from a
 // second synth, with a root prefix and a password fetched from Parameter
@@ -229,6 +231,7 @@ func TestBootRehearsal(t *testing.T) {
 		if uid := report["bucketls_uid"]; uid == "" || uid == "0" || report["bucketls_user"] == "root" {
 			t.Errorf("bucketls runs as user %q uid %q; want a non-root user", report["bucketls_user"], uid)
 		}
+		checkVersion(t, report["bucketls_serving"], base)
 		if !strings.Contains(strings.Join(imds.Requests(), "\n"), "PUT /latest/api/token") {
 			t.Errorf("the guest never asked IMDS for a v2 token: %v", imds.Requests())
 		}
@@ -356,6 +359,28 @@ func TestBootRehearsal(t *testing.T) {
 			t.Errorf("no listing of %s reached S3: %v", rehearsalSubtreeBucket, world.Lists())
 		}
 	})
+}
+
+// checkVersion: the deployed unit's "serving" line (servingLine, from the
+// guest's journal) and its /metrics name the version of the sources the
+// stack built it from.
+func checkVersion(t *testing.T, servingLine, base string) {
+	t.Helper()
+	moduleDir, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := gobuild.Version(moduleDir, stack.DefaultConfig().Arch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serving struct{ Msg, Version string }
+	if err := json.Unmarshal([]byte(servingLine), &serving); err != nil || serving.Msg != "serving" || serving.Version != want {
+		t.Errorf("the unit's serving line %q (%v): want version %s", servingLine, err, want)
+	}
+	if _, body := get(t, base+"/metrics"); !strings.Contains(body, `bucketls_build_info{goversion="`) || !strings.Contains(body, `,version="`+want+`"} 1`) {
+		t.Errorf("GET /metrics names no build with version %s", want)
+	}
 }
 
 // synthesize runs stack.Synth, as main.go does, with cfg into outdir and
