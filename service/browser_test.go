@@ -179,7 +179,9 @@ func (b *browser) load(what string, step chromedp.Action[chromedp.Void], status 
 func (b *browser) click(name string) {
 	b.t.Helper()
 	q, _ := json.Marshal(name)
-	i := eval[int](b, `[...document.querySelectorAll("td:first-child a")].findIndex(a => a.textContent === `+string(q)+`)`)
+	// The row's index, not the link's: a name without a link (see
+	// entryHref) is a row too.
+	i := eval[int](b, `[...document.querySelectorAll("tbody tr")].findIndex(tr => tr.querySelector("td:first-child a")?.textContent === `+string(q)+`)`)
 	if i < 0 {
 		b.t.Fatalf("no entry %q on %s (entries %q)", name, b.location(), b.entries())
 	}
@@ -347,6 +349,19 @@ func TestBrowser(t *testing.T) {
 	b.screenshot("error", false)
 	b.navigate("up from the 404 page", chromedp.Click(chromedp.CSS(`h1 nav a:nth-child(2)`)))
 	b.expect("dir2, from its 404 page", "file1", "file2")
+
+	// Names the API cannot open (".", "..", a tab) are text with a title,
+	// not links a browser would resolve to another directory.
+	dots := startFakeS3(t, dotKeys, nil)
+	dotSrv := testServer(t, NewS3Lister(testS3Client(dots.URL()), testBucket, S3ListerOptions{}), Config{}).URL
+	b.open(dotSrv + listHref("h", true))
+	b.expect("a directory with . and .. in it", "ok")
+	plain := eval[[]string](b, `[...document.querySelectorAll("td:first-child span[title]")].map(s => s.textContent + " | " + s.title)`)
+	if len(plain) != 3 || !strings.HasPrefix(plain[0], "../ | No link") || !strings.HasPrefix(plain[1], "./ | No link") || !strings.HasPrefix(plain[2], "a\tb | No link") {
+		t.Errorf("names without a link: %q, want ../, ./ and a<tab>b, each with a title", plain)
+	}
+	b.click("ok")
+	b.expect("ok, from the directory with dots", "ok")
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -202,6 +202,7 @@ type crumb struct {
 type indexEntry struct {
 	Name     string
 	Href     string
+	NoLink   string // why the name has no link (Href is ""); see entryHref
 	Dir      bool
 	Bytes    int64
 	Size     string
@@ -232,7 +233,7 @@ func renderIndex(path string, opts listOptions, entries []Entry, cursor string) 
 	for i, e := range entries {
 		row := &p.Entries[i]
 		row.Name, row.Dir = displayName(e.Name), e.Dir
-		row.Href = listHref(base+e.Name, e.Dir)
+		row.Href, row.NoLink = entryHref(base+e.Name, e.Dir)
 		if e.Dir {
 			row.Size = "—"
 			continue
@@ -244,6 +245,27 @@ func renderIndex(path string, opts listOptions, entries []Entry, cursor string) 
 		}
 	}
 	return renderIndexPage(p)
+}
+
+// entryHref is the link of an entry at path, or why it has none. S3 keys
+// may hold segments the API refuses as a path (".", "..", empty, a
+// control character): "h/./y" is a key, "h/./" a common prefix named ".".
+// A link to such a name would not list it: a browser resolves "h/./" to
+// "h/" and "h/../" to the root, and the API answers the rest with a 400.
+// The JSON lists these names as they are; the page shows them as text.
+func entryHref(path string, dir bool) (href, noLink string) {
+	target := path
+	if dir {
+		target += "/"
+	}
+	if err := checkSegments(target); err != nil || len(target) > maxPathLen {
+		why := "longer than 1024 bytes"
+		if err != nil {
+			why = strings.TrimPrefix(err.Error(), "invalid path: ")
+		}
+		return "", "No link: the listing API cannot open this name (" + why + "); the JSON listing has it"
+	}
+	return listHref(path, dir), ""
 }
 
 // entryBase is the path the entry names are relative to: the listed

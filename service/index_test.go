@@ -574,7 +574,9 @@ func TestIndexPageTree(t *testing.T) {
 				t.Errorf("link %q leaves %s/", a.Val, listRoot)
 			}
 		}
-		if n.Data == "a" && n.Parent.Data == "td" && n.FirstChild != nil {
+		// The name cell is the row's first: a link, or a span for a name
+		// the API cannot open ("a\rb").
+		if n.Parent.Data == "td" && n.Parent.PrevSibling == nil && n.FirstChild != nil {
 			names = append(names, n.FirstChild.Data)
 		}
 	}
@@ -584,5 +586,79 @@ func TestIndexPageTree(t *testing.T) {
 	}
 	if !slices.Equal(names, want) {
 		t.Errorf("names on the page %q, want %q", names, want)
+	}
+}
+
+// dotKeys are keys with segments no request path may have: S3 lists them
+// under the names ".", ".." and "a\tb" (issue 20, point 5).
+var dotKeys = []string{"h/../x", "h/./y", "h/a\tb", "h/ok"}
+
+// nameCell is the first cell of a row as a page has it: the name shown,
+// its link and its title.
+type nameCell struct{ name, href, title string }
+
+// nameCells reads every row's name cell off a page.
+func nameCells(t testing.TB, page string) []nameCell {
+	t.Helper()
+	doc, err := xhtml.Parse(strings.NewReader(page))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []nameCell
+	for n := range doc.Descendants() {
+		if n.Type != xhtml.ElementNode || n.Data != "td" || n.PrevSibling != nil || n.FirstChild == nil || n.FirstChild.Type != xhtml.ElementNode {
+			continue
+		}
+		c := n.FirstChild
+		cell := nameCell{name: c.FirstChild.Data}
+		for _, a := range c.Attr {
+			switch a.Key {
+			case "href":
+				cell.href = a.Val
+			case "title":
+				cell.title = a.Val
+			}
+		}
+		if (c.Data == "a") != (cell.href != "") {
+			t.Errorf("cell %+v: a <%s> with href %q", cell, c.Data, cell.href)
+		}
+		out = append(out, cell)
+	}
+	return out
+}
+
+// TestIndexUnreachableNames: names the API cannot open are shown without
+// a link and with a title that says why; the JSON keeps them. A link
+// "h/./" would open "h/" again, "h/../" the root, "a\tb" a 400.
+func TestIndexUnreachableNames(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, dotKeys, nil)
+	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{}).URL
+	for _, tt := range []struct {
+		target, json string
+		want         []nameCell // title "" = must have none; "?" = must have one
+	}{
+		{"/list-bucket-content/h/", `{"content":["..",".","a\tb","ok"]}`, []nameCell{
+			{"../", "", "?"}, {"./", "", "?"}, {"a\tb", "", "?"}, {"ok", "/list-bucket-content/h/ok", ""}}},
+		{"/list-bucket-content/h/?recursive=true", `{"content":["../x","./y","a\tb","ok"]}`, []nameCell{
+			{"../x", "", "?"}, {"./y", "", "?"}, {"a\tb", "", "?"}, {"ok", "/list-bucket-content/h/ok", ""}}},
+	} {
+		if r := get(t, srv, tt.target); r.body != tt.json {
+			t.Errorf("GET %s as JSON: %d %s, want %s", tt.target, r.status, r.body, tt.json)
+		}
+		page := do(t, nil, http.MethodGet, srv, tt.target, accept(acceptChrome))
+		got := nameCells(t, page.body)
+		if len(got) != len(tt.want) {
+			t.Fatalf("GET %s: name cells %+q, want %+q", tt.target, got, tt.want)
+		}
+		for i, w := range tt.want {
+			g := got[i]
+			if g.name != w.name || g.href != w.href || (w.title == "") != (g.title == "") {
+				t.Errorf("GET %s: cell %d = %+q, want %+q", tt.target, i, g, w)
+			}
+			if w.title == "?" && !strings.Contains(g.title, "cannot open this name") {
+				t.Errorf("GET %s: %q has title %q, want one that says why it has no link", tt.target, g.name, g.title)
+			}
+		}
 	}
 }

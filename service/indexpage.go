@@ -49,12 +49,17 @@ func renderIndexPage(p indexPage) ([]byte, error) {
 	return renderDocument(p, main)
 }
 
-// entryRow is one row of the table: name (a link), type, size and date.
+// entryRow is one row of the table: name (a link, or text with a title
+// saying why not), type, size and date.
 func entryRow(e indexEntry) *html.Node {
-	link, kind := el(atom.A, attrs("href", e.Href), text(e.Name)), "file"
-	if e.Dir {
-		link, kind = el(atom.A, attrs("href", e.Href, "class", "d"), text(e.Name+"/")), "directory"
+	tag, a, name, kind := atom.A, attrs("href", e.Href), e.Name, "file"
+	if e.NoLink != "" {
+		tag, a = atom.Span, attrs("title", e.NoLink)
 	}
+	if e.Dir {
+		a, name, kind = append(a, html.Attribute{Key: "class", Val: "d"}), e.Name+"/", "directory"
+	}
+	link := el(tag, a, text(name))
 	var sizeAttrs []html.Attribute
 	if e.Exact {
 		sizeAttrs = attrs("title", strconv.FormatInt(e.Bytes, 10)+" bytes")
