@@ -87,9 +87,15 @@ type Config struct {
 	MemoryTarget int64
 	// PprofAddr serves Go's runtime profiles (net/http/pprof) on a listener
 	// of its own, for profiling a running process (--pprof-addr,
-	// BUCKETLS_PPROF_ADDR). Profiles show paths and timings, so bind it to
-	// 127.0.0.1. Default: "" (off).
+	// BUCKETLS_PPROF_ADDR). Profiles show paths and timings, goroutine
+	// dumps and CPU time to anyone who asks, with no password (not even
+	// with Htpasswd), so a host that is not loopback is refused unless
+	// PprofPublic. Default: "" (off).
 	PprofAddr string
+	// PprofPublic lets PprofAddr listen beyond this host, say for a
+	// profiler on another machine of a private network (--pprof-public,
+	// BUCKETLS_PPROF_PUBLIC). Default: false.
+	PprofPublic bool
 	// ShutdownTimeout is how long in-flight requests may run after SIGTERM.
 	// It has no flag. Default: 10s.
 	ShutdownTimeout time.Duration
@@ -150,6 +156,7 @@ const (
 	envStallTO       = "BUCKETLS_STALL_TIMEOUT"
 	envPprofAddr     = "BUCKETLS_PPROF_ADDR"
 	envMemoryTarget  = "BUCKETLS_MEMORY_TARGET"
+	envPprofPublic   = "BUCKETLS_PPROF_PUBLIC"
 )
 
 // newFlagSet declares every flag. Each default is the environment variable
@@ -221,7 +228,8 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
 	boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
 	size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
-	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; off when empty")
+	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
+	boolean(&cfg.PprofPublic, "pprof-public", envPprofPublic, "let --pprof-addr listen beyond this host (the profiles have no password)")
 	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
 	// The one flag without a variable: BUCKETLS_VERSION=true in a unit's
 	// environment would make the service exit instead of serving.
@@ -255,7 +263,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"cache-ttl", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target"} {
+	for _, name := range []string{"cache-ttl", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target", "pprof-public"} {
 		if err := envErrs[name]; err != nil && !set[name] {
 			return cfg, &ConfigError{Msg: err.Error()}
 		}
@@ -295,6 +303,11 @@ func (c Config) validate() error {
 		if c.PprofAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
 			return configErrorf("--pprof-addr %q is also --addr; give the profiles their own port", c.PprofAddr)
 		}
+		if host, port, _ := net.SplitHostPort(c.PprofAddr); !c.PprofPublic && !isLoopback(host) {
+			return configErrorf("--pprof-addr %q listens beyond this host, and the profiles (goroutine dumps, CPU profiles) have no password: use 127.0.0.1:%s, or add --pprof-public (%s=true) if that is meant", c.PprofAddr, port, envPprofPublic)
+		}
+	} else if c.PprofPublic {
+		return configErrorf("--pprof-public needs --pprof-addr")
 	}
 	if err := checkOrigins(c.CORSOrigins); err != nil {
 		return err
@@ -398,6 +411,17 @@ func checkOrigins(origins []string) error {
 		}
 	}
 	return nil
+}
+
+// isLoopback reports whether a listen host reaches this machine only:
+// "localhost" or a loopback IP. An empty host, "0.0.0.0" or "::" listen
+// on every interface; any other name may resolve to anything.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // checkAddr accepts host:port with a numeric port from 0 to 65535 (0 picks

@@ -60,6 +60,10 @@ func TestParseConfig(t *testing.T) {
 		{"memory target off", []string{"--bucket", "bkt", "--memory-target", "0"}, nil, func(c Config) bool { return c.MemoryTarget == 0 }},
 		{"pprof off by default", []string{"--bucket", "bkt"}, nil, func(c Config) bool { return c.PprofAddr == "" }},
 		{"pprof from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_PPROF_ADDR", "127.0.0.1:6060"}, func(c Config) bool { return c.PprofAddr == "127.0.0.1:6060" }},
+		{"pprof on localhost", []string{"--bucket", "bkt", "--pprof-addr", "localhost:6060"}, nil, func(c Config) bool { return c.PprofAddr == "localhost:6060" }},
+		{"pprof on IPv6 loopback", []string{"--bucket", "bkt", "--pprof-addr", "[::1]:6060"}, nil, func(c Config) bool { return c.PprofAddr == "[::1]:6060" }},
+		{"pprof on every interface, said so", []string{"--bucket", "bkt", "--pprof-addr", ":6061", "--pprof-public"}, nil, func(c Config) bool { return c.PprofAddr == ":6061" && c.PprofPublic }},
+		{"pprof public from env", []string{"--bucket", "bkt", "--pprof-addr", "10.0.0.5:6061"}, []string{"BUCKETLS_PPROF_PUBLIC", "true"}, func(c Config) bool { return c.PprofPublic }},
 		{"timeouts", []string{"--bucket", "bkt", "--request-timeout", "5m"}, []string{"BUCKETLS_STALL_TIMEOUT", "5s"}, func(c Config) bool {
 			return c.RequestTimeout == 5*time.Minute && c.StallTimeout == 5*time.Second
 		}},
@@ -120,6 +124,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"memory target env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_MEMORY_TARGET", "lots"}, `BUCKETLS_MEMORY_TARGET="lots"`},
 		{"bad pprof addr", []string{"--bucket", "bkt", "--pprof-addr", "6060"}, nil, "--pprof-addr"},
 		{"pprof on the listing port", []string{"--bucket", "bkt", "--addr", ":9000"}, []string{"BUCKETLS_PPROF_ADDR", ":9000"}, "own port"},
+		{"pprof on every interface", []string{"--bucket", "bkt", "--pprof-addr", ":6061"}, nil, `--pprof-addr ":6061" listens beyond this host, and the profiles (goroutine dumps, CPU profiles) have no password: use 127.0.0.1:6061, or add --pprof-public`},
+		{"pprof on 0.0.0.0", []string{"--bucket", "bkt", "--pprof-addr", "0.0.0.0:6061"}, nil, "--pprof-public"},
+		{"pprof on ::", []string{"--bucket", "bkt", "--pprof-addr", "[::]:6061"}, nil, "--pprof-public"},
+		{"pprof on a private address", []string{"--bucket", "bkt"}, []string{"BUCKETLS_PPROF_ADDR", "10.0.0.5:6061"}, "--pprof-public"},
+		{"pprof on a host name", []string{"--bucket", "bkt", "--pprof-addr", "box.internal:6061"}, nil, "--pprof-public"},
+		{"pprof public without pprof", []string{"--bucket", "bkt", "--pprof-public"}, nil, "--pprof-public needs --pprof-addr"},
+		{"bad pprof public env", []string{"--bucket", "bkt", "--pprof-addr", "127.0.0.1:6061"}, []string{"BUCKETLS_PPROF_PUBLIC", "maybe"}, "BUCKETLS_PPROF_PUBLIC"},
 	}
 	for _, tt := range tests {
 		_, err := parseConfig(tt.args, envFunc(tt.env...))

@@ -195,12 +195,17 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"no bucket", nil, 2, "no bucket"},
 		{"port in use", []string{"--bucket", "bkt", "--addr", busy.Addr().String(), "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on"},
+		{"pprof on every interface", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--pprof-addr", ":0", "--s3-endpoint", "http://127.0.0.1:1"}, 2, "add --pprof-public"},
 		{"pprof port in use", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--pprof-addr", busy.Addr().String(), "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on " + busy.Addr().String()},
 		{"missing cert file", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--s3-endpoint", "http://127.0.0.1:1",
 			"--tls-addr", "127.0.0.1:0", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, 2, "--tls-cert"},
 	}
 	for _, tt := range tests {
-		err := Run(context.Background(), tt.args, envFunc(), &bytes.Buffer{}, &bytes.Buffer{})
+		// Bounded: a case that is wrongly accepted serves until cancelled,
+		// then returns nil, which fails it.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		err := Run(ctx, tt.args, envFunc(), &bytes.Buffer{}, &bytes.Buffer{})
+		cancel()
 		if ExitCode(err) != tt.wantCode || err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: Run = %v (exit %d), want exit %d mentioning %q", tt.name, err, ExitCode(err), tt.wantCode, tt.want)
 		}
