@@ -59,7 +59,9 @@ type Config struct {
 	TLSSelfSigned bool
 	// CORSOrigins are the origins whose web pages may call the listing
 	// routes, or just "*" for any (--cors-origins, BUCKETLS_CORS_ORIGINS,
-	// comma-separated). Default: none (no CORS headers at all).
+	// comma-separated). An origin's host may start with "*." for any one
+	// label there (https://*.example.com). Default: none (no CORS headers
+	// at all).
 	CORSOrigins []string
 	// Demo serves an in-process gofakes3 bucket seeded with the reference
 	// tree instead of S3 (--demo, BUCKETLS_DEMO). Default: false.
@@ -218,7 +220,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
 	duration(&cfg.RequestTimeout, "request-timeout", envRequestTO, 0, "end a listing request that takes longer than this in all; 0 means no such bound")
 	duration(&cfg.StallTimeout, "stall-timeout", envStallTO, defaultStallTimeout, "cut off a client that takes no listing bytes for this long")
-	fs.Func("cors-origins", "origins whose pages may call the listing routes, comma-separated (https://a.example,http://localhost:3000), or * for any (env "+envCORSOrigins+")", func(v string) error {
+	fs.Func("cors-origins", "origins whose pages may call the listing routes, comma-separated (https://a.example,http://localhost:3000,https://*.example.com), or * for any (env "+envCORSOrigins+")", func(v string) error {
 		cfg.CORSOrigins = splitOrigins(v)
 		return nil
 	})
@@ -396,7 +398,10 @@ func splitOrigins(v string) []string {
 	return out
 }
 
-// checkOrigins accepts "*" alone or http(s) origins without a path.
+// checkOrigins accepts "*" alone or http(s) origins without a path, whose
+// host may start with a wildcard label ("https://*.example.com", see
+// wildOrigin). A "*" anywhere else would be taken as a literal no browser
+// ever sends, a setting that silently does nothing, so it is refused.
 func checkOrigins(origins []string) error {
 	for _, o := range origins {
 		if o == "*" {
@@ -404,6 +409,13 @@ func checkOrigins(origins []string) error {
 				return configErrorf("--cors-origins: * allows every origin; give it alone, not with others")
 			}
 			continue
+		}
+		if before, after, ok := strings.Cut(o, "*"); ok {
+			host, _, _ := strings.Cut(after, ":")
+			if !strings.HasSuffix(before, "://") || !strings.HasPrefix(after, ".") || strings.Contains(after, "*") || strings.Count(host, ".") < 2 {
+				return configErrorf("--cors-origins: %q: a wildcard stands only for the whole first label of a host with at least two more, like https://*.example.com", o)
+			}
+			o = before + "x" + after // checked below as the origin it stands for
 		}
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {

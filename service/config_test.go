@@ -52,6 +52,9 @@ func TestParseConfig(t *testing.T) {
 			return strings.Join(c.CORSOrigins, " ") == "https://app.example http://localhost:3000"
 		}},
 		{"cors from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CORS_ORIGINS", "*"}, func(c Config) bool { return strings.Join(c.CORSOrigins, " ") == "*" }},
+		{"cors wildcard label", []string{"--bucket", "bkt", "--cors-origins", "https://*.Example.com, http://*.dev.example.com:3000"}, nil, func(c Config) bool {
+			return strings.Join(c.CORSOrigins, " ") == "https://*.example.com http://*.dev.example.com:3000"
+		}},
 		{"memory target default", []string{"--bucket", "bkt"}, nil, func(c Config) bool { return c.MemoryTarget == 24<<20 }},
 		{"memory target flag", []string{"--bucket", "bkt", "--memory-target", "64MiB"}, []string{"BUCKETLS_MEMORY_TARGET", "junk"}, func(c Config) bool { return c.MemoryTarget == 64<<20 }},
 		{"memory target env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_MEMORY_TARGET", "512KiB"}, func(c Config) bool { return c.MemoryTarget == 512<<10 }},
@@ -114,6 +117,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"cors origin with a path", []string{"--bucket", "bkt", "--cors-origins", "https://a.example/app"}, nil, `--cors-origins: "https://a.example/app" is not an origin`},
 		{"cors origin without scheme", []string{"--bucket", "bkt", "--cors-origins", "a.example"}, nil, "--cors-origins"},
 		{"cors star with others", []string{"--bucket", "bkt", "--cors-origins", "*,https://a.example"}, nil, "give it alone"},
+		{"cors wildcard inside a label", []string{"--bucket", "bkt", "--cors-origins", "https://app-*.example.com"}, nil, `--cors-origins: "https://app-*.example.com": a wildcard stands only for the whole first label`},
+		{"cors wildcard in the middle", []string{"--bucket", "bkt", "--cors-origins", "https://a.*.example.com"}, nil, "whole first label"},
+		{"cors wildcard over a top-level domain", []string{"--bucket", "bkt", "--cors-origins", "https://*.com"}, nil, "at least two more"},
+		{"cors wildcard twice", []string{"--bucket", "bkt", "--cors-origins", "https://*.*.example.com"}, nil, "whole first label"},
+		{"cors wildcard scheme", []string{"--bucket", "bkt", "--cors-origins", "*://app.example.com"}, nil, "whole first label"},
+		{"cors wildcard port", []string{"--bucket", "bkt", "--cors-origins", "https://app.example.com:*"}, nil, "whole first label"},
+		{"cors wildcard with a path", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CORS_ORIGINS", "https://*.example.com/app"}, "is not an origin"},
 		{"negative request timeout", []string{"--bucket", "bkt", "--request-timeout", "-1s"}, nil, "--request-timeout"},
 		{"zero stall timeout", []string{"--bucket", "bkt", "--stall-timeout", "0"}, nil, "--stall-timeout"},
 		{"bad stall env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_STALL_TIMEOUT", "long"}, "BUCKETLS_STALL_TIMEOUT"},

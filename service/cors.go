@@ -21,17 +21,100 @@ var corsRequestHeaders = []string{"Authorization", "If-None-Match"}
 type corsPolicy struct {
 	any     bool // "*"
 	origins []string
+	// wild are the origins with a wildcard first label
+	// ("https://*.example.com"), split around the "*".
+	wild []wildOrigin
+	// exact and under are the paths of the routes that answer
+	// cross-origin calls (getRoute adds them), so that answers made
+	// before routing (a bad path's 400) can carry the headers too.
+	exact, under []string
+}
+
+// wildOrigin is "https://*.example.com" as "https://" and ".example.com":
+// an origin matches when the "*" stands for exactly one DNS label, as in
+// a wildcard certificate. "https://a.b.example.com" and
+// "https://example.com" do not match; neither does
+// "https://evil-example.com", which lacks the dot.
+type wildOrigin struct{ before, after string }
+
+func (w wildOrigin) match(origin string) bool {
+	label, ok := strings.CutPrefix(origin, w.before)
+	if !ok {
+		return false
+	}
+	label, ok = strings.CutSuffix(label, w.after)
+	return ok && isDNSLabel(label)
+}
+
+// isDNSLabel reports a host label as browsers send it in Origin:
+// lowercase letters, digits and hyphens (IDNs arrive as punycode).
+func isDNSLabel(s string) bool {
+	if s == "" || len(s) > 63 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 func newCORSPolicy(origins []string) *corsPolicy {
 	if len(origins) == 0 {
 		return nil
 	}
-	return &corsPolicy{any: slices.Equal(origins, []string{"*"}), origins: origins}
+	c := &corsPolicy{any: slices.Equal(origins, []string{"*"})}
+	for _, o := range origins {
+		if before, after, ok := strings.Cut(o, "*"); ok && !c.any {
+			c.wild = append(c.wild, wildOrigin{before, after})
+			continue
+		}
+		c.origins = append(c.origins, o)
+	}
+	return c
 }
 
 func (c *corsPolicy) allowed(origin string) bool {
-	return origin != "" && (c.any || slices.Contains(c.origins, origin))
+	if origin == "" {
+		return false
+	}
+	if c.any || slices.Contains(c.origins, origin) {
+		return true
+	}
+	for _, w := range c.wild {
+		if w.match(origin) {
+			return true
+		}
+	}
+	return false
+}
+
+// route records that pattern (a getRoute pattern) answers cross-origin
+// calls.
+func (c *corsPolicy) route(pattern string) {
+	if p, ok := strings.CutSuffix(pattern, "{path...}"); ok {
+		c.under = append(c.under, p)
+		return
+	}
+	c.exact = append(c.exact, pattern)
+}
+
+// covers reports whether path belongs to a route that answers
+// cross-origin calls.
+func (c *corsPolicy) covers(path string) bool {
+	if c == nil {
+		return false
+	}
+	if slices.Contains(c.exact, path) {
+		return true
+	}
+	for _, p := range c.under {
+		if strings.HasPrefix(path, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // allowOrigin marks the answer for an allowed origin; the answer varies by
@@ -60,12 +143,17 @@ func (c *corsPolicy) wrap(h http.Handler) http.Handler {
 		return h
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c.allowOrigin(w, r) {
-			// Let the page read the paging and revalidation headers.
-			w.Header().Set("Access-Control-Expose-Headers", "Link, ETag")
-		}
+		c.setHeaders(w, r)
 		h.ServeHTTP(w, r)
 	})
+}
+
+// setHeaders adds the headers of an answer (not a preflight) to origin.
+func (c *corsPolicy) setHeaders(w http.ResponseWriter, r *http.Request) {
+	if c.allowOrigin(w, r) {
+		// Let the page read the paging and revalidation headers.
+		w.Header().Set("Access-Control-Expose-Headers", "Link, ETag")
+	}
 }
 
 // preflight answers OPTIONS from an allowed origin with 204 and what it may

@@ -1,8 +1,11 @@
 package service
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -68,5 +71,121 @@ func TestCORS(t *testing.T) {
 				t.Errorf("Vary = %s with CORS off", vary)
 			}
 		})
+	}
+}
+
+// TestCORSEveryAnswer: every answer of a CORS route carries the headers,
+// errors included, so a page on an allowed origin can read why its call
+// failed (issue 20, point 12): a bad path (refused before routing), a bad
+// parameter, a 404, a 405, a 401 and a storage failure.
+func TestCORSEveryAnswer(t *testing.T) {
+	t.Parallel()
+	const origin = "https://app.example"
+	f := startFakeS3(t, ReferenceKeys(), nil)
+	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{})
+	cfg := Config{CORSOrigins: []string{origin}}
+	open := testServer(t, lister, cfg)
+	broken := testServer(t, funcLister(func(context.Context, string, func([]string, bool) error) error { return ErrUpstream }), cfg)
+	locked := httptest.NewServer(conformingTo(t, NewServer(discard, lister, testUsers(t), cfg)))
+	t.Cleanup(locked.Close)
+	for _, tt := range []struct {
+		base, method, target string
+		wantStatus           int
+	}{
+		{open.URL, "GET", "/list-bucket-content/dir2", 200},
+		{open.URL, "HEAD", "/list-bucket-content/dir2", 200},
+		{open.URL, "GET", "/list-bucket-content/a/%2e%2e/b", 400},
+		{open.URL, "GET", "/list-bucket-content//x", 400},
+		{open.URL, "GET", "/list-bucket-content/%EF%BF%BF", 400},
+		{open.URL, "GET", "/list-bucket-content?limit=0", 400},
+		{open.URL, "GET", "/list-bucket-content?bogus=1", 400},
+		{open.URL, "GET", "/list-bucket-content/nope", 404},
+		{open.URL, "POST", "/list-bucket-content/dir2", 405},
+		{open.URL, "DELETE", "/list-bucket-content", 405},
+		{open.URL, "PUT", "/openapi.json", 405},
+		{locked.URL, "GET", "/list-bucket-content/dir2", 401},
+		{broken.URL, "GET", "/list-bucket-content/dir2", 502},
+	} {
+		r := do(t, nil, tt.method, tt.base, tt.target, http.Header{"Origin": {origin}})
+		if r.status != tt.wantStatus {
+			t.Errorf("%s %s: status = %d, want %d (%s)", tt.method, tt.target, r.status, tt.wantStatus, r.body)
+			continue
+		}
+		h := r.header
+		if h.Get("Access-Control-Allow-Origin") != origin || h.Get("Access-Control-Allow-Credentials") != "true" ||
+			h.Get("Access-Control-Expose-Headers") == "" || !slices.Contains(h.Values("Vary"), "Origin") {
+			t.Errorf("%s %s (%d): CORS headers %q, want the allowed origin's", tt.method, tt.target, r.status, corsHeaders(h))
+		}
+	}
+	// Routes without CORS stay without it; an origin not on the list
+	// gets nothing on errors either.
+	for _, tt := range []struct{ target, origin string }{
+		{"/healthz", origin}, {"/nope", origin}, {"/list-bucket-content/a/%2e%2e/b", "https://evil.example"},
+	} {
+		r := do(t, nil, "GET", open.URL, tt.target, http.Header{"Origin": {tt.origin}})
+		if got := corsHeaders(r.header); len(got) != 0 {
+			t.Errorf("GET %s from %s: CORS headers %q, want none", tt.target, tt.origin, got)
+		}
+	}
+}
+
+// corsHeaders are the Access-Control-* headers of an answer.
+func corsHeaders(h http.Header) []string {
+	var out []string
+	for k, v := range h {
+		if strings.HasPrefix(k, "Access-Control-") {
+			out = append(out, k+": "+strings.Join(v, ","))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestCORSWildcard: "https://*.example.com" allows the origins whose host
+// has one more label there, with the same scheme and port, and no other
+// (issue 20, point 11: it used to be a literal that never matched).
+func TestCORSWildcard(t *testing.T) {
+	t.Parallel()
+	cfg, err := parseConfig([]string{"--bucket", "bkt", "--cors-origins", "https://*.example.com,http://*.dev.example.org:3000,https://app.example.net"}, envFunc())
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := testServer(t, funcLister(func(_ context.Context, _ string, page func([]string, bool) error) error {
+		return page([]string{"file1"}, true)
+	}), cfg)
+	for _, tt := range []struct {
+		origin string
+		allow  bool
+	}{
+		{"https://app.example.com", true},
+		{"https://preview-42.example.com", true},
+		{"http://a.dev.example.org:3000", true},
+		{"https://app.example.net", true},
+		{"https://example.com", false},      // no label for the "*"
+		{"https://a.b.example.com", false},  // two labels
+		{"https://evil-example.com", false}, // not a subdomain
+		{"https://evilexample.com", false},  // not a subdomain
+		{"https://app.example.com.evil.net", false},
+		{"http://app.example.com", false},       // another scheme
+		{"https://app.example.com:8443", false}, // another port
+		{"http://a.dev.example.org", false},     // the port is part of it
+		{"https://.example.com", false},         // an empty label
+		{"https://*.example.com", false},        // the pattern itself
+		{"https://A.example.com", false},        // browsers send lowercase
+		{"https://x.example.com/", false},
+		{"null", false},
+	} {
+		r := do(t, nil, "GET", srv.URL, "/list-bucket-content", http.Header{"Origin": {tt.origin}})
+		got := r.header.Get("Access-Control-Allow-Origin")
+		if tt.allow && (got != tt.origin || r.header.Get("Access-Control-Allow-Credentials") != "true") {
+			t.Errorf("Origin %s: Access-Control-Allow-Origin %q, want it echoed with credentials", tt.origin, got)
+		}
+		if !tt.allow && got != "" {
+			t.Errorf("Origin %s: Access-Control-Allow-Origin %q, want none", tt.origin, got)
+		}
+	}
+	pre := do(t, nil, "OPTIONS", srv.URL, "/list-bucket-content", http.Header{"Origin": {"https://app.example.com"}, "Access-Control-Request-Method": {"GET"}})
+	if pre.status != 204 || pre.header.Get("Access-Control-Allow-Origin") != "https://app.example.com" {
+		t.Errorf("preflight from a wildcard origin: %d, Access-Control-Allow-Origin %q", pre.status, pre.header.Get("Access-Control-Allow-Origin"))
 	}
 }

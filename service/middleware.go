@@ -233,10 +233,14 @@ func clip(s string) string {
 }
 
 // rejectBadPaths answers 400 JSON for a malformed path before the mux can
-// redirect it (the mux answers ".", ".." and "//" with a 307 and HTML).
-func rejectBadPaths(next http.Handler) http.Handler {
+// redirect it (the mux answers ".", ".." and "//" with a 307 and HTML). A
+// bad path under a CORS route gets that route's CORS headers.
+func rejectBadPaths(cors *corsPolicy, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkRequestPath(r.URL.Path); err != nil {
+			if cors.covers(r.URL.Path) {
+				cors.setHeaders(w, r)
+			}
 			writeError(w, r, err)
 			return
 		}

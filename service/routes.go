@@ -46,9 +46,12 @@ func getRoute(mux *http.ServeMux, pattern string, h http.Handler, cors *corsPoli
 	notAllowed := methodNotAllowed("GET, HEAD")
 	mux.Handle("GET "+pattern, h)
 	if cors != nil {
+		cors.route(pattern)
 		mux.Handle("OPTIONS "+pattern, cors.preflight(notAllowed))
 	}
-	mux.Handle(pattern, notAllowed)
+	// Every answer of a CORS route carries the headers, a 405 too: a
+	// page can then read why its call failed.
+	mux.Handle(pattern, cors.wrap(notAllowed))
 }
 
 // handleNotFound answers every unknown route with 404 JSON.

@@ -48,16 +48,17 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 	ready := &readiness{}
 
 	mux := http.NewServeMux()
+	cors := newCORSPolicy(cfg.CORSOrigins)
 	addRoutes(mux, routeDeps{
 		lister:   lister,
 		ready:    ready,
 		gatherer: reg,
 		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
-		cors:     newCORSPolicy(cfg.CORSOrigins),
+		cors:     cors,
 		access:   newAccess(users, cfg.MetricsPublic),
 	})
 	var h http.Handler = mux
-	h = rejectBadPaths(h) // 400 JSON before the mux can redirect ".", "..", "//"
+	h = rejectBadPaths(cors, h) // 400 JSON before the mux can redirect ".", "..", "//"
 	h = recoverPanics(logger, h)
 	h = setHeaders(h)
 	h = countRequests(m, h)
