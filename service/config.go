@@ -46,6 +46,21 @@ type Config struct {
 	// CacheTTL keeps S3 pages this long (--cache-ttl, BUCKETLS_CACHE_TTL).
 	// Default: 0 (off; identical concurrent calls are coalesced anyway).
 	CacheTTL time.Duration
+	// CacheMaxAge is how long clients and shared caches (a CDN) may reuse
+	// a listing answer without asking again: the Cache-Control max-age of
+	// answers without Htpasswd, in whole seconds (--cache-max-age,
+	// BUCKETLS_CACHE_MAX_AGE). 0 has them revalidate every time (no-cache),
+	// as every listing said before this setting existed. Default: CacheTTL,
+	// rounded down to whole seconds (parseConfig fills it in).
+	CacheMaxAge time.Duration
+	// CacheStale is how long past its freshness a listing may still be
+	// answered: by this process from its cache (past CacheTTL) while one
+	// S3 call refreshes it or while refreshes fail, and by clients and
+	// CDNs (past CacheMaxAge) as Cache-Control's stale-while-revalidate
+	// and stale-if-error (--cache-stale, BUCKETLS_CACHE_STALE). A listing
+	// is then at most CacheTTL + CacheStale old when it leaves the process.
+	// 0 turns it off. Default: CacheTTL (parseConfig fills it in).
+	CacheStale time.Duration
 	// TLSAddr is the HTTPS listen address, served beside HTTP (--tls-addr,
 	// BUCKETLS_TLS_ADDR). Default: "" (no HTTPS).
 	TLSAddr string
@@ -148,6 +163,8 @@ const (
 	envAddr          = "BUCKETLS_ADDR"
 	envS3Endpoint    = "BUCKETLS_S3_ENDPOINT"
 	envCacheTTL      = "BUCKETLS_CACHE_TTL"
+	envCacheMaxAge   = "BUCKETLS_CACHE_MAX_AGE"
+	envCacheStale    = "BUCKETLS_CACHE_STALE"
 	envTLSAddr       = "BUCKETLS_TLS_ADDR"
 	envTLSCert       = "BUCKETLS_TLS_CERT"
 	envTLSKey        = "BUCKETLS_TLS_KEY"
@@ -218,6 +235,8 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	str(&cfg.Addr, "addr", envAddr, defaultAddr, "HTTP listen address")
 	str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
 	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
+	duration(&cfg.CacheMaxAge, "cache-max-age", envCacheMaxAge, 0, "let clients and CDNs reuse a listing this long (Cache-Control max-age, whole seconds), e.g. 60s; 0 makes them revalidate every time; default: the --cache-ttl value")
+	duration(&cfg.CacheStale, "cache-stale", envCacheStale, 0, "answer a listing up to this long past its --cache-ttl (and let clients past --cache-max-age) while one refresh runs or while refreshes fail; 0 turns it off; default: the --cache-ttl value")
 	duration(&cfg.RequestTimeout, "request-timeout", envRequestTO, 0, "end a listing request that takes longer than this in all; 0 means no such bound")
 	duration(&cfg.StallTimeout, "stall-timeout", envStallTO, defaultStallTimeout, "cut off a client that takes no listing bytes for this long")
 	fs.Func("cors-origins", "origins whose pages may call the listing routes, comma-separated (https://a.example,http://localhost:3000,https://*.example.com), or * for any (env "+envCORSOrigins+")", func(v string) error {
@@ -265,10 +284,18 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"cache-ttl", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target", "pprof-public"} {
+	for _, name := range []string{"cache-ttl", "cache-max-age", "cache-stale", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target", "pprof-public"} {
 		if err := envErrs[name]; err != nil && !set[name] {
 			return cfg, &ConfigError{Msg: err.Error()}
 		}
+	}
+	// The caching settings default to the TTL: a listing is as fresh for
+	// clients as it is in the process, and may be as stale again.
+	if !set["cache-max-age"] && getenv(envCacheMaxAge) == "" {
+		cfg.CacheMaxAge = cfg.CacheTTL.Truncate(time.Second)
+	}
+	if !set["cache-stale"] && getenv(envCacheStale) == "" {
+		cfg.CacheStale = cfg.CacheTTL
 	}
 	if err := cfg.validate(); err != nil {
 		return cfg, err
@@ -285,6 +312,10 @@ func (c Config) validate() error {
 		return configErrorf("--bucket %q is not an S3 bucket name (3-255 letters, digits, '.', '-' or '_', starting and ending with a letter or digit)", c.Bucket)
 	case c.CacheTTL < 0:
 		return configErrorf("--cache-ttl %s is negative; use 0 to turn the cache off", c.CacheTTL)
+	case c.CacheMaxAge < 0 || c.CacheMaxAge%time.Second != 0:
+		return configErrorf("--cache-max-age %s is not a whole number of seconds (Cache-Control counts seconds); use e.g. 0, 2s or 1m", c.CacheMaxAge)
+	case c.CacheStale < 0:
+		return configErrorf("--cache-stale %s is negative; use 0 to turn stale answers off", c.CacheStale)
 	case c.RequestTimeout < 0:
 		return configErrorf("--request-timeout %s is negative; use 0 for no bound", c.RequestTimeout)
 	case c.StallTimeout <= 0:

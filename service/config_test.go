@@ -67,6 +67,21 @@ func TestParseConfig(t *testing.T) {
 		{"pprof on IPv6 loopback", []string{"--bucket", "bkt", "--pprof-addr", "[::1]:6060"}, nil, func(c Config) bool { return c.PprofAddr == "[::1]:6060" }},
 		{"pprof on every interface, said so", []string{"--bucket", "bkt", "--pprof-addr", ":6061", "--pprof-public"}, nil, func(c Config) bool { return c.PprofAddr == ":6061" && c.PprofPublic }},
 		{"pprof public from env", []string{"--bucket", "bkt", "--pprof-addr", "10.0.0.5:6061"}, []string{"BUCKETLS_PPROF_PUBLIC", "true"}, func(c Config) bool { return c.PprofPublic }},
+		{"cache settings follow the ttl", []string{"--bucket", "bkt", "--cache-ttl", "2500ms"}, nil, func(c Config) bool {
+			return c.CacheTTL == 2500*time.Millisecond && c.CacheMaxAge == 2*time.Second && c.CacheStale == 2500*time.Millisecond
+		}},
+		{"cache settings off by default", []string{"--bucket", "bkt"}, nil, func(c Config) bool {
+			return c.CacheMaxAge == 0 && c.CacheStale == 0
+		}},
+		{"cache settings of their own", []string{"--bucket", "bkt", "--cache-ttl", "2s", "--cache-max-age", "1m", "--cache-stale", "0"}, nil, func(c Config) bool {
+			return c.CacheMaxAge == time.Minute && c.CacheStale == 0
+		}},
+		{"cache settings from env", []string{"--bucket", "bkt", "--cache-ttl", "2s"}, []string{"BUCKETLS_CACHE_MAX_AGE", "0s", "BUCKETLS_CACHE_STALE", "10s"}, func(c Config) bool {
+			return c.CacheMaxAge == 0 && c.CacheStale == 10*time.Second
+		}},
+		{"cache max-age without the in-process cache", []string{"--bucket", "bkt", "--cache-max-age", "30s"}, nil, func(c Config) bool {
+			return c.CacheTTL == 0 && c.CacheMaxAge == 30*time.Second && c.CacheStale == 0
+		}},
 		{"timeouts", []string{"--bucket", "bkt", "--request-timeout", "5m"}, []string{"BUCKETLS_STALL_TIMEOUT", "5s"}, func(c Config) bool {
 			return c.RequestTimeout == 5*time.Minute && c.StallTimeout == 5*time.Second
 		}},
@@ -101,6 +116,11 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad duration flag", []string{"--bucket", "bkt", "--cache-ttl", "soon"}, nil, "cache-ttl"},
 		{"bad duration env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CACHE_TTL", "soon"}, "BUCKETLS_CACHE_TTL"},
 		{"negative ttl", []string{"--bucket", "bkt", "--cache-ttl", "-1s"}, nil, "negative"},
+		{"max-age in part seconds", []string{"--bucket", "bkt", "--cache-max-age", "1500ms"}, nil, "--cache-max-age 1.5s is not a whole number of seconds"},
+		{"negative max-age", []string{"--bucket", "bkt", "--cache-max-age", "-1s"}, nil, "--cache-max-age"},
+		{"bad max-age env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CACHE_MAX_AGE", "a day"}, "BUCKETLS_CACHE_MAX_AGE"},
+		{"negative stale window", []string{"--bucket", "bkt", "--cache-stale", "-1s"}, nil, "--cache-stale -1s is negative"},
+		{"bad stale env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CACHE_STALE", "a bit"}, "BUCKETLS_CACHE_STALE"},
 		{"bad bool env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_TLS_SELF_SIGNED", "yes please"}, "BUCKETLS_TLS_SELF_SIGNED"},
 		{"bad demo env", nil, []string{"BUCKETLS_DEMO", "sure"}, "BUCKETLS_DEMO"},
 		{"bad addr", []string{"--bucket", "bkt", "--addr", "8080"}, nil, "--addr"},

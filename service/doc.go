@@ -47,6 +47,7 @@
 //	index.go        the browser index: negotiation, links, what a row shows
 //	indexpage.go    the index as x/net/html nodes, rendered by html.Render
 //	compress.go     gzip and zstd for the routes that compress
+//	cachecontrol.go the listing routes' Cache-Control, by status, password and cache settings
 //	cors.go         --cors-origins
 //	auth.go         which routes need a user; HTTP Basic over package htpasswd
 //	metrics.go      the HTTP metrics

@@ -397,7 +397,6 @@ func errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) b
 	}
 	h := w.Header()
 	setIndexHeaders(h)
-	h.Set("Cache-Control", "no-cache")
 	h.Set("Content-Length", strconv.Itoa(len(page)))
 	w.WriteHeader(status)
 	_, _ = w.Write(page)

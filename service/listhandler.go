@@ -145,8 +145,7 @@ func (lw *listWriter) emit(entries []Entry, last bool) error {
 
 func (lw *listWriter) setHeaders() {
 	h := lw.w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Cache-Control", "no-cache") // revalidate every time: the bucket may change
+	h.Set("Content-Type", "application/json") // Cache-Control: cachePolicy, as the status goes out
 	if lw.html {
 		setIndexHeaders(h)
 	}

@@ -47,8 +47,12 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 
 // writeErrorMessage answers msg with status: as a page for a browser
 // (errorPage, index.go), as JSON for every other client. Every error
-// answer of the service goes out through it.
+// answer of the service goes out through it, with the Cache-Control a
+// listing route without cache settings would send (no-cache for a 404,
+// no-store for the rest); on the listing routes cachePolicy.wrap sets the
+// configured one in its place as the status goes out.
 func writeErrorMessage(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	w.Header().Set("Cache-Control", cachePolicy{}.header(status))
 	if errorPage(w, r, status, msg) {
 		return
 	}

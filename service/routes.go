@@ -14,6 +14,7 @@ type routeDeps struct {
 	gatherer prometheus.Gatherer
 	limits   listLimits
 	cors     *corsPolicy // nil: no cross-origin access
+	caching  cachePolicy // Cache-Control of the listing routes
 	access   access
 }
 
@@ -21,10 +22,11 @@ type routeDeps struct {
 // to find them. A route is one line. A handler that needs a logged-in user
 // is wrapped in access.users (see newAccess: identity without --htpasswd);
 // /healthz and /readyz stay public, load balancers must reach them. CORS
-// is outermost, so a browser can read a 401 too.
+// is outermost, so a browser can read a 401 too; the caching policy sits
+// outside the password check, so its 401 says no-store too.
 func addRoutes(mux *http.ServeMux, d routeDeps) {
 	gzip := compress() // one compressor configuration for every route that compresses
-	list := d.cors.wrap(gzip(d.access.users(handleList(d.lister, d.ready, d.limits))))
+	list := d.cors.wrap(gzip(d.caching.wrap(d.access.users(handleList(d.lister, d.ready, d.limits)))))
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
 	getRoute(mux, "/list-bucket-content", list, d.cors)

@@ -68,7 +68,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return err
 	}
 	defer closeStorage()
-	lister := NewS3Lister(client, cfg.Bucket, S3ListerOptions{CacheTTL: cfg.CacheTTL, RootPrefix: cfg.RootPrefix})
+	lister := NewS3Lister(client, cfg.Bucket, S3ListerOptions{CacheTTL: cfg.CacheTTL, CacheStale: cfg.CacheStale, RootPrefix: cfg.RootPrefix})
 	srv := NewServer(logger, lister, users, cfg)
 
 	listeners, err := listen(cfg, srv, logger)
@@ -224,7 +224,7 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 // servingAttrs is the "serving" log line: where each listener is bound
 // and what the process serves.
 func servingAttrs(cfg Config, users *Users, l *listeners) []any {
-	attrs := []any{"version", Version(), "addr", l.addr.String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String()}
+	attrs := []any{"version", Version(), "addr", l.addr.String(), "bucket", cfg.Bucket, "demo", cfg.Demo, "cache_ttl", cfg.CacheTTL.String(), "cache_max_age", cfg.CacheMaxAge.String(), "cache_stale", cfg.CacheStale.String()}
 	if l.tlsAddr != nil {
 		attrs = append(attrs, "tls_addr", l.tlsAddr.String(), "tls_self_signed", cfg.TLSSelfSigned)
 	}

@@ -28,9 +28,11 @@ type Server struct {
 // the accounts the listing routes (and /metrics, unless cfg.MetricsPublic)
 // admit; nil serves every route without a password. cfg supplies the
 // request limits (RequestTimeout, StallTimeout; zero StallTimeout gets its
-// default) and CORSOrigins. cfg.Htpasswd is only the file's name: load it
-// with [LoadUsers] and pass the result, or NewServer panics rather than
-// serve a password-protected configuration without its passwords. If lister is a prometheus.Collector (the S3 lister is), its
+// default), CORSOrigins, and CacheMaxAge and CacheStale for the listing
+// answers' Cache-Control (zero: no-cache, as without cache settings).
+// cfg.Htpasswd is only the file's name: load it with [LoadUsers] and pass
+// the result, or NewServer panics rather than serve a password-protected
+// configuration without its passwords. If lister is a prometheus.Collector (the S3 lister is), its
 // metrics are served on /metrics next to the HTTP and Go runtime ones.
 func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Server {
 	if cfg.Htpasswd != "" && users == nil {
@@ -55,6 +57,7 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		gatherer: reg,
 		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
 		cors:     cors,
+		caching:  newCachePolicy(cfg, users),
 		access:   newAccess(users, cfg.MetricsPublic),
 	})
 	var h http.Handler = mux
