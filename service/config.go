@@ -113,6 +113,13 @@ type Config struct {
 	// profiler on another machine of a private network (--pprof-public,
 	// BUCKETLS_PPROF_PUBLIC). Default: false.
 	PprofPublic bool
+	// ViewCap is the most entries a sorted or filtered listing (sort=,
+	// match=) reads from one directory (--view-cap, BUCKETLS_VIEW_CAP).
+	// S3 lists in key order only, so such a view reads the directory whole
+	// and holds it while it sorts; a directory with more entries is listed
+	// in key order, unsorted and unfiltered, and the answer says so
+	// (overCap). Default: 10,000 (about 1.5 MiB held per view being built).
+	ViewCap int
 	// ShutdownTimeout is how long in-flight requests may run after SIGTERM.
 	// It has no flag. Default: 10s.
 	ShutdownTimeout time.Duration
@@ -176,6 +183,7 @@ const (
 	envPprofAddr     = "BUCKETLS_PPROF_ADDR"
 	envMemoryTarget  = "BUCKETLS_MEMORY_TARGET"
 	envPprofPublic   = "BUCKETLS_PPROF_PUBLIC"
+	envViewCap       = "BUCKETLS_VIEW_CAP"
 )
 
 // newFlagSet declares every flag. Each default is the environment variable
@@ -216,6 +224,17 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 		fs.DurationVar(p, name, def, usage+" (env "+env+")")
 	}
 
+	integer := func(p *int, name, env string, def int, usage string) {
+		if v := getenv(env); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				envErrs[name] = fmt.Errorf("%s=%q is not a whole number", env, v)
+			}
+			def = n
+		}
+		fs.IntVar(p, name, def, usage+" (env "+env+")")
+	}
+
 	size := func(p *int64, name, env string, def int64, usage string) {
 		if v := getenv(env); v != "" {
 			n, err := parseBytes(v)
@@ -249,6 +268,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
 	boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
 	size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
+	integer(&cfg.ViewCap, "view-cap", envViewCap, defaultViewCap, "most entries sort= and match= read from one directory; a larger one is listed in key order, unsorted and unfiltered, marked overCap")
 	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	boolean(&cfg.PprofPublic, "pprof-public", envPprofPublic, "let --pprof-addr listen beyond this host (the profiles have no password)")
 	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
@@ -284,7 +304,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"cache-ttl", "cache-max-age", "cache-stale", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target", "pprof-public"} {
+	for _, name := range []string{"cache-ttl", "cache-max-age", "cache-stale", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target", "pprof-public", "view-cap"} {
 		if err := envErrs[name]; err != nil && !set[name] {
 			return cfg, &ConfigError{Msg: err.Error()}
 		}
@@ -320,6 +340,8 @@ func (c Config) validate() error {
 		return configErrorf("--request-timeout %s is negative; use 0 for no bound", c.RequestTimeout)
 	case c.StallTimeout <= 0:
 		return configErrorf("--stall-timeout %s must be positive, e.g. 30s", c.StallTimeout)
+	case c.ViewCap < 1 || c.ViewCap > maxViewCap:
+		return configErrorf("--view-cap %d: use a whole number from 1 to %d", c.ViewCap, maxViewCap)
 	case c.Demo && c.S3Endpoint != "":
 		return configErrorf("--demo serves its own in-memory S3; drop --s3-endpoint")
 	}

@@ -43,6 +43,7 @@
 //	options.go      the listing's query, parsed once into typed options
 //	cursor.go       opaque, versioned, bound cursors
 //	listhandler.go  GET /list-bucket-content: the streamed JSON listing, ETags, paging
+//	view.go         sort= and match=: the whole directory read up to the cap, sorted, filtered, paged
 //	respond.go      writeJSON, writeError and the one error-to-status table
 //	index.go        the browser index: negotiation, links, what a row shows
 //	indexpage.go    the index as x/net/html nodes, rendered by html.Render

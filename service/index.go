@@ -5,8 +5,10 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,9 +35,10 @@ var (
 	// indexCSP allows the one inline stylesheet, by its hash, the inline
 	// favicon, and nothing else: no script of any kind (the page has none,
 	// so a key name that slipped past escaping could still not run), no
-	// framing, no forms, no <base>.
+	// framing, no <base>, and forms only to this origin (the search box
+	// is a plain GET form to the listing itself).
 	indexCSP = "default-src 'none'; style-src '" + cspHash(indexCSS) + "'; img-src data:; " +
-		"base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 
 func cspHash(s string) string {
@@ -155,6 +158,16 @@ func listHref(path string, dir bool) string {
 // indexHref is the page of path's listing that cursor starts ("" for the
 // first): the query carries every option the cursor is bound to.
 func indexHref(path string, opts listOptions, cursor string) string {
+	q := indexQuery(opts)
+	if cursor != "" {
+		q.Set("cursor", cursor)
+	}
+	return listHref(path, strings.HasSuffix(path, "/")) + "?" + q.Encode()
+}
+
+// indexQuery is the query of an index page with opts: every option a
+// cursor is bound to, so a link and the search form keep them all.
+func indexQuery(opts listOptions) url.Values {
 	q := url.Values{}
 	q.Set("details", "true")
 	q.Set("limit", strconv.Itoa(opts.limit))
@@ -167,10 +180,25 @@ func indexHref(path string, opts listOptions, cursor string) string {
 	if opts.format == formatHTML {
 		q.Set("format", "html")
 	}
-	if cursor != "" {
-		q.Set("cursor", cursor)
+	if opts.sort != sortNone {
+		q.Set("sort", sortNames[opts.sort])
+		if opts.desc {
+			q.Set("order", "desc")
+		}
 	}
-	return listHref(path, strings.HasSuffix(path, "/")) + "?" + q.Encode()
+	if opts.match != "" {
+		q.Set("match", opts.match)
+	}
+	return q
+}
+
+// sortHref is the first page of path's listing sorted by key: ascending,
+// or the other way round when it is sorted by key already, as Apache's
+// column headers toggle.
+func sortHref(path string, opts listOptions, key sortKey) string {
+	opts.desc = opts.sort == key && !opts.desc
+	opts.sort = key
+	return indexHref(path, opts, "")
 }
 
 // indexPage is what a page shows (indexpage.go writes it).
@@ -182,8 +210,14 @@ type indexPage struct {
 	Entries  []indexEntry
 	Count    int
 	Prefix   string
+	Match    string
 	Next     string // link to the next page, if more entries follow
 	First    string // link to the first page, on a later page
+	// Columns are the table's headings, linking to sorted views.
+	Columns []column
+	// Search is the filter form; OverCap the cap a directory is over.
+	Search  search
+	OverCap int
 
 	// Error pages only.
 	Status     int
@@ -213,21 +247,43 @@ type indexEntry struct {
 // modTime is a modification time in UTC; a phone shows only the Day.
 type modTime struct{ Day, Clock string }
 
-// renderIndex writes the page for one page of path's listing.
-func renderIndex(path string, opts listOptions, entries []Entry, cursor string) ([]byte, error) {
+// column is one heading of the table: a link to the listing sorted by
+// it, and which way it is sorted now ("" when it is not).
+type column struct {
+	Name, Href, Sorted string
+	by                 sortKey // sortNone: the column does not sort
+}
+
+// search is the filter form: a plain GET to the listing itself, carrying
+// every other option of the page as hidden fields.
+type search struct {
+	Action    string
+	Match     string
+	Recursive bool
+	Hidden    [][2]string // name, value
+}
+
+// renderIndex writes the page for one page of path's listing; overCap is
+// the cap a view's directory is over (0: it is not).
+func renderIndex(path string, opts listOptions, entries []Entry, cursor string, overCap int) ([]byte, error) {
 	p := indexPage{
-		Title:  "/" + displayName(path),
-		Crumbs: crumbs(path),
-		Count:  len(entries),
-		Prefix: displayName(opts.prefix),
+		Title:   "/" + displayName(path),
+		Crumbs:  crumbs(path),
+		Count:   len(entries),
+		Prefix:  displayName(opts.prefix),
+		Match:   displayName(opts.match),
+		Columns: columns(path, opts),
+		Search:  searchForm(path, opts),
+		OverCap: overCap,
 	}
+	resumed := opts.cursor != nil || opts.after != nil
 	if cursor != "" {
 		p.Next = indexHref(path, opts, cursor)
 	}
-	if opts.cursor != nil {
+	if resumed {
 		p.First = indexHref(path, opts, "")
 	}
-	base := entryBase(path, entries, opts.cursor == nil && cursor == "")
+	base := entryBase(path, entries, !resumed && cursor == "")
 	p.DirSlash = path != "" && base == strings.TrimSuffix(path, "/")+"/"
 	p.Entries = make([]indexEntry, len(entries))
 	for i, e := range entries {
@@ -266,6 +322,39 @@ func entryHref(path string, dir bool) (href, noLink string) {
 		return "", "No link: the listing API cannot open this name (" + why + "); the JSON listing has it"
 	}
 	return listHref(path, dir), ""
+}
+
+// columns are the table's headings: name, size and date link to the
+// listing sorted by them; type does not sort.
+func columns(path string, opts listOptions) []column {
+	out := []column{{Name: "Name", by: sortName}, {Name: "Type"}, {Name: "Size", by: sortSize}, {Name: "Modified (UTC)", by: sortModified}}
+	for i := range out {
+		c := &out[i]
+		if c.by == sortNone {
+			continue
+		}
+		c.Href = sortHref(path, opts, c.by)
+		if opts.sort == c.by {
+			c.Sorted = "ascending"
+			if opts.desc {
+				c.Sorted = "descending"
+			}
+		}
+	}
+	return out
+}
+
+// searchForm is the filter form of path's page: it submits match and the
+// recursive box, and keeps every other option (a cursor starts again).
+func searchForm(path string, opts listOptions) search {
+	f := search{Action: listHref(path, strings.HasSuffix(path, "/")), Match: opts.match, Recursive: opts.recursive}
+	q := indexQuery(opts)
+	q.Del("match")
+	q.Del("recursive")
+	for _, k := range slices.Sorted(maps.Keys(q)) {
+		f.Hidden = append(f.Hidden, [2]string{k, q.Get(k)})
+	}
+	return f
 }
 
 // entryBase is the path the entry names are relative to: the listed

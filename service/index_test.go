@@ -183,7 +183,7 @@ func TestIndexHeaders(t *testing.T) {
 		"Referrer-Policy":        "no-referrer",
 		"Cache-Control":          "no-cache",
 		"Content-Security-Policy": "default-src 'none'; style-src '" + cspHash(indexCSS) + "'; img-src data:; " +
-			"base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+			"base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
 	} {
 		if got := r.header.Get(k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
@@ -517,10 +517,10 @@ func TestIndexPageWeight(t *testing.T) {
 		entries []Entry
 		budget  int
 	}{
-		{"reference root", "", []Entry{{Name: "dir1", Dir: true}, {Name: "dir2", Dir: true}, {Name: "file1", Size: 5}, {Name: "file2", Size: 5}}, 5 << 10},
+		{"reference root", "", []Entry{{Name: "dir1", Dir: true}, {Name: "dir2", Dir: true}, {Name: "file1", Size: 5}, {Name: "file2", Size: 5}}, 6 << 10},
 		{"500 files", "photos/2026/", entries, 100 << 10},
 	} {
-		page, err := renderIndex(tt.path, opts, tt.entries, "next-cursor")
+		page, err := renderIndex(tt.path, opts, tt.entries, "next-cursor", 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -528,7 +528,7 @@ func TestIndexPageWeight(t *testing.T) {
 		zw := gzip.NewWriter(&z)
 		_, _ = zw.Write(page)
 		_ = zw.Close()
-		empty, _ := renderIndex(tt.path, opts, nil, "next-cursor")
+		empty, _ := renderIndex(tt.path, opts, nil, "next-cursor", 0)
 		t.Logf("%s: %d bytes, %d gzipped; %d bytes without rows, %d a row", tt.name, len(page), z.Len(), len(empty), (len(page)-len(empty))/len(tt.entries))
 		if len(page) > tt.budget {
 			t.Errorf("%s: page is %d bytes, budget %d", tt.name, len(page), tt.budget)
@@ -547,7 +547,7 @@ func TestIndexPageTree(t *testing.T) {
 	for _, n := range tricky {
 		entries = append(entries, Entry{Name: n, Size: 5}, Entry{Name: n, Dir: true})
 	}
-	page, err := renderIndex(`x"><b>/`, listOptions{details: true, limit: 10, prefix: `<q>`}, entries, "c")
+	page, err := renderIndex(`x"><b>/`, listOptions{details: true, limit: 10, prefix: `<q>`}, entries, "c", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -557,7 +557,7 @@ func TestIndexPageTree(t *testing.T) {
 	}
 	allowed := map[string]bool{"html": true, "head": true, "meta": true, "title": true, "link": true, "style": true, "body": true, "header": true,
 		"p": true, "h1": true, "nav": true, "a": true, "span": true, "main": true, "div": true, "table": true, "thead": true, "tbody": true,
-		"tr": true, "th": true, "td": true, "footer": true, "q": true}
+		"tr": true, "th": true, "td": true, "footer": true, "q": true, "form": true, "input": true, "label": true, "button": true}
 	var names []string
 	for n := range doc.Descendants() {
 		if n.Type != xhtml.ElementNode {
@@ -570,8 +570,8 @@ func TestIndexPageTree(t *testing.T) {
 			if strings.HasPrefix(a.Key, "on") || a.Key == "src" {
 				t.Errorf("attribute %s=%q on <%s>", a.Key, a.Val, n.Data)
 			}
-			if a.Key == "href" && n.Data == "a" && !strings.HasPrefix(a.Val, listRoot+"/") {
-				t.Errorf("link %q leaves %s/", a.Val, listRoot)
+			if (a.Key == "href" && n.Data == "a" || a.Key == "action") && !strings.HasPrefix(a.Val, listRoot+"/") {
+				t.Errorf("%s %q leaves %s/", a.Key, a.Val, listRoot)
 			}
 		}
 		// The name cell is the row's first: a link, or a span for a name

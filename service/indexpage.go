@@ -25,7 +25,13 @@ import (
 
 // renderIndexPage writes the page for one page of a listing.
 func renderIndexPage(p indexPage) ([]byte, error) {
-	main := el(atom.Main, nil)
+	main := el(atom.Main, nil, searchNode(p.Search))
+	if p.OverCap > 0 {
+		main.AppendChild(el(atom.P, attrs("class", "note", "role", "status"), text(
+			"This directory has more than "+groupDigits(p.OverCap)+" entries, the most a sorted or filtered view reads, "+
+				"so it is listed in key order, unsorted and unfiltered. Names starting with a text (prefix= in the URL) "+
+				"are found by S3 itself, at any size.")))
+	}
 	if p.paged() {
 		main.AppendChild(el(atom.Div, attrs("class", "bar"), pagerNodes(p)...))
 	}
@@ -41,12 +47,55 @@ func renderIndexPage(p indexPage) ([]byte, error) {
 		tbody.AppendChild(el(atom.Tr, nil, el(atom.Td, attrs("class", "empty", "colspan", "4"), text(msg))))
 	}
 	head := el(atom.Tr, nil)
-	for _, h := range []string{"Name", "Type", "Size", "Modified (UTC)"} {
-		head.AppendChild(el(atom.Th, nil, text(h)))
+	for _, c := range p.Columns {
+		head.AppendChild(columnHead(c))
 	}
 	main.AppendChild(el(atom.Table, attrs("class", "ls"), el(atom.Thead, nil, head), tbody))
 	main.AppendChild(el(atom.Footer, nil, pagerNodes(p)...))
 	return renderDocument(p, main)
+}
+
+// columnHead is one heading: a link to the listing sorted by it, marked
+// with the way it is sorted now.
+func columnHead(c column) *html.Node {
+	if c.Href == "" {
+		return el(atom.Th, attrs("scope", "col"), text(c.Name))
+	}
+	a := attrs("scope", "col")
+	label := c.Name
+	switch c.Sorted {
+	case "ascending":
+		a, label = append(a, html.Attribute{Key: "aria-sort", Val: c.Sorted}), label+" ▲"
+	case "descending":
+		a, label = append(a, html.Attribute{Key: "aria-sort", Val: c.Sorted}), label+" ▼"
+	}
+	return el(atom.Th, a, el(atom.A, attrs("href", c.Href), text(label)))
+}
+
+// searchNode is the filter form: a plain GET, no script.
+func searchNode(f search) *html.Node {
+	form := el(atom.Form, attrs("class", "search", "role", "search", "method", "get", "action", f.Action))
+	for _, h := range f.Hidden {
+		form.AppendChild(el(atom.Input, attrs("type", "hidden", "name", h[0], "value", h[1])))
+	}
+	form.AppendChild(el(atom.Input, attrs("type", "search", "name", "match", "value", f.Match,
+		"placeholder", "Names containing…", "aria-label", "Show only names containing", "maxlength", "1024")))
+	box := attrs("type", "checkbox", "name", "recursive", "value", "true")
+	if f.Recursive {
+		box = append(box, html.Attribute{Key: "checked"})
+	}
+	form.AppendChild(el(atom.Label, nil, el(atom.Input, box), text(" in subdirectories")))
+	form.AppendChild(el(atom.Button, attrs("type", "submit"), text("Filter")))
+	return form
+}
+
+// groupDigits writes n with thousands separated by commas: 10,000.
+func groupDigits(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // entryRow is one row of the table: name (a link, or text with a title
@@ -91,6 +140,11 @@ func pagerNodes(p indexPage) []*html.Node {
 	if p.Prefix != "" {
 		count.AppendChild(text(", names starting with “"))
 		count.AppendChild(el(atom.Q, nil, text(p.Prefix)))
+		count.AppendChild(text("”"))
+	}
+	if p.Match != "" && p.OverCap == 0 {
+		count.AppendChild(text(", names containing “"))
+		count.AppendChild(el(atom.Q, nil, text(p.Match)))
 		count.AppendChild(text("”"))
 	}
 	out := []*html.Node{count}

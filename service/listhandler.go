@@ -23,8 +23,10 @@ type listLimits struct {
 	stall   time.Duration // one write to the client
 }
 
-// handleList serves GET and HEAD /list-bucket-content[/{path...}].
-func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler {
+// handleList serves GET and HEAD /list-bucket-content[/{path...}]: a view
+// (sort= or match=, view.go) through views, every other listing as the
+// lister walks it.
+func handleList(lister Lister, views *viewer, ready *readiness, limits listLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, err := parseListPath(r.PathValue("path"))
 		if err != nil {
@@ -45,9 +47,16 @@ func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler
 		}
 		lw := newListWriter(w, r, opts, limits.stall)
 		lw.html = html
-		next, err := lister.List(ctx, opts.request(path), lw.emit)
-		if err == nil && opts.limit > 0 {
-			err = lw.whole(next, path)
+		switch {
+		case opts.isView() && opts.cursor == nil:
+			err = views.serve(ctx, lister, opts, path, lw)
+		case opts.isView():
+			// A key-order cursor of a view: the directory was over the
+			// cap when its first page was asked for.
+			lw.overCap = views.cap
+			err = listKeyOrder(ctx, lister, opts, path, lw)
+		default:
+			err = listKeyOrder(ctx, lister, opts, path, lw)
 		}
 		switch {
 		case err == nil || errors.Is(err, errStopWalk):
@@ -68,6 +77,15 @@ func handleList(lister Lister, ready *readiness, limits listLimits) http.Handler
 		}
 		writeError(w, r, err)
 	})
+}
+
+// listKeyOrder answers a listing in S3's key order, as the lister walks it.
+func listKeyOrder(ctx context.Context, lister Lister, opts listOptions, path string, lw *listWriter) error {
+	next, err := lister.List(ctx, opts.request(path), lw.emit)
+	if err == nil && opts.limit > 0 {
+		err = lw.whole(next, path)
+	}
+	return err
 }
 
 // errRequestTimeout is the cause of a request ended by --request-timeout.
@@ -92,6 +110,7 @@ type listWriter struct {
 	opened  bool    // the streamed body has begun (in buf or on the wire)
 	html    bool    // the HTML index (always paged, so always whole)
 	wrote   bool    // at least one entry streamed (a comma is due before the next)
+	overCap int     // a view's directory is over this cap: say so (view.go)
 
 	committed bool // status and headers are sent
 }
@@ -135,7 +154,12 @@ func (lw *listWriter) emit(entries []Entry, last bool) error {
 		lw.wrote = true
 	}
 	if last {
-		lw.buf = append(lw.buf, "]}"...)
+		lw.buf = append(lw.buf, ']')
+		if lw.overCap > 0 {
+			lw.buf = append(lw.buf, `,"overCap":`...)
+			lw.buf = strconv.AppendInt(lw.buf, int64(lw.overCap), 10)
+		}
+		lw.buf = append(lw.buf, '}')
 	}
 	if last || lw.committed || len(lw.buf) >= commitThreshold {
 		return lw.flush()
@@ -205,12 +229,14 @@ func (e *clientWriteError) Unwrap() error { return e.err }
 type listBody struct {
 	Content []string `json:"content"`
 	Next    string   `json:"next,omitempty"`
+	OverCap int      `json:"overCap,omitempty"`
 }
 
 // detailBody is a details listing sent in one piece.
 type detailBody struct {
 	Content []entryJSON `json:"content"`
 	Next    string      `json:"next,omitempty"`
+	OverCap int         `json:"overCap,omitempty"`
 }
 
 // entryJSON is an entry with details=true.
@@ -272,24 +298,32 @@ func appendEntries(buf []byte, entries []Entry, details bool) ([]byte, error) {
 // none. With limit the page is bounded, so it always goes whole, with the
 // cursor of the next page in the body and in a Link header.
 func (lw *listWriter) whole(next *Position, path string) error {
-	entries := lw.entries
 	var cursor string
 	if next != nil {
 		cursor = encodeCursor(next, lw.opts.binding(path))
 	}
-	var body []byte
-	var err error
-	switch {
-	case lw.html:
-		body, err = renderIndex(path, lw.opts, entries, cursor)
-	case lw.opts.details:
-		body, err = json.Marshal(detailBody{Content: toJSON(entries), Next: cursor})
-	default:
-		body, err = json.Marshal(listBody{Content: entryNames(entries), Next: cursor})
-	}
+	body, err := lw.render(cursor, path)
 	if err != nil {
 		return err
 	}
+	return lw.send(body, cursor, path)
+}
+
+// render writes the held entries as the body of a whole answer.
+func (lw *listWriter) render(cursor, path string) ([]byte, error) {
+	entries := lw.entries
+	switch {
+	case lw.html:
+		return renderIndex(path, lw.opts, entries, cursor, lw.overCap)
+	case lw.opts.details:
+		return json.Marshal(detailBody{Content: toJSON(entries), Next: cursor, OverCap: lw.overCap})
+	default:
+		return json.Marshal(listBody{Content: entryNames(entries), Next: cursor, OverCap: lw.overCap})
+	}
+}
+
+// send answers with body, its ETag and the Link to the page cursor starts.
+func (lw *listWriter) send(body []byte, cursor, path string) error {
 	etag := etagOf(body)
 	lw.setHeaders()
 	h := lw.w.Header()
@@ -310,7 +344,7 @@ func (lw *listWriter) whole(next *Position, path string) error {
 	if lw.r.Method == http.MethodHead {
 		return nil
 	}
-	_, err = lw.w.Write(body)
+	_, err := lw.w.Write(body)
 	return err
 }
 

@@ -3,6 +3,7 @@ package service
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -14,10 +15,16 @@ import (
 type listOptions struct {
 	details   bool
 	recursive bool
-	limit     int    // 0: no paging
-	prefix    string // name prefix inside the listed directory
-	cursor    *Position
+	limit     int       // 0: no paging
+	prefix    string    // name prefix inside the listed directory
+	cursor    *Position // a key-order position (also a view's, past its cap)
 	format    format
+
+	// A view (view.go): sorted or filtered, read whole up to the cap.
+	sort  sortKey
+	desc  bool
+	match string   // "" keeps every name
+	after *viewPos // where the previous page of a view ended
 }
 
 // format is the representation a client asked for.
@@ -34,7 +41,7 @@ const maxLimit = 1000
 
 // queryParams names every parameter the listing routes accept, in the
 // order error messages list them.
-var queryParams = []string{"details", "limit", "cursor", "prefix", "recursive", "format"}
+var queryParams = []string{"details", "limit", "cursor", "prefix", "recursive", "format", "sort", "order", "match"}
 
 // queryError is a bad query parameter (answered with 400).
 type queryError struct{ msg string }
@@ -92,15 +99,55 @@ func parseListOptions(rawQuery, path string) (listOptions, error) {
 			return o, queryErrorf("format=%q: use json or html", printable(v[0]))
 		}
 	}
+	if err := o.parseView(q); err != nil {
+		return o, err
+	}
 	if v, ok := q["cursor"]; ok {
 		if o.limit == 0 {
 			return o, queryErrorf("cursor needs the limit it was given with")
 		}
-		if o.cursor, err = decodeCursor(v[0], o.binding(path)); err != nil {
+		if o.isView() && isViewCursor(v[0]) {
+			o.after, err = decodeViewCursor(v[0], o.binding(path))
+		} else {
+			o.cursor, err = decodeCursor(v[0], o.binding(path))
+		}
+		if err != nil {
 			return o, err
 		}
 	}
 	return o, nil
+}
+
+// parseView reads sort, order and match. An empty match is no filter, so
+// the index's search form, submitted empty, lists everything again.
+func (o *listOptions) parseView(q url.Values) error {
+	if v, ok := q["sort"]; ok {
+		k := slices.Index(sortNames, v[0])
+		if k <= 0 {
+			return queryErrorf("sort=%q: use name, size or modified", printable(v[0]))
+		}
+		o.sort = sortKey(k)
+	}
+	if v, ok := q["order"]; ok {
+		switch {
+		case o.sort == sortNone:
+			return queryErrorf("order needs sort (name, size or modified); without it a listing is in key order")
+		case v[0] == "desc":
+			o.desc = true
+		case v[0] != "asc":
+			return queryErrorf("order=%q: use asc or desc", printable(v[0]))
+		}
+	}
+	if v, ok := q["match"]; ok && v[0] != "" {
+		if len(v[0]) > maxPathLen {
+			return queryErrorf("match is longer than %d bytes", maxPathLen)
+		}
+		if err := checkChars(v[0]); err != nil {
+			return queryErrorf("match: %s", strings.TrimPrefix(err.Error(), "invalid path: "))
+		}
+		o.match = v[0]
+	}
+	return nil
 }
 
 func isQueryParam(name string) bool {
@@ -161,13 +208,18 @@ func (o listOptions) request(path string) ListRequest {
 // binding is what a cursor is bound to: the directory and every option
 // that changes which entries a page holds. "dir2" and "dir2/" list the
 // same, so they share cursors; the format does not change the entries, so
-// the HTML index and JSON share them too.
+// the HTML index and JSON share them too. A view's options are added only
+// for a view, so every cursor handed out before views existed still works.
 func (o listOptions) binding(path string) string {
-	return strings.Join([]string{
+	parts := []string{
 		strings.TrimSuffix(path, "/"),
 		o.prefix,
 		strconv.FormatBool(o.recursive),
 		strconv.FormatBool(o.details),
 		strconv.Itoa(o.limit),
-	}, "\x00")
+	}
+	if o.isView() {
+		parts = append(parts, "view", sortNames[o.sort], strconv.FormatBool(o.desc), o.match)
+	}
+	return strings.Join(parts, "\x00")
 }

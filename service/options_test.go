@@ -202,7 +202,11 @@ func TestCursorStaysInPath(t *testing.T) {
 // FuzzListOptions checks the query parser never panics, and that what it
 // accepts is within bounds.
 func FuzzListOptions(f *testing.F) {
-	for _, s := range []string{"", "details=true", "limit=5&cursor=AQ", "prefix=a%00", "limit=1&limit=2", "%zz", "recursive=true&format=html", "prefix=" + strings.Repeat("x", 1100)} {
+	view := listOptions{limit: 2, sort: sortSize, desc: true}
+	for _, s := range []string{"", "details=true", "limit=5&cursor=AQ", "prefix=a%00", "limit=1&limit=2", "%zz", "recursive=true&format=html", "prefix=" + strings.Repeat("x", 1100),
+		"sort=name", "sort=size&order=desc", "order=asc", "sort=modified&order=", "match=", "match=%C3%A9&recursive=true", "match=a%00", "sort=name&match=x&limit=3&cursor=Ag",
+		"sort=size&order=desc&limit=2&cursor=" + encodeViewCursor(&viewPos{value: 5, name: "b"}, view.binding("dir2")),
+		"sort=size&order=desc&limit=2&cursor=" + encodeCursor(&Position{Key: "b"}, view.binding("dir2"))} {
 		f.Add(s, "dir2")
 	}
 	f.Fuzz(func(t *testing.T, rawQuery, path string) {
@@ -218,6 +222,18 @@ func FuzzListOptions(f *testing.F) {
 		}
 		if checkNamePrefix(o.prefix) != nil && o.prefix != "" {
 			t.Fatalf("parseListOptions(%q) accepted prefix %q", rawQuery, o.prefix)
+		}
+		if o.sort < sortNone || int(o.sort) >= len(sortNames) || (o.desc && o.sort == sortNone) {
+			t.Fatalf("parseListOptions(%q) = sort %d, desc %v", rawQuery, o.sort, o.desc)
+		}
+		if o.match != "" && (len(o.match) > maxPathLen || checkChars(o.match) != nil) {
+			t.Fatalf("parseListOptions(%q) accepted match %q", rawQuery, o.match)
+		}
+		if o.after != nil && (!o.isView() || o.limit == 0 || o.cursor != nil || !validKey(o.after.name)) {
+			t.Fatalf("parseListOptions(%q) = %+v: a view cursor outside a view", rawQuery, o)
+		}
+		if !o.isView() && strings.Contains(o.binding(path), "view") && !strings.Contains(path+o.prefix, "view") {
+			t.Fatalf("parseListOptions(%q): a plain listing's binding %q changed", rawQuery, o.binding(path))
 		}
 	})
 }
@@ -246,6 +262,21 @@ func FuzzCursor(f *testing.F) {
 		}
 		if _, err := decodeCursor(encodeCursor(pos, "b"), "c"); err == nil {
 			t.Fatalf("cursor for listing b accepted for listing c")
+		}
+		// A view's cursor: the same checks, and never one for the other.
+		if p, err := decodeViewCursor(raw, "b"); err == nil && !validKey(p.name) {
+			t.Fatalf("decodeViewCursor(%q) accepted name %q", raw, p.name)
+		}
+		vp := &viewPos{dir: len(open)%2 == 1, value: int64(len(raw)) - 3, name: key}
+		got2, err := decodeViewCursor(encodeViewCursor(vp, "b"), "b")
+		if err != nil || *got2 != *vp {
+			t.Fatalf("round trip of %+v: %+v, %v", vp, got2, err)
+		}
+		if _, err := decodeCursor(encodeViewCursor(vp, "b"), "b"); err == nil {
+			t.Fatalf("a view's cursor was read as a key-order cursor")
+		}
+		if _, err := decodeViewCursor(encodeCursor(pos, "b"), "b"); err == nil {
+			t.Fatalf("a key-order cursor was read as a view's cursor")
 		}
 	})
 }

@@ -28,7 +28,7 @@ type Server struct {
 // the accounts the listing routes (and /metrics, unless cfg.MetricsPublic)
 // admit; nil serves every route without a password. cfg supplies the
 // request limits (RequestTimeout, StallTimeout; zero StallTimeout gets its
-// default), CORSOrigins, and CacheMaxAge and CacheStale for the listing
+// default), ViewCap (zero gets its default), CORSOrigins, and CacheMaxAge and CacheStale for the listing
 // answers' Cache-Control (zero: no-cache, as without cache settings).
 // cfg.Htpasswd is only the file's name: load it with [LoadUsers] and pass
 // the result, or NewServer panics rather than serve a password-protected
@@ -40,6 +40,9 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 	}
 	if cfg.StallTimeout <= 0 {
 		cfg.StallTimeout = defaultStallTimeout
+	}
+	if cfg.ViewCap <= 0 {
+		cfg.ViewCap = defaultViewCap
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newBuildInfo())
@@ -56,6 +59,7 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		ready:    ready,
 		gatherer: reg,
 		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
+		views:    newViewer(cfg.ViewCap),
 		cors:     cors,
 		caching:  newCachePolicy(cfg, users),
 		access:   newAccess(users, cfg.MetricsPublic),
