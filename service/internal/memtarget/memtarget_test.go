@@ -32,8 +32,13 @@ func TestFewerCollections(t *testing.T) {
 	targeted := churn(512 << 20)
 	tu.Stop()
 	t.Logf("512 MiB of garbage: %d collections with Go's default, %d with a 64 MiB target", plain, targeted)
-	if targeted*4 > plain {
-		t.Errorf("%d collections with the target, %d without: want at most a quarter", targeted, plain)
+	// 512 MiB through a 64 MiB target is about 8 collections. How many
+	// Go's default makes depends on how much CPU its background marking
+	// gets while the loop allocates: some 100 on an idle machine, 37 on a
+	// loaded CI machine. Hence two bounds that hold on both: the target's
+	// own count, and at most half the default's.
+	if targeted > 16 || targeted*2 > plain {
+		t.Errorf("%d collections with the target, %d without: want at most 16 and at most half", targeted, plain)
 	}
 }
 
