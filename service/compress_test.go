@@ -112,3 +112,66 @@ func TestCompressedMidStreamFailure(t *testing.T) {
 		}
 	}
 }
+
+// TestHeadAsGet: HEAD answers with the headers GET would send, under
+// compression too: the ETag of the encoded body, Content-Encoding, no
+// Content-Length where GET has none (issue 20, point 9: HEAD sent the
+// plain ETag and no encoding, so a cache or a client comparing the two
+// saw two representations).
+func TestHeadAsGet(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, ReferenceKeys(), nil)
+	for _, n := range names("f", 1500) {
+		f.Put(t, "big/"+n)
+	}
+	for _, n := range names("g", 300) {
+		f.Put(t, "mid/"+n)
+	}
+	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{CORSOrigins: []string{"https://app.example"}})
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	defer client.CloseIdleConnections()
+	compared := []string{"Content-Encoding", "Content-Length", "Content-Type", "Etag", "Vary", "Cache-Control", "Link",
+		"Accept-Ranges", "Access-Control-Allow-Origin", "Content-Security-Policy", "X-Content-Type-Options", "Www-Authenticate"}
+	encodings := []string{"", "gzip", "zstd", "gzip, deflate, br, zstd", "gzip;q=1, zstd;q=0.5", "identity", "gzip;q=0"}
+	targets := []struct {
+		path   string
+		header http.Header
+	}{
+		{"/list-bucket-content/dir2", nil},                                   // small: never compressed
+		{"/list-bucket-content/mid", nil},                                    // one S3 page, whole, over 1 KiB
+		{"/list-bucket-content/mid?details=true&limit=100", nil},             // a page with a Link
+		{"/list-bucket-content/big", nil},                                    // streamed
+		{"/list-bucket-content/mid", http.Header{"Accept": {acceptChrome}}},  // the HTML index
+		{"/list-bucket-content/nope", http.Header{"Accept": {acceptChrome}}}, // an error page over 1 KiB
+		{"/list-bucket-content/nope", nil},
+		{"/list-bucket-content/mid", http.Header{"If-None-Match": {"*"}}},
+		{"/list-bucket-content/mid", http.Header{"Origin": {"https://app.example"}}},
+		{"/openapi.json", nil},
+	}
+	for _, tt := range targets {
+		for _, enc := range encodings {
+			h := tt.header.Clone()
+			if h == nil {
+				h = http.Header{}
+			}
+			if enc != "" {
+				h.Set("Accept-Encoding", enc)
+			}
+			get := do(t, client, http.MethodGet, srv.URL, tt.path, h)
+			head := do(t, client, http.MethodHead, srv.URL, tt.path, h)
+			if head.status != get.status || head.body != "" {
+				t.Errorf("HEAD %s (Accept-Encoding %q): %d with %d body bytes, GET %d", tt.path, enc, head.status, len(head.body), get.status)
+			}
+			for _, k := range compared {
+				if k == "Content-Length" && head.header.Get(k) == "" && get.header.Get("Content-Encoding") != "" {
+					// RFC 9110 lets HEAD leave it out; the length of
+					// the encoded body is known only by encoding it.
+					continue
+				}
+				if g, hd := get.header.Values(k), head.header.Values(k); strings.Join(g, "\n") != strings.Join(hd, "\n") {
+					t.Errorf("HEAD %s (Accept-Encoding %q, %v): %s = %q, GET has %q", tt.path, enc, tt.header, k, hd, g)
+				}
+			}
+		}
+	}
+}
