@@ -35,7 +35,7 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		}),
 		aborted: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bucketls_http_responses_aborted_total",
-			Help: "Responses cut off after their status was sent (also counted in bucketls_http_requests_total under that status), by route and reason: storage, client_gone, client_stalled, request_timeout, panic.",
+			Help: "Responses cut off after their status was sent (also counted in bucketls_http_requests_total under that status), by route and reason: storage, client_gone, client_stalled, request_timeout, shutdown_timeout, panic.",
 		}, []string{"route", "reason"}),
 	}
 	m.rejected = prometheus.NewCounterVec(prometheus.CounterOpts{

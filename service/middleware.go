@@ -23,8 +23,10 @@ import (
 //	status    responseWriter (WriteHeader/Write)      countRequests, logRequests, recoverPanics
 //	bytes     responseWriter (Write)                  logRequests
 //	err       noteError: writeError, the list handler logRequests ("err")
-//	limit     noteLimit: the list handler             logRequests ("limit"), abortReason
-//	aborted   markAborted: the list handler           trackRequests (breaks the connection),
+//	limit     noteLimit: the list handler;            logRequests ("limit"), abortReason
+//	          noteShutdownCut
+//	aborted   markAborted: the list handler;          trackRequests (breaks the connection),
+//	          recoverPanics, noteShutdownCut
 //	                                                   countRequests (bucketls_http_responses_aborted_total)
 //	user      noteUser: requireUser                   logRequests ("user")
 //	s3Calls   listing.CountCall, via the context      logRequests ("s3_calls")
@@ -46,8 +48,9 @@ type requestInfo struct {
 
 // Limits that can end a request, as the access log names them.
 const (
-	limitRequest = "request_timeout" // --request-timeout
-	limitStall   = "client_stalled"  // --stall-timeout: the client stopped reading
+	limitRequest  = "request_timeout"  // --request-timeout
+	limitStall    = "client_stalled"   // --stall-timeout: the client stopped reading
+	limitShutdown = "shutdown_timeout" // still running when shutdown closed the connections
 )
 
 type infoKey struct{}
@@ -82,8 +85,10 @@ func noteLimit(r *http.Request, limit string) { infoOf(r).limit = limit }
 // logged and counted it. Re-panicking with http.ErrAbortHandler makes
 // net/http drop the connection (HTTP/1.1) or reset the stream (HTTP/2): the
 // client sees a broken transfer, never a short body that looks complete.
-func trackRequests(next http.Handler) http.Handler {
+func trackRequests(flight *inFlight, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		flight.running.Add(1)
+		defer flight.running.Add(-1) // deferred: runs on the abort panic below too
 		noteHandled(r)
 		info := &requestInfo{start: time.Now()}
 		ctx := context.WithValue(r.Context(), infoKey{}, info)
@@ -125,6 +130,21 @@ func setHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Content-Type-Options", "nosniff")
 		next.ServeHTTP(w, r)
+	})
+}
+
+// noteShutdownCut marks a request that was still running when shutdown
+// closed the connections: its transfer was broken on purpose, by the
+// shutdown timeout, whatever the handler made of its cancelled context (a
+// 499 it could not send, a cut stream). Inside countRequests and
+// logRequests, so the metric and the access line both say so.
+func noteShutdownCut(flight *inFlight, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		next.ServeHTTP(w, r)
+		if flight.cut.Load() && r.Context().Err() != nil {
+			info := infoOf(r)
+			info.limit, info.aborted = limitShutdown, true
+		}
 	})
 }
 
@@ -178,7 +198,11 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		info := infoOf(r)
 		status := sentStatus(info)
 		level := slog.LevelInfo
-		if status >= 500 || (info.aborted && r.Context().Err() == nil && info.limit != limitStall) {
+		switch {
+		case info.limit == limitShutdown:
+			// Not a failure of the request, but a client lost its answer.
+			level = slog.LevelWarn
+		case status >= 500 || (info.aborted && r.Context().Err() == nil && info.limit != limitStall):
 			// A transfer we broke on purpose is a server-side failure;
 			// one the client walked away from or stalled is not.
 			level = slog.LevelError

@@ -65,7 +65,7 @@ func TestRequestInfoOutsideTracking(t *testing.T) {
 		t.Errorf("bare handler: status %d, want 404", rec.Code)
 	}
 	var logs strings.Builder
-	h := trackRequests(logRequests(slog.New(slog.NewJSONHandler(&logs, nil)), noting))
+	h := trackRequests(&inFlight{}, logRequests(slog.New(slog.NewJSONHandler(&logs, nil)), noting))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/list-bucket-content/x", nil))
 	for _, want := range []string{`"user":"alice"`, `"limit":"client_stalled"`, `"err":"not found"`, `"status":404`} {
 		if !strings.Contains(logs.String(), want) {

@@ -91,9 +91,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case serveErr = <-errc:
 		logger.Error("server failed; shutting down", "err", serveErr.Error())
 	}
-	srv.Drain()
 	stopWatch()
-	listeners.shutdown(ctx, cfg.ShutdownTimeout, logger)
+	stopServing(ctx, srv, listeners, cfg.ShutdownTimeout, logger)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", serveErr)
 	}
@@ -252,9 +251,32 @@ func (l *listeners) serve() <-chan error {
 	return errc
 }
 
-// shutdown stops accepting, lets in-flight requests finish for up to
-// timeout, then cuts what outlived it.
-func (l *listeners) shutdown(ctx context.Context, timeout time.Duration, logger *slog.Logger) {
+// cutWait bounds the wait, after shutdown closed the connections, for the
+// requests it cut to log and count themselves. A cut request returns at
+// once, unless it leads an S3 call, which the call's own timeout (10 s)
+// ends.
+const cutWait = 10 * time.Second
+
+// stopServing makes /readyz answer 503, stops accepting, lets in-flight
+// requests finish for up to timeout, then cuts what outlived it and waits
+// (up to cutWait) for each cut request to write its access line and
+// metrics: the process must not exit, and log "stopped", before they
+// have.
+func stopServing(ctx context.Context, srv *Server, l *listeners, timeout time.Duration, logger *slog.Logger) {
+	srv.Drain()
+	if !l.shutdown(ctx, timeout, logger) {
+		return
+	}
+	srv.cutRequests()
+	l.close()
+	if n := srv.waitRequests(cutWait); n > 0 {
+		logger.Warn("requests cut at shutdown still running; exiting without their access lines", "requests", n)
+	}
+}
+
+// shutdown stops accepting and lets in-flight requests finish for up to
+// timeout. It reports whether some outlived it.
+func (l *listeners) shutdown(ctx context.Context, timeout time.Duration, logger *slog.Logger) (cut bool) {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
 	done := make(chan error, len(l.servers))
@@ -264,10 +286,16 @@ func (l *listeners) shutdown(ctx context.Context, timeout time.Duration, logger 
 	for range l.servers {
 		if err := <-done; err != nil {
 			logger.Warn("in-flight requests cut off at shutdown timeout", "err", err.Error())
+			cut = true
 		}
 	}
+	return cut
+}
+
+// close cuts the connections of every server.
+func (l *listeners) close() {
 	for _, hs := range l.servers {
-		_ = hs.Close() // no-op after a clean Shutdown; cuts what outlived the timeout
+		_ = hs.Close()
 	}
 }
 

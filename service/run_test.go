@@ -8,12 +8,17 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -317,4 +322,82 @@ func TestRunMemoryTargetYields(t *testing.T) {
 			t.Errorf("with %s set: memory_target %v, want %q", env[0], got, want)
 		}
 	}
+}
+
+// TestShutdownCutIsLogged: requests still running when the shutdown
+// timeout passes are cut, and each still gets its access line and its
+// metrics, before stopServing returns (after which Run logs "stopped" and
+// the process exits). Issue 20, point 2: 0 of 4 cut requests were logged
+// or counted as aborted.
+func TestShutdownCutIsLogged(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	slowS3 := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			calls.Add(1)
+			time.Sleep(150 * time.Millisecond)
+			h.ServeHTTP(w, r)
+		})
+	}
+	f := startFakeS3(t, ReferenceKeys(), slowS3)
+	for _, n := range names(strings.Repeat("k", 60), 6000) {
+		f.Put(t, "big/"+n)
+	}
+	out := newLogSink()
+	logger := slog.New(slog.NewJSONHandler(out, nil))
+	cfg := Config{Addr: "127.0.0.1:0", Bucket: testBucket}
+	srv := NewServer(logger, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), nil, cfg)
+	l, err := listen(cfg, srv, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.serve()
+	base := "http://" + l.addr.String()
+	// Four listings of six slow S3 pages each: some have sent their
+	// status and some not when the cut comes.
+	targets := []string{"/list-bucket-content/big", "/list-bucket-content/big?details=true", "/list-bucket-content/big/", "/list-bucket-content/big?prefix=k&recursive=true"}
+	var wg sync.WaitGroup
+	for _, target := range targets {
+		wg.Go(func() {
+			resp, err := http.Get(base + target)
+			if err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if err == nil {
+				t.Errorf("GET %s: complete answer, want one cut at shutdown", target)
+			}
+		})
+	}
+	for calls.Load() < int32(2*len(targets)) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	stopServing(context.Background(), srv, l, 100*time.Millisecond, logger)
+	lines := len(out.all())
+	wg.Wait()
+	for _, target := range targets {
+		path, query, _ := strings.Cut(target, "?")
+		var line map[string]any
+		out.mu.Lock()
+		logged := slices.Clone(out.lines)
+		out.mu.Unlock()
+		for _, l := range logged {
+			if l["msg"] == "request" && l["path"] == path && (query == "" && l["query"] == nil || l["query"] == query) {
+				line = l
+			}
+		}
+		if line == nil {
+			t.Errorf("GET %s: no access line once stopServing returned; log:\n%s", target, strings.Join(out.all(), ""))
+			continue
+		}
+		if line["aborted"] != true || line["limit"] != limitShutdown || line["level"] != "WARN" {
+			t.Errorf("GET %s: access line %v, want aborted, limit %s, level WARN", target, line, limitShutdown)
+		}
+	}
+	if n := len(out.all()); n != lines {
+		t.Errorf("%d log lines came after stopServing returned", n-lines)
+	}
+	ms := httptest.NewServer(srv)
+	defer ms.Close()
+	checkMetric(t, ms.URL, `bucketls_http_responses_aborted_total{reason="shutdown_timeout",route="/list-bucket-content/{path...}"} 4`)
 }

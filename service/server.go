@@ -22,6 +22,16 @@ type Server struct {
 	lister  Lister
 	logger  *slog.Logger
 	ready   *readiness
+	flight  *inFlight
+}
+
+// inFlight follows the requests inside the handler chain, so that a
+// shutdown that cuts some of them can wait for each to write its access
+// line and count itself before the process exits, and can tell them the
+// cut was its doing.
+type inFlight struct {
+	running atomic.Int64
+	cut     atomic.Bool // the shutdown timeout passed and connections were closed
 }
 
 // NewServer returns the handler for every route, over lister. users are
@@ -64,19 +74,39 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		caching:  newCachePolicy(cfg, users),
 		access:   newAccess(users, cfg.MetricsPublic),
 	})
+	flight := &inFlight{}
 	var h http.Handler = mux
 	h = rejectBadPaths(cors, h) // 400 JSON before the mux can redirect ".", "..", "//"
 	h = recoverPanics(logger, h)
 	h = setHeaders(h)
+	h = noteShutdownCut(flight, h)
 	h = countRequests(m, h)
 	h = logRequests(logger, h)
-	h = trackRequests(h)
+	h = trackRequests(flight, h)
 	return &Server{
 		handler: h,
 		conns:   &connWatch{logger: logger.With("component", "http"), m: m},
 		lister:  lister,
 		logger:  logger.With("component", "s3"),
 		ready:   ready,
+		flight:  flight,
+	}
+}
+
+// cutRequests records that the shutdown timeout passed: the requests
+// still running are about to lose their connections.
+func (s *Server) cutRequests() { s.flight.cut.Store(true) }
+
+// waitRequests waits up to timeout for the requests in the handler chain
+// to return, and reports how many still run.
+func (s *Server) waitRequests(timeout time.Duration) int64 {
+	deadline := time.Now().Add(timeout)
+	for {
+		n := s.flight.running.Load()
+		if n == 0 || time.Now().After(deadline) {
+			return n
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
