@@ -116,6 +116,28 @@ func (b *sortedBackend) CopyObject(string, string, string, string, map[string]st
 	return gofakes3.CopyObjectResult{}, gofakes3.ErrNotImplemented
 }
 
+// delayedBackend answers every listing of its Backend delay later, like
+// an S3 across a network: the rows that show what a slow S3 costs a
+// client (or what the cache saves it) and -backend-only -s3-latency.
+type delayedBackend struct {
+	gofakes3.Backend
+	delay time.Duration
+}
+
+// ListBucket implements gofakes3.Backend, delay late.
+func (b delayedBackend) ListBucket(name string, prefix *gofakes3.Prefix, page gofakes3.ListBucketPage) (*gofakes3.ObjectList, error) {
+	time.Sleep(b.delay)
+	return b.Backend.ListBucket(name, prefix, page)
+}
+
+// withLatency is b answering listings delay late; b itself when delay is 0.
+func withLatency(b gofakes3.Backend, delay time.Duration) gofakes3.Backend {
+	if delay <= 0 {
+		return b
+	}
+	return delayedBackend{Backend: b, delay: delay}
+}
+
 // manyDirs is how many small directories like dir2 the benchmark bucket
 // holds side by side, so a load of distinct listings (that cannot be
 // coalesced) is possible.

@@ -57,6 +57,7 @@ type unit struct {
 
 var (
 	percent = unit{"%.0f%%", 100} // a ratio, as a percentage
+	share   = unit{"%.2f%%", 100} // a small ratio, as a percentage
 	factor  = unit{"%.2fx", 1}    // a ratio
 	count   = unit{"%.0f", 1}
 	mib     = unit{"%.1f MiB", 1}
@@ -81,6 +82,8 @@ func checks() []check {
 		{"  same: CPU per listing <= 0.9x stock SDK call", ratio(medianCPU(many), medianCPU("sdk      1000 dirs, stock ListObjectsV2")), atMost, 0.9, factor},
 		{"--htpasswd, dir2 @64: rate >= 90% of no auth", ratio(medianRate("service  dir2, --htpasswd (logged in)"), medianRate(dir2)), atLeast, 0.90, percent},
 		{"--cache-ttl 1s, dir2 @64: rate >= direct backend", ratio(rate("service  dir2, --cache-ttl 1s"), rate(backendDir2)), atLeast, 1, factor},
+		{"S3 50 ms, ttl 2s, hot dir2 @64: p99 < S3's 50 ms", medianP99ms(hotSlow), atMost, slowS3Latency.Seconds() * 1000, millis},
+		{"  same: listings that waited for S3 <= 0.1%", waited(hotSlow), atMost, 0.001, share},
 		{"10k entries: listing <= 1.5x fetching its pages (SDK)", probe(func(p probes) float64 { return float64(p.tenK.service) / float64(p.tenK.sdk) }), atMost, 1.5, factor},
 		{"10k entries: listing <= 1.5x fetching its pages (raw)", probe(func(p probes) float64 { return float64(p.tenK.service) / float64(p.tenK.direct) }), atMost, 1.5, factor},
 		{"peak RSS under 64 connections <= 40 MiB", highestPeakMiB(), atMost, 40, mib},
@@ -137,6 +140,13 @@ func at64(row string, field func(result) float64) measure {
 }
 
 func rate(row string) measure { return at64(row, func(r result) float64 { return r.rps }) }
+
+// medianP99ms is the median p99 of a rerun row's runs, in ms.
+func medianP99ms(row string) measure {
+	return rerun(row, func(rs []result) float64 { return float64(medianP99(rs)) / float64(time.Millisecond) })
+}
+
+func waited(row string) measure { return at64(row, func(r result) float64 { return r.waitedShare }) }
 
 func p99(row string) measure { return at64(row, func(r result) float64 { return float64(r.p99) }) }
 
@@ -206,6 +216,8 @@ func summary(f *figures) ([]string, error) {
 	plain, gzip, auth := again("service  dir2"), again("service  dir2, Accept-Encoding: gzip"), again("service  dir2, --htpasswd (logged in)")
 	svcRuns, sdkRuns, goPacingRuns := again("service  1000 dirs like dir2, random"), again("sdk      1000 dirs, stock ListObjectsV2"), again("service  1000 dirs, --memory-target 0")
 	many, stackTTL := run64("service  1000 dirs like dir2, random"), run64("service  1000 dirs, --cache-ttl "+stackCacheTTL.String())
+	staleOff, stale := run64(hotSlowStaleOff), run64(hotSlow)
+	staleOffRuns, staleRuns := again(hotSlowStaleOff), again(hotSlow)
 	if errs != nil {
 		return nil, errs
 	}
@@ -223,5 +235,7 @@ func summary(f *figures) ([]string, error) {
 			medianRPS(plain), rateList(plain), medianRPS(gzip), rateList(gzip), medianRPS(auth), rateList(auth)),
 		fmt.Sprintf("uncached listing @64, CPU per request (median of 3 alternating runs): service %s %s, stock SDK ListObjectsV2 alone %s %s (%.2fx), service with --memory-target 0 %s %s; S3 calls per listing: %.2f with no cache, %.2f with --cache-ttl %s",
 			us(svcMedian), usList(svcCPU), us(sdkMedian), usList(sdkCPU), float64(svcMedian)/float64(sdkMedian), us(medianOf(goPacingCPU)), usList(goPacingCPU), many.s3PerReq, stackTTL.s3PerReq, stackCacheTTL),
+		fmt.Sprintf("hot dir2, S3 answering in %s, --cache-ttl %s, %d listings/s on schedule @64, p99 (median of 3 alternating runs): %s %s with --cache-stale 0, %s %s with the default stale window (%s); listings that waited for S3: %.2f%% and %.2f%%",
+			slowS3Latency, stackCacheTTL, hotRate, ms(medianP99(staleOffRuns)), p99List(staleOffRuns), ms(medianP99(staleRuns)), p99List(staleRuns), stackCacheTTL, 100*staleOff.waitedShare, 100*stale.waitedShare),
 	}, nil
 }

@@ -59,8 +59,18 @@ func sum(families map[string]*dto.MetricFamily, name string, keep func(labels ma
 	return total, nil
 }
 
-// counts are the service's listing requests and S3 call totals.
-type counts struct{ http, s3 float64 }
+// counts are the service's listing requests and S3 call totals: calls,
+// the background refreshes of stale pages among them, and the pages
+// requests got from a call already in flight.
+type counts struct{ http, s3, refreshes, coalesced float64 }
+
+// waits is how many requests waited for an S3 call between before and c:
+// each call made on a request's behalf (every call but the background
+// refreshes) and each request that joined one in flight. The readiness
+// probe's calls (one per 10 s at most) count too.
+func (c counts) waits(before counts) float64 {
+	return (c.s3 - before.s3) - (c.refreshes - before.refreshes) + (c.coalesced - before.coalesced)
+}
 
 func readCounts(client *http.Client, base string) (counts, error) {
 	families, err := scrape(client, base)
@@ -73,11 +83,20 @@ func readCounts(client *http.Client, base string) (counts, error) {
 	if err != nil {
 		return counts{}, err
 	}
-	s3Calls, err := sum(families, "bucketls_s3_requests_total", nil)
-	if err != nil {
-		return counts{}, err
+	c := counts{http: listings}
+	for _, f := range []struct {
+		name string
+		to   *float64
+	}{
+		{"bucketls_s3_requests_total", &c.s3},
+		{"bucketls_s3_cache_refreshes_total", &c.refreshes},
+		{"bucketls_s3_coalesced_total", &c.coalesced},
+	} {
+		if *f.to, err = sum(families, f.name, nil); err != nil {
+			return counts{}, err
+		}
 	}
-	return counts{http: listings, s3: s3Calls}, nil
+	return c, nil
 }
 
 // heapAlloc reads go_memstats_heap_alloc_bytes from /metrics, in MiB.

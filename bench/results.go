@@ -15,11 +15,12 @@ type result struct {
 	errors   int64 // socket errors (connect, read, write, timeout)
 	requests int64
 
-	// Service rows only (zero for the others): peak RSS, S3 calls and
-	// process CPU per listing served during the run.
-	peakKiB   int64
-	s3PerReq  float64
-	cpuPerReq time.Duration
+	// Service rows only (zero for the others): peak RSS, S3 calls,
+	// process CPU and S3 waits per listing served during the run.
+	peakKiB     int64
+	s3PerReq    float64
+	cpuPerReq   time.Duration
+	waitedShare float64 // of the listings served, those that waited for an S3 call
 }
 
 // runKey names one load run: a target at a number of connections.
@@ -104,6 +105,24 @@ func rateList(runs []result) string {
 	parts := make([]string, len(runs))
 	for i, r := range runs {
 		parts[i] = fmt.Sprintf("%.0f", r.rps)
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// medianP99 is the median p99 of runs.
+func medianP99(runs []result) time.Duration {
+	p99s := make([]time.Duration, len(runs))
+	for i, r := range runs {
+		p99s[i] = r.p99
+	}
+	return medianOf(p99s)
+}
+
+// p99List is each run's p99 in ms, as "(a, b, c)".
+func p99List(runs []result) string {
+	parts := make([]string, len(runs))
+	for i, r := range runs {
+		parts[i] = fmt.Sprintf("%.1f", float64(r.p99)/float64(time.Millisecond))
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }

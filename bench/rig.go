@@ -135,11 +135,12 @@ func (r *rig) listURL(prefix string) string {
 	return r.endpoint + "/" + benchBucket + "?list-type=2&delimiter=%2F&prefix=" + prefix + "%2F"
 }
 
-// serveBackend serves the benchmark bucket at addr until SIGINT/SIGTERM.
-func serveBackend(addr string) error {
+// serveBackend serves the benchmark bucket at addr, each listing latency
+// late, until SIGINT/SIGTERM.
+func serveBackend(addr string, latency time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	srv := backendServer(benchBackend())
+	srv := backendServer(withLatency(benchBackend(), latency))
 	srv.Addr = addr
 	go func() { <-ctx.Done(); _ = srv.Close() }()
 	fmt.Printf("serving bucket %q at http://%s\n", benchBucket, addr)
@@ -156,6 +157,7 @@ type target struct {
 	script  string       // wrk Lua script, if any
 	header  string       // a request header for wrk ("Name: value"), if any
 	walk    func() error // for the Go load generator instead of wrk
+	rate    float64      // open loop instead of wrk: url requests due per second (rateLoad)
 	sdkLoop string       // the stock-SDK ListObjectsV2 loop against this endpoint, in a process of its own
 	svc     *svcProc     // whose RSS, S3 calls and CPU to report; nil for the others
 }
@@ -231,7 +233,10 @@ func (r *rig) measure(tg target, conns int) (result, error) {
 	if tg.sdkLoop != "" {
 		return runSDKLoop(r.ctx, tg.sdkLoop, conns, r.opts.dur)
 	}
-	if tg.walk == nil {
+	switch {
+	case tg.rate > 0:
+		rateLoad(r.ctx, r.walker, tg.url, tg.rate, conns, time.Second)
+	case tg.walk == nil:
 		if _, err := runWrk(r.ctx, r.opts.wrk, tg.url, tg.script, tg.header, conns, time.Second); err != nil {
 			return result{}, err
 		}
@@ -251,9 +256,12 @@ func (r *rig) measure(tg target, conns int) (result, error) {
 		}
 	}
 	var res result
-	if tg.walk != nil {
+	switch {
+	case tg.rate > 0:
+		res = rateLoad(r.ctx, r.walker, tg.url, tg.rate, conns, r.opts.dur)
+	case tg.walk != nil:
 		res = goLoad(r.ctx, conns, r.opts.dur, tg.walk)
-	} else {
+	default:
 		var err error
 		if res, err = runWrk(r.ctx, r.opts.wrk, tg.url, tg.script, tg.header, conns, r.opts.dur); err != nil {
 			return result{}, err
@@ -278,6 +286,7 @@ func (r *rig) measure(tg target, conns int) (result, error) {
 		return result{}, errors.New("the service served no listing")
 	}
 	res.s3PerReq = (after.s3 - before.s3) / served
+	res.waitedShare = after.waits(before) / served
 	res.cpuPerReq = time.Duration(float64(cpuAfter-cpuBefore) / served)
 	return res, nil
 }

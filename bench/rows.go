@@ -3,6 +3,10 @@ package main
 import (
 	"regexp"
 	"slices"
+	"time"
+
+	"github.com/bucketls/bucketls/service"
+	"github.com/johannesboyne/gofakes3"
 )
 
 // row is one load row of the table: a name (printed, and how checks,
@@ -39,6 +43,10 @@ func rows() []row {
 		{"service  1000 dirs, --memory-target 0", serviceRandomDir("BUCKETLS_MEMORY_TARGET=0")},
 		{"service  1000 dirs, --cache-ttl " + stackCacheTTL.String(), serviceRandomDir("BUCKETLS_CACHE_TTL=" + stackCacheTTL.String())},
 		{"service  dir2, --cache-ttl 1s", serviceGet("/list-bucket-content/dir2", "BUCKETLS_CACHE_TTL=1s")},
+		// A hot directory behind a slow S3, as the deployed unit caches it,
+		// with the stale window off, then as by default.
+		{hotSlowStaleOff, hotDirSlowS3("BUCKETLS_CACHE_STALE=0")},
+		{hotSlow, hotDirSlowS3()},
 		{"backend  10k, first page only", backendList("ten-k")},
 		{"backend  10k, all 10 pages (Go)", backendWalk("ten-k")},
 		{"service  10k", serviceGet("/list-bucket-content/ten-k")},
@@ -58,6 +66,9 @@ func rerunGroups() [][]string {
 		{"sdk      1000 dirs, stock ListObjectsV2", "service  1000 dirs like dir2, random", "service  1000 dirs, --memory-target 0"},
 		// dir2's rate with gzip accepted and with --htpasswd against plain.
 		{"service  dir2", "service  dir2, Accept-Encoding: gzip", "service  dir2, --htpasswd (logged in)"},
+		// The p99 of a hot directory behind a slow S3, stale window off and
+		// on: a p99 on a shared machine moves with everyone else's load.
+		{hotSlowStaleOff, hotSlow},
 	}
 }
 
@@ -149,4 +160,35 @@ func servicePaging(r *rig) (target, error) {
 	}
 	walk, err := pager(r.walker, svc.base, slices.Max(loadConns))
 	return target{walk: walk, svc: svc}, err
+}
+
+// The slow-S3 rows: the hot directory behind an S3 that answers each
+// listing slowS3Latency late (about a cross-region round trip and S3's own
+// time), loaded on schedule at hotRate requests a second: a moderate load
+// that leaves the machine idle enough for the latency to be the service's.
+const (
+	hotSlowStaleOff = "service  dir2, S3 50ms, ttl 2s, stale 0"
+	hotSlow         = "service  dir2, S3 50ms, ttl 2s"
+	slowS3Latency   = 50 * time.Millisecond
+	hotRate         = 2000
+)
+
+// hotDirSlowS3 lists dir2 from the service with --cache-ttl stackCacheTTL
+// (what the stack deploys) and settings env over the reference tree behind
+// an S3 slowS3Latency late, at hotRate requests a second (rateLoad): with
+// a closed loop a stall at expiry would delay too few requests to show.
+func hotDirSlowS3(env ...string) setup {
+	return func(r *rig) (target, error) {
+		endpoint, err := r.backend("reference tree, S3 50ms", func() gofakes3.Backend {
+			return withLatency(newSortedBackend(benchBucket, service.ReferenceKeys()), slowS3Latency)
+		})
+		if err != nil {
+			return target{}, err
+		}
+		svc, err := r.serviceAt(endpoint, append([]string{"BUCKETLS_CACHE_TTL=" + stackCacheTTL.String()}, env...)...)
+		if err != nil {
+			return target{}, err
+		}
+		return target{url: svc.base + "/list-bucket-content/dir2", rate: hotRate, svc: svc}, nil
+	}
 }

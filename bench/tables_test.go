@@ -124,6 +124,7 @@ func TestSelectRows(t *testing.T) {
 	want := []string{
 		"backend  dir2 (1 page)", "service  dir2", "service  dir2, --htpasswd (logged in)", "service  dir2, Accept-Encoding: gzip",
 		"backend  1000 dirs like dir2, random", "service  1000 dirs like dir2, random", "service  dir2, --cache-ttl 1s",
+		hotSlowStaleOff, hotSlow,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("-only dir2 selects %q, want %q", got, want)

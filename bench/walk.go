@@ -83,7 +83,12 @@ func goLoad(ctx context.Context, conns int, d time.Duration, do func() error) re
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	return latencies(lat, errs, time.Since(start))
+}
+
+// latencies is the result of a Go load run: the requests that succeeded
+// (timed) and failed, over elapsed.
+func latencies(lat []time.Duration, errs int64, elapsed time.Duration) result {
 	slices.Sort(lat)
 	r := result{requests: int64(len(lat)), non2xx: errs, rps: float64(len(lat)) / elapsed.Seconds()}
 	if len(lat) > 0 {
@@ -91,4 +96,56 @@ func goLoad(ctx context.Context, conns int, d time.Duration, do func() error) re
 		r.p99 = lat[min(len(lat)-1, len(lat)*99/100)]
 	}
 	return r
+}
+
+// rateLoad is an open-loop load: GETs of url fall due at a fixed rate for
+// d, conns connections send them, and each is timed from when it fell due,
+// not from when a connection was free to send it. A closed loop (wrk,
+// goLoad) sends nothing while all its connections wait, so a stall that
+// holds every request for 50 ms delays only conns requests in its count,
+// a fraction too small for a p99 to show; clients keep arriving during a
+// stall, and here every request due meanwhile counts the wait it had
+// (what wrk2 calls correcting coordinated omission).
+func rateLoad(ctx context.Context, client *http.Client, url string, rate float64, conns int, d time.Duration) result {
+	interval := time.Duration(float64(time.Second) / rate)
+	n := int(d / interval)
+	due := make(chan time.Time, n)
+	start := time.Now()
+	go func() {
+		defer close(due)
+		for i := range n {
+			t := start.Add(time.Duration(i) * interval)
+			if wait := time.Until(t); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(wait):
+				}
+			}
+			due <- t // behind schedule: the backlog goes at once, each timed from its own due time
+		}
+	}()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var errs int64
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Go(func() {
+			var mine []time.Duration
+			var bad int64
+			for t := range due {
+				if err := fetch(client, url); err != nil {
+					bad++
+					continue
+				}
+				mine = append(mine, time.Since(t))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			errs += bad
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	return latencies(lat, errs, time.Since(start))
 }
