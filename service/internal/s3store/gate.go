@@ -75,7 +75,10 @@ func (b *gatedBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the body before it gives the slot back, so the next answer
+// is admitted only once this one's connection and buffers are let go.
 func (b *gatedBody) Close() error {
+	err := b.ReadCloser.Close()
 	b.once.Do(b.release)
-	return b.ReadCloser.Close()
+	return err
 }
