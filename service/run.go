@@ -211,6 +211,9 @@ func listen(cfg Config, h *Server, logger *slog.Logger) (*listeners, error) {
 		if l.tlsAddr, err = l.add(cfg.TLSAddr, ts, serveTLS); err != nil {
 			return nil, err
 		}
+		if h.https != nil {
+			_, h.https.port, _ = net.SplitHostPort(l.tlsAddr.String()) // ":0" picked one
+		}
 	}
 	if cfg.PprofAddr != "" {
 		if l.pprof, err = l.add(cfg.PprofAddr, newPprofServer(), servePlain); err != nil {

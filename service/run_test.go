@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/bucketls/bucketls/service/internal/htpasswd/htpasswdtest"
 )
 
 // logSink collects JSON log lines written by Run or a child process and
@@ -400,4 +402,90 @@ func TestShutdownCutIsLogged(t *testing.T) {
 	ms := httptest.NewServer(srv)
 	defer ms.Close()
 	checkMetric(t, ms.URL, `bucketls_http_responses_aborted_total{reason="shutdown_timeout",route="/list-bucket-content/{path...}"} 4`)
+}
+
+// TestRunHTTPSOnlyWithPassword: with TLS and --htpasswd both on, plain
+// HTTP sends every route but /healthz to HTTPS with 308 before any
+// password can cross in clear, and HTTPS answers carry HSTS (issue 20,
+// point 8: port 80 answered 401 and a browser sent the password in clear
+// on its next try). TLS without a password keeps plain HTTP as it was.
+func TestRunHTTPSOnlyWithPassword(t *testing.T) {
+	t.Parallel()
+	file := filepath.Join(t.TempDir(), "htpasswd")
+	if err := os.WriteFile(file, []byte(htpasswdtest.File), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tlsArgs := []string{"--demo", "--addr", "127.0.0.1:0", "--tls-addr", "127.0.0.1:0", "--tls-self-signed"}
+	base, out, _, _, _ := startRun(t, tlsArgs, "BUCKETLS_HTPASSWD", file)
+	tlsAddr := out.find("serving")["tls_addr"].(string)
+	_, tlsPort, _ := net.SplitHostPort(tlsAddr)
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tt := range []struct{ method, target string }{
+		{"GET", "/list-bucket-content"},
+		{"GET", "/list-bucket-content/dir2?details=true&limit=1"},
+		{"HEAD", "/list-bucket-content/dir2"},
+		{"GET", "/list-bucket-content/a%20b/%E6%97%A5"},
+		{"GET", "/list-bucket-content/a/../b"},
+		{"POST", "/list-bucket-content"},
+		{"GET", "/readyz"},
+		{"GET", "/metrics"},
+		{"GET", "/openapi.json"},
+		{"GET", "/nope"},
+	} {
+		h := basic("alice", htpasswdtest.AlicePassword)
+		r := do(t, noFollow, tt.method, base, tt.target, h)
+		want := "https://127.0.0.1:" + tlsPort + tt.target
+		if r.status != http.StatusPermanentRedirect || r.header.Get("Location") != want {
+			t.Errorf("%s %s over HTTP: %d, Location %q; want 308 to %s", tt.method, tt.target, r.status, r.header.Get("Location"), want)
+		}
+		if strings.Contains(r.body, `"content"`) || r.header.Get("Strict-Transport-Security") != "" {
+			t.Errorf("%s %s over HTTP: body %q, HSTS %q; want neither a listing nor HSTS in clear", tt.method, tt.target, r.body, r.header.Get("Strict-Transport-Security"))
+		}
+	}
+	if r := get(t, base, "/healthz"); r.status != 200 || r.body != `{"status":"ok"}` {
+		t.Errorf("GET /healthz over HTTP: %d %s, want 200 as always", r.status, r.body)
+	}
+	insecure := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer insecure.CloseIdleConnections()
+	tlsBase := "https://" + tlsAddr
+	for _, tt := range []struct {
+		header     http.Header
+		wantStatus int
+	}{{nil, 401}, {basic("alice", htpasswdtest.AlicePassword), 200}} {
+		r := do(t, insecure, "GET", tlsBase, "/list-bucket-content/dir2", tt.header)
+		if r.status != tt.wantStatus || r.header.Get("Strict-Transport-Security") != "max-age=31536000" {
+			t.Errorf("GET dir2 over HTTPS: %d, HSTS %q; want %d with max-age=31536000", r.status, r.header.Get("Strict-Transport-Security"), tt.wantStatus)
+		}
+	}
+	// Following the redirect, as curl -L or a browser does, lists.
+	r := do(t, insecure, "GET", base, "/list-bucket-content/dir2", basic("alice", htpasswdtest.AlicePassword))
+	if r.body != `{"content":["file1","file2"]}` {
+		t.Errorf("GET dir2 over HTTP, redirect followed: %d %s", r.status, r.body)
+	}
+
+	// TLS without a password: plain HTTP serves as it always did.
+	base, _, _, _, _ = startRun(t, tlsArgs)
+	if r := do(t, noFollow, "GET", base, "/list-bucket-content/dir2", nil); r.status != 200 || r.body != `{"content":["file1","file2"]}` || r.header.Get("Strict-Transport-Security") != "" {
+		t.Errorf("GET dir2 over HTTP with TLS and no password: %d %s (HSTS %q)", r.status, r.body, r.header.Get("Strict-Transport-Security"))
+	}
+}
+
+// TestHTTPSHost: the redirect keeps the host the client asked for and
+// puts the HTTPS port in place of the plain one.
+func TestHTTPSHost(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct{ host, port, want string }{
+		{"example.com", "443", "example.com"},
+		{"example.com:80", "443", "example.com"},
+		{"example.com:8080", "8443", "example.com:8443"},
+		{"1.2.3.4", "443", "1.2.3.4"},
+		{"[::1]:8080", "8443", "[::1]:8443"},
+		{"[::1]", "443", "[::1]"},
+		{"[2001:db8::1]:80", "443", "[2001:db8::1]"},
+		{"ec2-1-2-3-4.compute-1.amazonaws.com", "443", "ec2-1-2-3-4.compute-1.amazonaws.com"},
+	} {
+		if got := httpsHost(tt.host, tt.port); got != tt.want {
+			t.Errorf("httpsHost(%q, %q) = %q, want %q", tt.host, tt.port, got, tt.want)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync/atomic"
@@ -23,6 +24,7 @@ type Server struct {
 	logger  *slog.Logger
 	ready   *readiness
 	flight  *inFlight
+	https   *httpsOnly // nil unless TLS and a password are both on
 }
 
 // inFlight follows the requests inside the handler chain, so that a
@@ -75,9 +77,15 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		access:   newAccess(users, cfg.MetricsPublic),
 	})
 	flight := &inFlight{}
+	var https *httpsOnly
+	if cfg.TLSAddr != "" && users != nil {
+		_, port, _ := net.SplitHostPort(cfg.TLSAddr)
+		https = &httpsOnly{port: port} // listen puts in the port it bound
+	}
 	var h http.Handler = mux
 	h = rejectBadPaths(cors, h) // 400 JSON before the mux can redirect ".", "..", "//"
 	h = recoverPanics(logger, h)
+	h = requireHTTPS(https, h)
 	h = setHeaders(h)
 	h = noteShutdownCut(flight, h)
 	h = countRequests(m, h)
@@ -90,6 +98,7 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		logger:  logger.With("component", "s3"),
 		ready:   ready,
 		flight:  flight,
+		https:   https,
 	}
 }
 

@@ -9,7 +9,9 @@ import (
 	"crypto/x509/pkix"
 	"math/big"
 	"net"
+	"net/http"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -71,4 +73,60 @@ func selfSignedCert(now time.Time) (tls.Certificate, error) {
 		return tls.Certificate{}, err
 	}
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+}
+
+// hstsMaxAge is how long a browser that saw HTTPS with a password keeps
+// to HTTPS for the host: a year, the usual value. No includeSubDomains:
+// the service speaks for its own host only. Browsers ignore the header on
+// a certificate they do not trust (RFC 6797 §8.1), so with
+// --tls-self-signed it costs nothing and promises nothing.
+const hstsMaxAge = "max-age=31536000"
+
+// httpsOnly is what a plain-HTTP answer needs when passwords must not
+// cross the network in clear (--htpasswd with --tls-addr): the HTTPS port
+// to send the client to.
+type httpsOnly struct {
+	port string // "443" is left out of the URL
+}
+
+// requireHTTPS, with TLS and a password both on (hs not nil), sends every
+// plain-HTTP request but /healthz to the same URL over HTTPS with 308 (the
+// method and everything else kept), before a browser can send a password
+// in clear after a 401; HTTPS answers carry Strict-Transport-Security so
+// the browser goes there first next time. /healthz stays plain: load
+// balancers and the boot script's health check poll it, and it carries
+// nothing. Without hs the answers are as they always were.
+func requireHTTPS(hs *httpsOnly, next http.Handler) http.Handler {
+	if hs == nil {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.TLS != nil:
+			w.Header().Set("Strict-Transport-Security", hstsMaxAge)
+		case r.URL.Path != "/healthz":
+			target := "https://" + httpsHost(r.Host, hs.port) + r.URL.RequestURI()
+			w.Header().Set("Location", target)
+			writeJSON(w, http.StatusPermanentRedirect, errorBody{Error: "passwords go over HTTPS only: " + printable(target)})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// httpsHost is host (a Host header, with or without its port) with the
+// HTTPS port in place of the plain one.
+func httpsHost(host, port string) string {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	} else {
+		host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	}
+	if port == "443" {
+		if strings.Contains(host, ":") {
+			return "[" + host + "]"
+		}
+		return host
+	}
+	return net.JoinHostPort(host, port)
 }
