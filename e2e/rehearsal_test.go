@@ -302,7 +302,18 @@ func TestBootRehearsal(t *testing.T) {
 		vm := boot(t, subtree, rehearsalArtifactBucket, rehearsalSubtreeBucket)
 		base := fmt.Sprintf("http://127.0.0.1:%d", vm.HTTPPort)
 		waitForAnswer(t, vm, base+"/healthz")
-		waitForAnswer(t, vm, base+"/readyz") // as above; /readyz needs no password
+		// With tls and a password the service sends plain HTTP to HTTPS
+		// (308), so no password crosses in clear; the listing answers
+		// over HTTPS.
+		listBase := base
+		if stack.DefaultConfig().TLS {
+			listBase = fmt.Sprintf("https://127.0.0.1:%d", vm.HTTPSPort)
+			status, location := noFollow(t, base+"/list-bucket-content/dir2")
+			if status != http.StatusPermanentRedirect || location != "https://127.0.0.1/list-bucket-content/dir2" {
+				t.Errorf("GET dir2 over plain HTTP: %d to %q, want 308 to https://127.0.0.1/list-bucket-content/dir2", status, location)
+			}
+		}
+		waitForAnswer(t, vm, listBase+"/readyz") // as above; /readyz needs no password
 		// The boot script's own check (401 without credentials) must have
 		// passed for cloud-init to finish without errors.
 		report := waitReport(t, vm)
@@ -328,7 +339,7 @@ func TestBootRehearsal(t *testing.T) {
 			{"health needs no password", "/healthz", "", "", 200, ""},
 		}
 		for _, tt := range tests {
-			status, body, header := getAs(t, base+tt.path, tt.user, tt.password)
+			status, body, header := getAs(t, listBase+tt.path, tt.user, tt.password)
 			if status != tt.wantStatus {
 				t.Errorf("%s: GET %s: status = %d, want %d (body %s)", tt.name, tt.path, status, tt.wantStatus, body)
 			}
@@ -434,7 +445,11 @@ func render(t *testing.T, s Synthesized, artifactBucket, servedBucket string) (s
 // waitForAnswer polls url until it answers 200 or the guest's deadline passes.
 func waitForAnswer(t *testing.T, vm *VM, url string) {
 	t.Helper()
-	client := &http.Client{Timeout: 3 * time.Second}
+	client := &http.Client{
+		Timeout: 3 * time.Second,
+		// The instance's certificate is self-signed by design.
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}},
+	}
 	deadline := time.Now().Add(firstAnswerTimeout)
 	for time.Now().Before(deadline) {
 		if resp, err := client.Get(url); err == nil {
@@ -492,6 +507,19 @@ func getAs(t *testing.T, url, user, password string) (int, string, http.Header) 
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(body), resp.Header
+}
+
+// noFollow is GET url without following a redirect: the status and the
+// Location.
+func noFollow(t *testing.T, url string) (int, string) {
+	t.Helper()
+	client := &http.Client{Timeout: 10 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location")
 }
 
 func envOr(key, fallback string) string {

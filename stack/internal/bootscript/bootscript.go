@@ -59,6 +59,9 @@ const (
 	// default port, so the URL names none (TestLocalURL holds them
 	// together).
 	localURL = "http://127.0.0.1"
+	// localHTTPSURL is the service's HTTPS (tls) seen from its instance:
+	// HTTPSPort is https's default port.
+	localHTTPSURL = "https://127.0.0.1"
 	// healthWaitSeconds bounds the wait for HealthPath after start: long
 	// enough for a slow first start, short enough that a broken deploy
 	// fails the boot visibly instead of hanging cloud-init.

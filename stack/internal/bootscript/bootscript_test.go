@@ -236,4 +236,11 @@ func TestLocalURL(t *testing.T) {
 	if HTTPPort != 80 {
 		t.Errorf("HTTPPort = %d, but localURL %q reaches port 80", HTTPPort, localURL)
 	}
+	u, err = url.Parse(localHTTPSURL)
+	if err != nil || u.Scheme != "https" || u.Port() != "" || u.Path != "" || u.Host != "127.0.0.1" {
+		t.Fatalf("localHTTPSURL %q: want https://127.0.0.1 with no port or path (%v)", localHTTPSURL, err)
+	}
+	if HTTPSPort != 443 {
+		t.Errorf("HTTPSPort = %d, but localHTTPSURL %q reaches port 443", HTTPSPort, localHTTPSURL)
+	}
 }

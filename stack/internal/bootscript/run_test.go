@@ -35,7 +35,9 @@ args=("$@")
 cp "${args[-2]}" "${args[-1]}" && chmod 0755 "${args[-1]}"`,
 	"systemctl": `echo "systemctl $*" >>"$FAKE_LOG"
 [ "$1" != show ] || echo 4242`,
-	"curl": `case " $* " in
+	"curl": `echo "curl $*" >>"$FAKE_LOG"
+case " $* " in
+*" --write-out "*" https://"*) echo "${FAKE_HTTPS_LIST_STATUS:-401}" ;;
 *" --write-out "*) echo "${FAKE_LIST_STATUS:-401}" ;;
 *) [ -n "${FAKE_HEALTHY:-}" ] ;;
 esac`,
@@ -133,7 +135,8 @@ func exitCode(err error) int {
 func TestBootScriptRuns(t *testing.T) {
 	artifact := []byte("\x7fELF the service")
 	b := sampleScript(sha256Hex(artifact))
-	r := runBoot(t, b, artifact, "FAKE_HEALTHY=1")
+	// With tls and a password the service sends plain HTTP to HTTPS.
+	r := runBoot(t, b, artifact, "FAKE_HEALTHY=1", "FAKE_LIST_STATUS=308")
 	if r.err != nil {
 		t.Fatalf("boot script: %v\n%s", r.err, r.stdout)
 	}
@@ -172,7 +175,7 @@ func TestBootScriptRuns(t *testing.T) {
 		}
 		last = i
 	}
-	if want := "the listing asks for a password (401 without credentials)\n"; !strings.Contains(r.stdout, want) {
+	if want := "the listing asks for a password over HTTPS (401 without credentials) and sends plain HTTP there (308)\n"; !strings.Contains(r.stdout, want) {
 		t.Errorf("output lacks %q:\n%s", want, r.stdout)
 	}
 	if want := "bucketls-userdata: healthy: bucketls.service runs as user=bucketls uid=61934 pid=4242\n"; !strings.Contains(r.stdout, want) {
@@ -183,6 +186,8 @@ func TestBootScriptRuns(t *testing.T) {
 func TestBootScriptFailsClosed(t *testing.T) {
 	artifact := []byte("\x7fELF the service")
 	b := sampleScript(sha256Hex(artifact))
+	plain := b
+	plain.TLS = false
 	tests := []struct {
 		name          string
 		artifact      []byte
@@ -216,12 +221,34 @@ func TestBootScriptFailsClosed(t *testing.T) {
 			}
 		})
 	}
-	// A service that lists without asking for the password: the boot
-	// fails, and the unit is disabled.
-	r := runBoot(t, b, artifact, "FAKE_HEALTHY=1", "FAKE_LIST_STATUS=200")
-	if exitCode(r.err) <= 0 || !strings.Contains(r.stdout, "the listing answered 200 without credentials, not 401") ||
-		!strings.Contains(r.log, "systemctl disable --now bucketls.service") {
-		t.Errorf("password not enforced: exit %v; want a failed boot that disables the unit\n%s\n%s", r.err, r.stdout, r.log)
+	// A service that lists without asking for the password, or asks for
+	// it over plain HTTP (where a browser would send it in clear), or
+	// does not ask over HTTPS: the boot fails, and the unit is disabled.
+	for _, tc := range []struct {
+		script Script
+		fake   []string
+		want   string
+	}{
+		{plain, []string{"FAKE_LIST_STATUS=200"}, "the listing answered 200 without credentials, not 401"},
+		{b, []string{"FAKE_LIST_STATUS=200"}, "the listing answered 200 over plain HTTP, not 308 to HTTPS"},
+		{b, []string{"FAKE_LIST_STATUS=401"}, "the listing answered 401 over plain HTTP, not 308 to HTTPS: a browser would send the password in clear"},
+		{b, []string{"FAKE_LIST_STATUS=308", "FAKE_HTTPS_LIST_STATUS=200"}, "the listing answered 200 over HTTPS without credentials, not 401"},
+	} {
+		r := runBoot(t, tc.script, artifact, append(tc.fake, "FAKE_HEALTHY=1")...)
+		if exitCode(r.err) <= 0 || !strings.Contains(r.stdout, tc.want) ||
+			!strings.Contains(r.log, "systemctl disable --now bucketls.service") {
+			t.Errorf("TLS %v, %v: exit %v; want a failed boot saying %q that disables the unit\n%s\n%s", tc.script.TLS, tc.fake, r.err, tc.want, r.stdout, r.log)
+		}
+	}
+	// Without tls the 401 is asked of plain HTTP, as before.
+	r := runBoot(t, plain, artifact, "FAKE_HEALTHY=1")
+	if r.err != nil || !strings.Contains(r.stdout, "the listing asks for a password (401 without credentials)\n") || strings.Contains(r.log, "https://") {
+		t.Errorf("password without tls: exit %v; want a boot that checks the 401 over plain HTTP\n%s\n%s", r.err, r.stdout, r.log)
+	}
+	// With tls the HTTPS check skips verifying the self-signed certificate.
+	r = runBoot(t, b, artifact, "FAKE_HEALTHY=1", "FAKE_LIST_STATUS=308")
+	if !strings.Contains(r.log, "--insecure https://127.0.0.1/list-bucket-content") {
+		t.Errorf("calls lack the HTTPS check of the listing:\n%s", r.log)
 	}
 	// A password that cannot be fetched: retried, then the boot fails
 	// before the unit is written, so no service runs without its password.

@@ -65,9 +65,10 @@ func (s Script) htpasswdStep() string {
 	})
 }
 
-// authCheckValues fill authCheckTemplate.
-type authCheckValues struct {
-	ListURL, UnitName string
+// statusCheckValues fill statusCheckTemplate: curl URL without
+// credentials must answer Want, or the boot fails for the reason Why.
+type statusCheckValues struct {
+	Curl, URL, Want, Why, UnitName string
 }
 
 // authCheck returns the boot script's last step with a password: the
@@ -75,21 +76,36 @@ type authCheckValues struct {
 // enforce the password (say, a build that predates it and ignores
 // BUCKETLS_HTPASSWD) would otherwise serve the listing to everyone while
 // the deploy looks protected; the boot fails closed instead, and the unit
-// is disabled so a reboot does not bring it back.
+// is disabled so a reboot does not bring it back. With tls the 401 comes
+// over HTTPS, and plain HTTP must send the client there (308) instead:
+// the service does so when it has both a password and TLS, so a browser
+// never sends the password in clear.
 func (s Script) authCheck() string {
 	if s.HTPasswdParameter == "" {
 		return ""
 	}
-	return authCheckTemplate.render(authCheckValues{ListURL: localURL + ListPath, UnitName: unitName})
+	curl := "curl --silent --max-time 5 --output /dev/null --write-out '%{http_code}'"
+	if !s.TLS {
+		return statusCheckTemplate.render(statusCheckValues{Curl: curl, URL: localURL + ListPath, Want: "401",
+			Why: "without credentials, not 401: the password is not enforced", UnitName: unitName}) +
+			"log \"the listing asks for a password (401 without credentials)\"\n"
+	}
+	return statusCheckTemplate.render(statusCheckValues{Curl: curl, URL: localURL + ListPath, Want: "308",
+		Why: "over plain HTTP, not 308 to HTTPS: a browser would send the password in clear", UnitName: unitName}) +
+		statusCheckTemplate.render(statusCheckValues{
+			// --insecure: the certificate is the self-signed one the
+			// service made at start; this checks the password, not it.
+			Curl: curl + " --insecure", URL: localHTTPSURL + ListPath, Want: "401",
+			Why: "over HTTPS without credentials, not 401: the password is not enforced", UnitName: unitName}) +
+		"log \"the listing asks for a password over HTTPS (401 without credentials) and sends plain HTTP there (308)\"\n"
 }
 
-var authCheckTemplate = newTemplate[authCheckValues]("auth check", `status=$(curl --silent --max-time 5 --output /dev/null --write-out '%{http_code}' {{.ListURL}} || true)
-if [ "$status" != 401 ]; then
-	log "the listing answered $status without credentials, not 401: the password is not enforced; stopping {{.UnitName}}"
+var statusCheckTemplate = newTemplate[statusCheckValues]("status check", `status=$({{.Curl}} {{.URL}} || true)
+if [ "$status" != {{.Want}} ]; then
+	log "the listing answered $status {{.Why}}; stopping {{.UnitName}}"
 	systemctl disable --now {{.UnitName}} || true
 	exit 1
 fi
-log "the listing asks for a password (401 without credentials)"
 `)
 
 // htpasswdTemplate installs and runs the fetch of the htpasswd file. The
