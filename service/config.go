@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/internal/s3name"
 	"github.com/bucketls/bucketls/service/internal/htpasswd"
 )
@@ -113,6 +114,14 @@ type Config struct {
 	// profiler on another machine of a private network (--pprof-public,
 	// BUCKETLS_PPROF_PUBLIC). Default: false.
 	PprofPublic bool
+	// Hide are glob patterns of names and paths the listings leave out
+	// (--hide, BUCKETLS_HIDE, comma-separated; the flag may be repeated):
+	// a pattern without a slash matches a name at any depth (".*"), one
+	// with slashes the path from the root ("private/*"), and what is below
+	// a hidden directory is hidden too (see package hidden). A hidden path
+	// answers 404. It is presentation, not access control: --root-prefix
+	// and IAM keep keys from the service. Default: none (nothing hidden).
+	Hide []string
 	// ViewCap is the most entries a sorted or filtered listing (sort=,
 	// match=) reads from one directory (--view-cap, BUCKETLS_VIEW_CAP).
 	// S3 lists in key order only, so such a view reads the directory whole
@@ -184,6 +193,7 @@ const (
 	envMemoryTarget  = "BUCKETLS_MEMORY_TARGET"
 	envPprofPublic   = "BUCKETLS_PPROF_PUBLIC"
 	envViewCap       = "BUCKETLS_VIEW_CAP"
+	envHide          = "BUCKETLS_HIDE"
 )
 
 // newFlagSet declares every flag. Each default is the environment variable
@@ -268,6 +278,15 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
 	boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
 	size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
+	cfg.Hide = splitList(getenv(envHide))
+	hideFromFlags := false
+	fs.Func("hide", "leave out of listings the names matching this glob pattern (.*, *.bak) or paths from the root (private/*); comma-separated or repeated; presentation, not access control (env "+envHide+")", func(v string) error {
+		if !hideFromFlags {
+			cfg.Hide, hideFromFlags = nil, true // the flag replaces the variable
+		}
+		cfg.Hide = append(cfg.Hide, splitList(v)...)
+		return nil
+	})
 	integer(&cfg.ViewCap, "view-cap", envViewCap, defaultViewCap, "most entries sort= and match= read from one directory; a larger one is listed in key order, unsorted and unfiltered, marked overCap")
 	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	boolean(&cfg.PprofPublic, "pprof-public", envPprofPublic, "let --pprof-addr listen beyond this host (the profiles have no password)")
@@ -364,6 +383,9 @@ func (c Config) validate() error {
 	} else if c.PprofPublic {
 		return configErrorf("--pprof-public needs --pprof-addr")
 	}
+	if _, err := hidden.Parse(c.Hide); err != nil {
+		return configErrorf("--hide (%s): %v", envHide, err)
+	}
 	if err := checkOrigins(c.CORSOrigins); err != nil {
 		return err
 	}
@@ -437,6 +459,18 @@ func (b *byteSize) Set(v string) error {
 	n, err := parseBytes(v)
 	*b = byteSize(n)
 	return err
+}
+
+// splitList splits a comma-separated list, dropping blanks around and
+// between the items.
+func splitList(v string) []string {
+	var out []string
+	for item := range strings.SplitSeq(v, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
 
 // splitOrigins splits a comma-separated list, dropping blanks and a

@@ -82,6 +82,15 @@ func TestParseConfig(t *testing.T) {
 		{"cache max-age without the in-process cache", []string{"--bucket", "bkt", "--cache-max-age", "30s"}, nil, func(c Config) bool {
 			return c.CacheTTL == 0 && c.CacheMaxAge == 30*time.Second && c.CacheStale == 0
 		}},
+		{"view cap default", []string{"--bucket", "bkt"}, nil, func(c Config) bool { return c.ViewCap == 10_000 && c.Hide == nil }},
+		{"view cap flag", []string{"--bucket", "bkt", "--view-cap", "500"}, []string{"BUCKETLS_VIEW_CAP", "x"}, func(c Config) bool { return c.ViewCap == 500 }},
+		{"view cap env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_VIEW_CAP", "1000000"}, func(c Config) bool { return c.ViewCap == 1_000_000 }},
+		{"hide from env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_HIDE", ".*, *.bak ,,private/*"}, func(c Config) bool {
+			return strings.Join(c.Hide, " ") == ".* *.bak private/*"
+		}},
+		{"hide flags repeat and replace env", []string{"--bucket", "bkt", "--hide", ".*,x", "--hide", "y/[a-z]*"}, []string{"BUCKETLS_HIDE", "z"}, func(c Config) bool {
+			return strings.Join(c.Hide, " ") == ".* x y/[a-z]*"
+		}},
 		{"timeouts", []string{"--bucket", "bkt", "--request-timeout", "5m"}, []string{"BUCKETLS_STALL_TIMEOUT", "5s"}, func(c Config) bool {
 			return c.RequestTimeout == 5*time.Minute && c.StallTimeout == 5*time.Second
 		}},
@@ -160,6 +169,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"pprof on a private address", []string{"--bucket", "bkt"}, []string{"BUCKETLS_PPROF_ADDR", "10.0.0.5:6061"}, "--pprof-public"},
 		{"pprof on a host name", []string{"--bucket", "bkt", "--pprof-addr", "box.internal:6061"}, nil, "--pprof-public"},
 		{"pprof public without pprof", []string{"--bucket", "bkt", "--pprof-public"}, nil, "--pprof-public needs --pprof-addr"},
+		{"view cap zero", []string{"--bucket", "bkt", "--view-cap", "0"}, nil, "--view-cap 0: use a whole number from 1 to 1000000"},
+		{"view cap too large", []string{"--bucket", "bkt", "--view-cap", "1000001"}, nil, "--view-cap"},
+		{"view cap not a number", []string{"--bucket", "bkt", "--view-cap", "lots"}, nil, "-view-cap"},
+		{"view cap env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_VIEW_CAP", "10k"}, `BUCKETLS_VIEW_CAP="10k" is not a whole number`},
+		{"hide bad glob", []string{"--bucket", "bkt", "--hide", "[a-"}, nil, `--hide (BUCKETLS_HIDE): pattern "[a-" is not a glob pattern`},
+		{"hide absolute", []string{"--bucket", "bkt"}, []string{"BUCKETLS_HIDE", "/etc"}, `pattern "/etc" has a slash at an end`},
+		{"hide dot-dot", []string{"--bucket", "bkt", "--hide", "a/../b"}, nil, ". or .."},
 		{"bad pprof public env", []string{"--bucket", "bkt", "--pprof-addr", "127.0.0.1:6061"}, []string{"BUCKETLS_PPROF_PUBLIC", "maybe"}, "BUCKETLS_PPROF_PUBLIC"},
 	}
 	for _, tt := range tests {

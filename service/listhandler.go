@@ -5,12 +5,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"hash/fnv"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bucketls/bucketls/internal/hidden"
 )
 
 // errStopWalk ends a listing early on purpose: HEAD, 304 and the readiness
@@ -25,8 +28,8 @@ type listLimits struct {
 
 // handleList serves GET and HEAD /list-bucket-content[/{path...}]: a view
 // (sort= or match=, view.go) through views, every other listing as the
-// lister walks it.
-func handleList(lister Lister, views *viewer, ready *readiness, limits listLimits) http.Handler {
+// lister walks it, without what hide hides (a hidden path is a 404).
+func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness, limits listLimits) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, err := parseListPath(r.PathValue("path"))
 		if err != nil {
@@ -38,7 +41,14 @@ func handleList(lister Lister, views *viewer, ready *readiness, limits listLimit
 			writeError(w, r, err)
 			return
 		}
+		if hide.Hidden(path) {
+			// Exactly the answer for a path that names nothing.
+			writeError(w, r, fmt.Errorf("list %q: hidden: %w", path, ErrNotFound))
+			return
+		}
 		opts, html := negotiate(w, r, opts) // index.go: browsers get the HTML index
+		req := opts.request(path)
+		req.Hide = hide.Under(path)
 		ctx := r.Context()
 		if limits.request > 0 {
 			var cancel context.CancelFunc
@@ -49,14 +59,14 @@ func handleList(lister Lister, views *viewer, ready *readiness, limits listLimit
 		lw.html = html
 		switch {
 		case opts.isView() && opts.cursor == nil:
-			err = views.serve(ctx, lister, opts, path, lw)
+			err = views.serve(ctx, lister, req, opts, path, lw)
 		case opts.isView():
 			// A key-order cursor of a view: the directory was over the
 			// cap when its first page was asked for.
 			lw.overCap = views.cap
-			err = listKeyOrder(ctx, lister, opts, path, lw)
+			err = listKeyOrder(ctx, lister, req, path, lw)
 		default:
-			err = listKeyOrder(ctx, lister, opts, path, lw)
+			err = listKeyOrder(ctx, lister, req, path, lw)
 		}
 		switch {
 		case err == nil || errors.Is(err, errStopWalk):
@@ -80,9 +90,9 @@ func handleList(lister Lister, views *viewer, ready *readiness, limits listLimit
 }
 
 // listKeyOrder answers a listing in S3's key order, as the lister walks it.
-func listKeyOrder(ctx context.Context, lister Lister, opts listOptions, path string, lw *listWriter) error {
-	next, err := lister.List(ctx, opts.request(path), lw.emit)
-	if err == nil && opts.limit > 0 {
+func listKeyOrder(ctx context.Context, lister Lister, req ListRequest, path string, lw *listWriter) error {
+	next, err := lister.List(ctx, req, lw.emit)
+	if err == nil && req.Limit > 0 {
 		err = lw.whole(next, path)
 	}
 	return err

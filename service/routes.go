@@ -3,6 +3,7 @@ package service
 import (
 	"net/http"
 
+	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -14,6 +15,7 @@ type routeDeps struct {
 	gatherer prometheus.Gatherer
 	limits   listLimits
 	views    *viewer
+	hide     *hidden.Set // nil: nothing hidden
 	cors     *corsPolicy // nil: no cross-origin access
 	caching  cachePolicy // Cache-Control of the listing routes
 	access   access
@@ -27,7 +29,7 @@ type routeDeps struct {
 // outside the password check, so its 401 says no-store too.
 func addRoutes(mux *http.ServeMux, d routeDeps) {
 	gzip := compress() // one compressor configuration for every route that compresses
-	list := d.cors.wrap(gzip(d.caching.wrap(d.access.users(handleList(d.lister, d.views, d.ready, d.limits)))))
+	list := d.cors.wrap(gzip(d.caching.wrap(d.access.users(handleList(d.lister, d.views, d.hide, d.ready, d.limits)))))
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
 	getRoute(mux, "/list-bucket-content", list, d.cors)

@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -40,7 +41,8 @@ type inFlight struct {
 // the accounts the listing routes (and /metrics, unless cfg.MetricsPublic)
 // admit; nil serves every route without a password. cfg supplies the
 // request limits (RequestTimeout, StallTimeout; zero StallTimeout gets its
-// default), ViewCap (zero gets its default), CORSOrigins, and CacheMaxAge and CacheStale for the listing
+// default), ViewCap (zero gets its default), Hide (patterns that do not
+// parse panic: Run checks them first), CORSOrigins, and CacheMaxAge and CacheStale for the listing
 // answers' Cache-Control (zero: no-cache, as without cache settings).
 // cfg.Htpasswd is only the file's name: load it with [LoadUsers] and pass
 // the result, or NewServer panics rather than serve a password-protected
@@ -55,6 +57,10 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 	}
 	if cfg.ViewCap <= 0 {
 		cfg.ViewCap = defaultViewCap
+	}
+	hide, err := hidden.Parse(cfg.Hide)
+	if err != nil {
+		panic("service.NewServer: Config.Hide: " + err.Error() + " (Run checks it first)")
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newBuildInfo())
@@ -72,6 +78,7 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		gatherer: reg,
 		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
 		views:    newViewer(cfg.ViewCap),
+		hide:     hide,
 		cors:     cors,
 		caching:  newCachePolicy(cfg, users),
 		access:   newAccess(users, cfg.MetricsPublic),

@@ -74,7 +74,8 @@ var errOverCap = errors.New("directory over the view cap")
 
 // serve answers a view request: the view's page, or, for a directory over
 // the cap, the plain listing in key order marked overCap.
-func (v *viewer) serve(ctx context.Context, lister Lister, opts listOptions, path string, lw *listWriter) error {
+// req is the key-order listing's request: its limit and hidden names.
+func (v *viewer) serve(ctx context.Context, lister Lister, req ListRequest, opts listOptions, path string, lw *listWriter) error {
 	select {
 	case v.slots <- struct{}{}:
 	case <-ctx.Done():
@@ -88,13 +89,15 @@ func (v *viewer) serve(ctx context.Context, lister Lister, opts listOptions, pat
 		}
 	}
 	defer release()
-	entries, err := v.read(ctx, lister, opts, path)
+	whole := req
+	whole.Limit, whole.After = 0, nil
+	entries, err := v.read(ctx, lister, whole, opts.match)
 	if errors.Is(err, errOverCap) {
 		release()
 		lw.overCap = v.cap
 		opts.after = nil // a view cursor from before the directory grew: start again
 		lw.opts = opts
-		return listKeyOrder(ctx, lister, opts, path, lw)
+		return listKeyOrder(ctx, lister, req, path, lw)
 	}
 	if err != nil {
 		return err
@@ -116,13 +119,12 @@ func (v *viewer) serve(ctx context.Context, lister Lister, opts listOptions, pat
 	return lw.send(body, cursor, path)
 }
 
-// read walks the directory whole and keeps the entries match allows, or
-// stops with errOverCap at the first entry past the cap. It asks S3 for
-// exactly the pages the plain listing asks for, so the two share the
-// page cache and coalesced calls.
-func (v *viewer) read(ctx context.Context, lister Lister, opts listOptions, path string) ([]Entry, error) {
-	req := ListRequest{Path: path, NamePrefix: opts.prefix, Recursive: opts.recursive, Details: opts.details}
-	needle := foldString(opts.match)
+// read walks the directory whole (req without limit or cursor) and keeps
+// the entries match allows, or stops with errOverCap at the first entry
+// past the cap. It asks S3 for exactly the pages the plain listing asks
+// for, so the two share the page cache and coalesced calls.
+func (v *viewer) read(ctx context.Context, lister Lister, req ListRequest, match string) ([]Entry, error) {
+	needle := foldString(match)
 	var kept []Entry
 	n := 0
 	_, err := lister.List(ctx, req, func(batch []Entry, last bool) error {

@@ -89,6 +89,16 @@ type Config struct {
 	// it. Default: "" (the whole bucket).
 	RootPrefix string
 
+	// Hide are glob patterns of names (".*", "*.bak": at any depth) and
+	// paths from the listing root ("private/*") that the service leaves
+	// out of its listings and answers 404 for (its --hide, passed as
+	// BUCKETLS_HIDE). It is presentation, not access control: hidden keys
+	// stay readable to whoever can read the bucket; RootPrefix and the
+	// instance role's IAM policy are what keep keys from the service. A
+	// JSON list in cdktf.json, comma-separated in the environment.
+	// Default: [] (nothing hidden).
+	Hide []string
+
 	// HTPasswdParameter is the name of an SSM Parameter Store SecureString
 	// in Region holding an Apache htpasswd file with bcrypt entries. When
 	// set, the listing requires HTTP Basic authentication against it: the

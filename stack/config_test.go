@@ -115,7 +115,7 @@ func TestLoadConfigOverrides(t *testing.T) {
 	want := Config{
 		Region: "eu-central-1", Arch: "arm64", InstanceType: "m7g.large", BucketName: "from-env",
 		AllowedCIDRs: []string{"203.0.113.0/24", "198.51.100.7/32"}, TLS: true, SSM: false,
-		CacheTTL: 500 * time.Millisecond, CORSOrigins: []string{"https://a.example", "https://b.example"},
+		CacheTTL: 500 * time.Millisecond, CORSOrigins: []string{"https://a.example", "https://b.example"}, Hide: []string{},
 		Mode: ModeSingle, MinSize: 2, MaxSize: 4, DesiredCapacity: 2, TargetCPU: 50,
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -243,6 +243,12 @@ func TestConfigErrors(t *testing.T) {
 		{"rootPrefix with a policy variable", `"rootPrefix": "${aws:username}"`, nil, "rootPrefix", `"${aws:username}"`},
 		{"rootPrefix with a template directive", `"rootPrefix": "a%{b}"`, nil, "rootPrefix", `"a%{b}"`},
 		{"rootPrefix too long", `"rootPrefix": "` + strings.Repeat("p", 513) + `"`, nil, "rootPrefix", `"` + strings.Repeat("p", 513) + `"`},
+		{"hide not a list", `"hide": ".*"`, nil, "hide", `".*"`},
+		{"hide bad glob", `"hide": ["[a-"]`, nil, "hide", `"[a-"`},
+		{"hide absolute", `"hide": ["/etc/*"]`, nil, "hide", `"/etc/*"`},
+		{"hide twice", `"hide": [".*", ".*"]`, nil, "hide", `".*"`},
+		{"hide with a template", `"hide": ["${x}"]`, nil, "hide", `"${x}"`},
+		{"hide from env", "", map[string]string{"BUCKETLS_HIDE": ".*,a//b"}, "hide", `"a//b"`},
 		{"rootPrefix from env", "", map[string]string{"BUCKETLS_ROOT_PREFIX": "./x"}, "rootPrefix", `"./x"`},
 		{"htpasswdParameter as an ARN", `"htpasswdParameter": "arn:aws:ssm:us-east-1:123456789012:parameter/x"`, nil,
 			"htpasswdParameter", `"arn:aws:ssm:us-east-1:123456789012:parameter/x"`},

@@ -156,6 +156,7 @@ func variantConfig() Config {
 		CacheTTL:     0,
 		CORSOrigins:  []string{"https://example.com", "http://localhost:3000"},
 		RootPrefix:   "team/reports",
+		Hide:         []string{".*", "private/*"},
 	}
 }
 
@@ -194,6 +195,7 @@ func haVariantConfig() Config {
 		CacheTTL:        1500 * time.Millisecond,
 		CORSOrigins:     []string{"*"},
 		RootPrefix:      "ünïcode prefix/with 'quotes' and %",
+		Hide:            []string{"*.bak", "drafts [0-9]"},
 		CertificateARN:  "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
 	}
 }

@@ -23,6 +23,7 @@ func userData(cfg Config, art artifact, served servedBucket) (string, error) {
 		CacheTTL:          cfg.CacheTTL,
 		CORSOrigins:       cfg.CORSOrigins,
 		RootPrefix:        cfg.RootPrefix,
+		Hide:              cfg.Hide,
 		HTPasswdParameter: cfg.HTPasswdParameter,
 	}.UserData()
 }

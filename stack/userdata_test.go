@@ -71,6 +71,7 @@ func (c *synthCase) checkScript(t *testing.T, script string, tls bool) {
 		CacheTTL:          c.cfg.CacheTTL,
 		CORSOrigins:       c.cfg.CORSOrigins,
 		RootPrefix:        c.cfg.RootPrefix,
+		Hide:              c.cfg.Hide,
 		HTPasswdParameter: c.cfg.HTPasswdParameter,
 	}
 	if content != "" {
@@ -147,6 +148,13 @@ func renderUserData(t *testing.T, ud string, values map[string]string) string {
 
 // checkServiceSettings checks that the unit in a synthesized boot script
 // passes the stack's service settings to the service.
+// hideEnv is the unit line each test stack's hide patterns must give,
+// written out by hand: plain, or quoted where systemd would split a space.
+var hideEnv = map[string]string{
+	".*,private/*":       "Environment=BUCKETLS_HIDE=.*,private/*",
+	"*.bak,drafts [0-9]": `Environment="BUCKETLS_HIDE=*.bak,drafts [0-9]"`,
+}
+
 func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 	t.Helper()
 	want := []string{"\nEnvironment=BUCKETLS_CACHE_TTL=" + c.cfg.CacheTTL.String() + "\n"}
@@ -167,6 +175,15 @@ func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 		want = append(want, "\nEnvironment=BUCKETLS_CORS_ORIGINS="+strings.Join(c.cfg.CORSOrigins, ",")+"\n")
 	} else if strings.Contains(script, "BUCKETLS_CORS_ORIGINS") {
 		t.Errorf("no corsOrigins, but the unit sets BUCKETLS_CORS_ORIGINS")
+	}
+	if len(c.cfg.Hide) > 0 {
+		line, ok := hideEnv[strings.Join(c.cfg.Hide, ",")]
+		if !ok {
+			t.Fatalf("no unit line for hide %q in hideEnv", c.cfg.Hide)
+		}
+		want = append(want, "\n"+line+"\n")
+	} else if strings.Contains(script, "BUCKETLS_HIDE") {
+		t.Errorf("no hide, but the unit sets BUCKETLS_HIDE")
 	}
 	for _, w := range want {
 		if !strings.Contains(script, w) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/internal/s3name"
 )
 
@@ -173,6 +174,29 @@ func validOrigin(o string) bool {
 // wildcards in the IAM condition that limits listing to the prefix,
 // widening it; "$" starts IAM policy variables and, like "%{", Terraform
 // templates in every string of cdk.tf.json.
+// checkHide accepts the patterns the service's --hide takes (package
+// hidden states the rules for both), each once.
+func checkHide(_ Config, patterns []string) []problem {
+	const fix = `write glob patterns of names such as ".*" or "*.bak", or paths from the root such as "private/*"`
+	if len(patterns) > hidden.MaxPatterns {
+		return bad(fmt.Sprintf("%d patterns, more than %d", len(patterns), hidden.MaxPatterns), "list fewer; one pattern can match many names")
+	}
+	var ps []problem
+	seen := map[string]bool{}
+	for _, p := range patterns {
+		switch err := hidden.Check(p); {
+		case err != nil:
+			ps = append(ps, problem{strconv.Quote(p), err.Error(), fix})
+		case strings.Contains(p, "$") || strings.Contains(p, "%{"):
+			ps = append(ps, problem{strconv.Quote(p), `has "$" or "%{", which Terraform reads as the start of a template`, `match the character with ? instead`})
+		case seen[p]:
+			ps = append(ps, problem{strconv.Quote(p), "is listed twice", "list it once"})
+		}
+		seen[p] = true
+	}
+	return ps
+}
+
 func checkRootPrefix(_ Config, p string) []problem {
 	const fix = `write the key prefix without a slash at either end, such as "reports" or "team/2024", or leave it empty for the whole bucket`
 	if err := s3name.CheckRootPrefix(p); err != nil {

@@ -64,6 +64,11 @@ type Request struct {
 	Limit int
 	// After resumes a listing after this position (from a cursor).
 	After *Position
+	// Hide, when set, reports the names (relative to Path, a directory's
+	// with or without its slash) that are left out (--hide): never handed
+	// to emit, never counted against Limit. A directory whose every entry
+	// is hidden still exists, and lists empty.
+	Hide func(name string) bool
 }
 
 // Entry is one name in a listing. Size, Modified, ETag and StorageClass

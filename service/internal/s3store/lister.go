@@ -263,6 +263,11 @@ func (w *walk) take(ctx context.Context, p *s3Page) (next *listing.Position, don
 			// tools), which is the directory itself, not a child.
 			continue
 		}
+		if w.req.Hide != nil && w.req.Hide(rel) {
+			// Before the limit's check: a hidden key past the limit is
+			// not "more to follow".
+			continue
+		}
 		if w.req.Limit > 0 && w.count == w.req.Limit {
 			// One entry past the limit: more follow.
 			return w.flushAt(batch)

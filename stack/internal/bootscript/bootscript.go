@@ -13,7 +13,8 @@
 // The package also owns what the stack must know about the service it
 // configures: the ports it listens on and the paths the boot script and
 // the load balancer probe. It imports nothing from the stack or the
-// service, only the stack's leaf package tftemplate.
+// service, only the stack's leaf package tftemplate and the module's leaf
+// internal/hidden (the --hide patterns both sides agree on).
 package bootscript
 
 import (
@@ -24,6 +25,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/stack/tftemplate"
 )
 
@@ -96,6 +98,7 @@ type Script struct {
 	CacheTTL       time.Duration // the service's --cache-ttl
 	CORSOrigins    []string      // the service's --cors-origins; none = no CORS
 	RootPrefix     string        // the service's --root-prefix; "" = the whole bucket
+	Hide           []string      // the service's --hide; none = nothing hidden
 	// HTPasswdParameter is the SSM parameter holding the htpasswd file;
 	// "" = no password.
 	HTPasswdParameter string
@@ -141,6 +144,12 @@ func (s Script) check() error {
 	for _, name := range []string{s.ArtifactBucket, s.ServedBucket} {
 		if name == "" || strings.ContainsAny(name, "'\"\\\n\x00 ") {
 			return fmt.Errorf("boot script: bad bucket name or reference %q", name)
+		}
+	}
+	// The unit quotes the patterns (unitQuote); a comma would split one.
+	for _, p := range s.Hide {
+		if err := hidden.Check(p); err != nil {
+			return fmt.Errorf("boot script: bad hide %v", err)
 		}
 	}
 	// Origins go into the unit unquoted.

@@ -27,6 +27,9 @@ func sampleScript(sha string) Script {
 		CacheTTL:       2 * time.Second,
 		CORSOrigins:    []string{"https://a.example", "http://localhost:3000"},
 		RootPrefix:     "team/reports",
+		// Globs with characters the unit must quote, and a % systemd would
+		// read as a specifier.
+		Hide: []string{".*", "private/*", `a b[0-9]\?`, "100%"},
 		// A leading slash: the name of a hierarchy.
 		HTPasswdParameter: "/bucketls/htpasswd",
 	}
@@ -132,14 +135,16 @@ func TestUserDataEscaping(t *testing.T) {
 func TestBootScriptRejectsUnsafeValues(t *testing.T) {
 	good := sampleScript(sha256Hex(nil))
 	for name, mutate := range map[string]func(*Script){
-		"quote in bucket": func(b *Script) { b.ArtifactBucket = "a'b" },
-		"empty bucket":    func(b *Script) { b.ServedBucket = "" },
-		"newline in ref":  func(b *Script) { b.ServedBucket = "a\nb" },
-		"short hash":      func(b *Script) { b.ArtifactSHA256 = "abc" },
-		"upper-case hash": func(b *Script) { b.ArtifactSHA256 = strings.ToUpper(good.ArtifactSHA256) },
-		"space in key":    func(b *Script) { b.ArtifactKey = "a b" },
-		"bad region":      func(b *Script) { b.Region = "us east" },
-		"negative TTL":    func(b *Script) { b.CacheTTL = -time.Second },
+		"quote in bucket":        func(b *Script) { b.ArtifactBucket = "a'b" },
+		"empty bucket":           func(b *Script) { b.ServedBucket = "" },
+		"newline in ref":         func(b *Script) { b.ServedBucket = "a\nb" },
+		"short hash":             func(b *Script) { b.ArtifactSHA256 = "abc" },
+		"upper-case hash":        func(b *Script) { b.ArtifactSHA256 = strings.ToUpper(good.ArtifactSHA256) },
+		"space in key":           func(b *Script) { b.ArtifactKey = "a b" },
+		"bad region":             func(b *Script) { b.Region = "us east" },
+		"negative TTL":           func(b *Script) { b.CacheTTL = -time.Second },
+		"hide with a line break": func(b *Script) { b.Hide = []string{"a\nEnvironment=X=1"} },
+		"hide with a comma":      func(b *Script) { b.Hide = []string{"a,b"} },
 		"origin with a space": func(b *Script) {
 			b.CORSOrigins = []string{"https://a.example Environment=X=1"}
 		},

@@ -44,6 +44,10 @@ func (s Script) unitValues(servedBucket string) unitValues {
 		envs = append(envs, env{"Serve only this subtree of the bucket (rootPrefix); the role may list nothing else.",
 			unitQuote("BUCKETLS_ROOT_PREFIX=" + s.RootPrefix)})
 	}
+	if len(s.Hide) > 0 {
+		envs = append(envs, env{"Names the listings leave out (hide): presentation, not access control.",
+			unitQuote("BUCKETLS_HIDE=" + strings.Join(s.Hide, ","))})
+	}
 	var e strings.Builder
 	for _, v := range envs {
 		e.WriteString("# " + v.why + "\nEnvironment=" + v.kv + "\n")
