@@ -313,3 +313,48 @@ func (r *recordingS3) prefixes() []string {
 	}
 	return seen
 }
+
+// TestCursorOnMissingPath: a cursor does not make a path exist. Anyone can
+// write one for any path (the binding is a checksum, not a secret), so a
+// page after a cursor that finds nothing asks whether the directory exists
+// and answers 404 when it does not, as without a cursor; an existing
+// directory's empty last page stays 200. Issue 20, point 14.
+func TestCursorOnMissingPath(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, ReferenceKeys(), nil)
+	rec := &recordingS3{next: testS3Client(f.URL())}
+	srv := testServer(t, NewS3Lister(rec, testBucket, S3ListerOptions{}), Config{})
+	forged := func(path, key string, opts listOptions) string {
+		return url.QueryEscape(encodeCursor(&Position{Key: key}, opts.binding(path)))
+	}
+	one := listOptions{limit: 1}
+	for _, tt := range []struct {
+		target     string
+		wantStatus int
+		wantBody   string
+	}{
+		{"/list-bucket-content/nope?limit=1&cursor=" + forged("nope", "a", one), 404, `{"error":"not found: nope"}`},
+		{"/list-bucket-content/nope/?limit=1&cursor=" + forged("nope/", "a", one), 404, `{"error":"not found: nope/"}`},
+		{"/list-bucket-content/dir2/nope?limit=1&cursor=" + forged("dir2/nope", "a", one), 404, ""},
+		{"/list-bucket-content/nope?limit=1&recursive=true&cursor=" + forged("nope", "a", listOptions{limit: 1, recursive: true}), 404, ""},
+		{"/list-bucket-content/nope?limit=1&prefix=x&cursor=" + forged("nope", "x", listOptions{limit: 1, prefix: "x"}), 404, ""},
+		// An object has no second page.
+		{"/list-bucket-content/file1?limit=1&cursor=" + forged("file1", "a", one), 404, ""},
+		// Existing directories: past their end, and in the middle.
+		{"/list-bucket-content/dir2?limit=1&cursor=" + forged("dir2", "zzz", one), 200, `{"content":[]}`},
+		{"/list-bucket-content/dir1?limit=1&cursor=" + forged("dir1", "a", one), 200, `{"content":[]}`},
+		{"/list-bucket-content/dir2?limit=1&cursor=" + forged("dir2", "file1", one), 200, `{"content":["file2"]}`},
+		{"/list-bucket-content?limit=1&cursor=" + forged("", "zzz", one), 200, `{"content":[]}`},
+	} {
+		r := get(t, srv.URL, tt.target)
+		if r.status != tt.wantStatus || (tt.wantBody != "" && r.body != tt.wantBody) {
+			t.Errorf("GET %s: %d %s, want %d %s", tt.target, r.status, r.body, tt.wantStatus, tt.wantBody)
+		}
+	}
+	// A page after a cursor that holds entries costs one S3 call, as before.
+	before := len(rec.calls())
+	get(t, srv.URL, "/list-bucket-content/dir2?limit=1&cursor="+forged("dir2", "file1", one))
+	if n := len(rec.calls()) - before; n != 1 {
+		t.Errorf("a second page with entries made %d S3 calls, want 1", n)
+	}
+}

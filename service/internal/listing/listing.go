@@ -34,7 +34,9 @@ type Lister interface {
 	//
 	// With req.Limit > 0, List stops after that many entries; when more
 	// may follow it returns the position to resume from (req.After of the
-	// next call), otherwise nil.
+	// next call), otherwise nil. With req.After, the path must still be a
+	// directory: when nothing exists there (any more), List returns
+	// [ErrNotFound] as without it; a cursor does not make a path exist.
 	//
 	// When emit returns an error, List stops and returns it (wrapped or
 	// not). Storage failures are reported as errors matching

@@ -105,9 +105,15 @@ func (l *Lister) List(ctx context.Context, req listing.Request, emit func([]list
 	if err != nil || w.exists {
 		return next, err
 	}
-	if req.NamePrefix != "" && dir != "" {
-		// Nothing matched the name prefix: that is an empty listing if
-		// the directory exists at all, and only then.
+	if (req.NamePrefix != "" || req.After != nil) && dir != "" {
+		// Nothing matched the name prefix, or nothing follows the cursor:
+		// that is an empty listing if the directory exists at all, and
+		// only then. A cursor proves nothing: anyone can write one (its
+		// binding is a checksum, not a secret), and one on a path that
+		// names nothing must not make it exist. This costs a call only on
+		// an empty page after a cursor, which a cursor S3 handed out
+		// meets when the directory lost its last entries since, or when
+		// the key that said "more follow" was a duplicate.
 		found, err := l.anyKey(ctx, prefix)
 		if err != nil {
 			return nil, err
@@ -116,7 +122,8 @@ func (l *Lister) List(ctx context.Context, req listing.Request, emit func([]list
 			return nil, emit([]listing.Entry{}, true)
 		}
 	}
-	if dirOnly || dir == "" {
+	if dirOnly || dir == "" || req.After != nil {
+		// A cursor continues a directory: an object has no second page.
 		return nil, fmt.Errorf("list %q: %w", prefix, listing.ErrNotFound)
 	}
 	return nil, l.listObject(ctx, l.root+dir, req.NamePrefix, emit)
@@ -189,9 +196,9 @@ func (w *walk) firstInput() *s3.ListObjectsV2Input {
 	if p := w.prefix + w.req.NamePrefix; p != "" {
 		in.Prefix = aws.String(p)
 	}
-	// The root always exists, even when empty, and so does a directory a
-	// cursor came from (if it was emptied since, the rest is empty).
-	w.exists = w.top || w.req.After != nil
+	// The root always exists, even when empty. Any other directory
+	// exists when a key is under it (see List for a page after a cursor).
+	w.exists = w.top
 	if a := w.req.After; a != nil {
 		// StartAfter, not a stored continuation token, so a cursor is
 		// plain data that works on any instance and after a restart. For
