@@ -60,16 +60,20 @@ const maxListPages = 100_000
 // (delimiter "/"), one page of up to 1,000 keys at a time. It is safe for
 // concurrent use and is a prometheus.Collector of its S3 call metrics.
 type Lister struct {
-	bucket string
-	root   string // RootPrefix + "/", or "" for the whole bucket
-	api    *pageCache
-	m      *s3Metrics
+	bucket      string
+	root        string // RootPrefix + "/", or "" for the whole bucket
+	api         *pageCache
+	objects     objectAPI // nil: the client can only list
+	callTimeout time.Duration
+	m           *s3Metrics
 }
 
 // New returns a Lister over bucket. client is usually an
-// *s3.Client; anything with ListObjectsV2 will do. The lister needs only the
-// s3:ListBucket permission: even the "is this path an object?" check is a
-// ListObjectsV2 call, not a HeadObject.
+// *s3.Client; anything with ListObjectsV2 will do for listings. Listing
+// needs only the s3:ListBucket permission: even the "is this path an
+// object?" check is a ListObjectsV2 call, not a HeadObject. The Lister is
+// also a [listing.ObjectReader] (HeadObject and GetObject, which need
+// s3:GetObject) when client has those calls too, as *s3.Client does.
 func New(client s3.ListObjectsV2APIClient, bucket string, opts Options) *Lister {
 	if opts.CallTimeout <= 0 {
 		opts.CallTimeout = defaultCallTimeout
@@ -79,10 +83,12 @@ func New(client s3.ListObjectsV2APIClient, bucket string, opts Options) *Lister 
 	}
 	m := newS3Metrics()
 	return &Lister{
-		bucket: bucket,
-		root:   rootKey(opts.RootPrefix),
-		api:    newPageCache(client, opts.CacheTTL, opts.CacheStale, opts.CallTimeout, opts.CacheBytes, m),
-		m:      m,
+		bucket:      bucket,
+		root:        rootKey(opts.RootPrefix),
+		api:         newPageCache(client, opts.CacheTTL, opts.CacheStale, opts.CallTimeout, opts.CacheBytes, m),
+		objects:     objectClient(client),
+		callTimeout: opts.CallTimeout,
+		m:           m,
 	}
 }
 

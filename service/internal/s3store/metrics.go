@@ -21,6 +21,9 @@ type s3Metrics struct {
 	// paginationErrors counts walks ended because S3's pages did not form
 	// a sequence: a repeated token, keys going backwards, too many pages.
 	paginationErrors *prometheus.CounterVec
+	// objectCalls counts the HeadObject and GetObject calls of
+	// --serve-objects, apart from the listing calls above.
+	objectCalls *prometheus.CounterVec
 }
 
 func newS3Metrics() *s3Metrics {
@@ -54,7 +57,24 @@ func newS3Metrics() *s3Metrics {
 			Name: "bucketls_s3_pagination_errors_total",
 			Help: "Listings ended because S3's pages did not form a sequence, by reason: repeated_token, backwards, too_many_pages.",
 		}, []string{"reason"}),
+		objectCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bucketls_s3_object_requests_total",
+			Help: "HeadObject (head) and GetObject (get) calls sent to S3 for --serve-objects, SDK retries included in one call, by result: ok, not_found, bucket_unavailable, throttled, timeout, canceled, error.",
+		}, []string{"operation", "result"}),
 	}
+}
+
+// observeObject counts one object call; a GetObject counts when its
+// headers are in, however its body ends.
+func (m *s3Metrics) observeObject(op string, err error) {
+	result := "ok"
+	if err != nil {
+		result = resultLabel(err)
+		if errors.Is(classifyObject(err), listing.ErrNotFound) {
+			result = "not_found"
+		}
+	}
+	m.objectCalls.WithLabelValues(op, result).Inc()
 }
 
 func (m *s3Metrics) observe(d time.Duration, err error) {
@@ -90,6 +110,7 @@ func (m *s3Metrics) describe(ch chan<- *prometheus.Desc) {
 	m.refreshes.Describe(ch)
 	m.coalesced.Describe(ch)
 	m.paginationErrors.Describe(ch)
+	m.objectCalls.Describe(ch)
 }
 
 func (m *s3Metrics) collect(ch chan<- prometheus.Metric) {
@@ -100,4 +121,5 @@ func (m *s3Metrics) collect(ch chan<- prometheus.Metric) {
 	m.refreshes.Collect(ch)
 	m.coalesced.Collect(ch)
 	m.paginationErrors.Collect(ch)
+	m.objectCalls.Collect(ch)
 }
