@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// cachePolicy is what the listing routes tell browsers, proxies and CDNs
+// cachePolicy is what the listing routes (and /files) tell browsers, proxies and CDNs
 // about reusing their answers: one Cache-Control per status, set as the
 // status goes out (wrap), so every answer of the route is covered, the 401
 // of the password check and the error pages included. The table is also
@@ -14,7 +14,7 @@ import (
 // it.
 //
 //	answer                    no password, max-age M > 0             M = 0       --htpasswd
-//	200, 304 (GET and HEAD)   public, max-age=M, stale-while-revalidate=W, stale-if-error=W
+//	200, 206, 304 (GET, HEAD) public, max-age=M, stale-while-revalidate=W, stale-if-error=W
 //	                                                                 no-cache    private, no-cache
 //	404                       public, max-age=min(M, 10)             no-cache    private, no-cache
 //	400, 401, 5xx, the rest   no-store                               no-store    no-store
@@ -57,7 +57,8 @@ func newCachePolicy(cfg Config, users *Users) cachePolicy {
 
 // header is the Cache-Control of an answer with status.
 func (p cachePolicy) header(status int) string {
-	cacheable := status == http.StatusOK || status == http.StatusNotModified || status == http.StatusNotFound
+	// 206 is a range of an object (--serve-objects), cached as its 200.
+	cacheable := status == http.StatusOK || status == http.StatusPartialContent || status == http.StatusNotModified || status == http.StatusNotFound
 	switch {
 	case !cacheable:
 		return "no-store"

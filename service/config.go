@@ -80,8 +80,14 @@ type Config struct {
 	// at all).
 	CORSOrigins []string
 	// Demo serves an in-process gofakes3 bucket seeded with the reference
-	// tree instead of S3 (--demo, BUCKETLS_DEMO). Default: false.
+	// tree instead of S3 (--demo, BUCKETLS_DEMO). It turns ServeObjects on
+	// unless that is set explicitly. Default: false.
 	Demo bool
+	// ServeObjects serves objects' bytes at GET /files/<key> and links the
+	// index's files there (--serve-objects, BUCKETLS_SERVE_OBJECTS). It
+	// needs s3:GetObject on the served keys. Default: false (the route
+	// does not exist, and listings stay as they were).
+	ServeObjects bool
 	// RequestTimeout bounds a listing request as a whole, from the first
 	// S3 call to the last byte (--request-timeout, BUCKETLS_REQUEST_TIMEOUT).
 	// Default: 0 (none): each S3 call has its own deadline and each write
@@ -186,6 +192,7 @@ const (
 	envTLSKey        = "BUCKETLS_TLS_KEY"
 	envTLSSelfSigned = "BUCKETLS_TLS_SELF_SIGNED"
 	envDemo          = "BUCKETLS_DEMO"
+	envServeObjects  = "BUCKETLS_SERVE_OBJECTS"
 	envRequestTO     = "BUCKETLS_REQUEST_TIMEOUT"
 	envCORSOrigins   = "BUCKETLS_CORS_ORIGINS"
 	envStallTO       = "BUCKETLS_STALL_TIMEOUT"
@@ -290,6 +297,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	integer(&cfg.ViewCap, "view-cap", envViewCap, defaultViewCap, "most entries sort= and match= read from one directory; a larger one is listed in key order, unsorted and unfiltered, marked overCap")
 	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	boolean(&cfg.PprofPublic, "pprof-public", envPprofPublic, "let --pprof-addr listen beyond this host (the profiles have no password)")
+	boolean(&cfg.ServeObjects, "serve-objects", envServeObjects, "serve objects' bytes at /files/<key> (ranges, conditional requests) and link the index's files there; on with --demo unless set")
 	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
 	// The one flag without a variable: BUCKETLS_VERSION=true in a unit's
 	// environment would make the service exit instead of serving.
@@ -323,7 +331,7 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	for _, name := range []string{"cache-ttl", "cache-max-age", "cache-stale", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target", "pprof-public", "view-cap"} {
+	for _, name := range []string{"cache-ttl", "cache-max-age", "cache-stale", "request-timeout", "stall-timeout", "tls-self-signed", "demo", "metrics-public", "memory-target", "pprof-public", "view-cap", "serve-objects"} {
 		if err := envErrs[name]; err != nil && !set[name] {
 			return cfg, &ConfigError{Msg: err.Error()}
 		}
@@ -335,6 +343,9 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 	}
 	if !set["cache-stale"] && getenv(envCacheStale) == "" {
 		cfg.CacheStale = cfg.CacheTTL
+	}
+	if cfg.Demo && !set["serve-objects"] && getenv(envServeObjects) == "" {
+		cfg.ServeObjects = true // a newcomer's first click on a file opens it
 	}
 	if err := cfg.validate(); err != nil {
 		return cfg, err

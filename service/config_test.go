@@ -91,6 +91,12 @@ func TestParseConfig(t *testing.T) {
 		{"hide flags repeat and replace env", []string{"--bucket", "bkt", "--hide", ".*,x", "--hide", "y/[a-z]*"}, []string{"BUCKETLS_HIDE", "z"}, func(c Config) bool {
 			return strings.Join(c.Hide, " ") == ".* x y/[a-z]*"
 		}},
+		{"objects off by default", []string{"--bucket", "bkt"}, nil, func(c Config) bool { return !c.ServeObjects }},
+		{"objects flag", []string{"--bucket", "bkt", "--serve-objects"}, nil, func(c Config) bool { return c.ServeObjects }},
+		{"objects env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_SERVE_OBJECTS", "true"}, func(c Config) bool { return c.ServeObjects }},
+		{"objects on with demo", []string{"--demo"}, nil, func(c Config) bool { return c.ServeObjects }},
+		{"demo, objects off by flag", []string{"--demo", "--serve-objects=false"}, nil, func(c Config) bool { return c.Demo && !c.ServeObjects }},
+		{"demo, objects off by env", []string{"--demo"}, []string{"BUCKETLS_SERVE_OBJECTS", "false"}, func(c Config) bool { return c.Demo && !c.ServeObjects }},
 		{"timeouts", []string{"--bucket", "bkt", "--request-timeout", "5m"}, []string{"BUCKETLS_STALL_TIMEOUT", "5s"}, func(c Config) bool {
 			return c.RequestTimeout == 5*time.Minute && c.StallTimeout == 5*time.Second
 		}},
@@ -132,6 +138,7 @@ func TestParseConfigErrors(t *testing.T) {
 		{"bad stale env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CACHE_STALE", "a bit"}, "BUCKETLS_CACHE_STALE"},
 		{"bad bool env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_TLS_SELF_SIGNED", "yes please"}, "BUCKETLS_TLS_SELF_SIGNED"},
 		{"bad demo env", nil, []string{"BUCKETLS_DEMO", "sure"}, "BUCKETLS_DEMO"},
+		{"bad objects env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_SERVE_OBJECTS", "sure"}, `BUCKETLS_SERVE_OBJECTS="sure" is not a boolean`},
 		{"bad addr", []string{"--bucket", "bkt", "--addr", "8080"}, nil, "--addr"},
 		{"port out of range", []string{"--bucket", "bkt", "--addr", ":70000"}, nil, "--addr"},
 		{"bad endpoint", []string{"--bucket", "bkt", "--s3-endpoint", "localhost:9000"}, nil, "--s3-endpoint"},

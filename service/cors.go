@@ -16,6 +16,18 @@ const corsMaxAge = 3600
 // in the preflight by not being listed.
 var corsRequestHeaders = []string{"Authorization", "If-None-Match"}
 
+// corsExposed are the response headers beyond the safelisted ones a
+// cross-origin page may read from a listing: paging and revalidation.
+const corsExposed = "Link, ETag"
+
+// corsFileRequestHeaders and corsFileExposed are what a page may send
+// to and read from the object route (--serve-objects): ranges and
+// conditional requests.
+var (
+	corsFileRequestHeaders = []string{"Authorization", "If-None-Match", "If-Match", "If-Modified-Since", "If-Unmodified-Since", "If-Range", "Range"}
+	corsFileExposed        = "ETag, Accept-Ranges, Content-Range, Content-Disposition, Content-Encoding"
+)
+
 // corsPolicy answers cross-origin requests for the origins in
 // --cors-origins; a nil policy (the default) adds nothing.
 type corsPolicy struct {
@@ -24,11 +36,19 @@ type corsPolicy struct {
 	// wild are the origins with a wildcard first label
 	// ("https://*.example.com"), split around the "*".
 	wild []wildOrigin
-	// exact and under are the paths of the routes that answer
-	// cross-origin calls (getRoute adds them), so that answers made
-	// before routing (a bad path's 400) can carry the headers too.
-	exact, under []string
+	// paths are the routes that answer cross-origin calls, shared by a
+	// policy and its forFiles variant.
+	paths *corsPaths
+	// request are the request headers a preflight allows; expose the
+	// response headers a page may read.
+	request []string
+	expose  string
 }
+
+// corsPaths are the paths of the routes that answer cross-origin calls
+// (getRoute adds them), so that answers made before routing (a bad
+// path's 400) can carry the headers too.
+type corsPaths struct{ exact, under []string }
 
 // wildOrigin is "https://*.example.com" as "https://" and ".example.com":
 // an origin matches when the "*" stands for exactly one DNS label, as in
@@ -64,7 +84,7 @@ func newCORSPolicy(origins []string) *corsPolicy {
 	if len(origins) == 0 {
 		return nil
 	}
-	c := &corsPolicy{any: slices.Equal(origins, []string{"*"})}
+	c := &corsPolicy{any: slices.Equal(origins, []string{"*"}), paths: &corsPaths{}, request: corsRequestHeaders, expose: corsExposed}
 	for _, o := range origins {
 		if before, after, ok := strings.Cut(o, "*"); ok && !c.any {
 			c.wild = append(c.wild, wildOrigin{before, after})
@@ -73,6 +93,17 @@ func newCORSPolicy(origins []string) *corsPolicy {
 		c.origins = append(c.origins, o)
 	}
 	return c
+}
+
+// forFiles is the policy of the object route: the same origins and
+// routes, with the headers of ranges and conditional requests.
+func (c *corsPolicy) forFiles() *corsPolicy {
+	if c == nil {
+		return nil
+	}
+	f := *c
+	f.request, f.expose = corsFileRequestHeaders, corsFileExposed
+	return &f
 }
 
 func (c *corsPolicy) allowed(origin string) bool {
@@ -94,10 +125,10 @@ func (c *corsPolicy) allowed(origin string) bool {
 // calls.
 func (c *corsPolicy) route(pattern string) {
 	if p, ok := strings.CutSuffix(pattern, "{path...}"); ok {
-		c.under = append(c.under, p)
+		c.paths.under = append(c.paths.under, p)
 		return
 	}
-	c.exact = append(c.exact, pattern)
+	c.paths.exact = append(c.paths.exact, pattern)
 }
 
 // covers reports whether path belongs to a route that answers
@@ -106,10 +137,10 @@ func (c *corsPolicy) covers(path string) bool {
 	if c == nil {
 		return false
 	}
-	if slices.Contains(c.exact, path) {
+	if slices.Contains(c.paths.exact, path) {
 		return true
 	}
-	for _, p := range c.under {
+	for _, p := range c.paths.under {
 		if strings.HasPrefix(path, p) {
 			return true
 		}
@@ -151,8 +182,9 @@ func (c *corsPolicy) wrap(h http.Handler) http.Handler {
 // setHeaders adds the headers of an answer (not a preflight) to origin.
 func (c *corsPolicy) setHeaders(w http.ResponseWriter, r *http.Request) {
 	if c.allowOrigin(w, r) {
-		// Let the page read the paging and revalidation headers.
-		w.Header().Set("Access-Control-Expose-Headers", "Link, ETag")
+		// Let the page read the paging and revalidation headers (on
+		// the object route, those of ranges).
+		w.Header().Set("Access-Control-Expose-Headers", c.expose)
 	}
 }
 
@@ -176,7 +208,7 @@ func (c *corsPolicy) preflight(notAllowed http.Handler) http.Handler {
 		var allow []string
 		for _, name := range strings.Split(r.Header.Get("Access-Control-Request-Headers"), ",") {
 			name = http.CanonicalHeaderKey(strings.TrimSpace(name))
-			if slices.Contains(corsRequestHeaders, name) {
+			if slices.Contains(c.request, name) {
 				allow = append(allow, name)
 			}
 		}

@@ -78,5 +78,11 @@ func printDemoHelp(w io.Writer, addr net.Addr, cfg Config) {
 	for _, q := range []string{"/dir2?details=true", "?limit=2", "?recursive=true", "?prefix=file"} {
 		fmt.Fprintf(w, "  curl '%s%s'\n", base, q)
 	}
+	if cfg.ServeObjects {
+		// A file's bytes, and a range of them (curl -r sends Range).
+		files := strings.TrimSuffix(base, listRoot) + fileRoot
+		fmt.Fprintf(w, "  curl %s/dir2/file1\n", files)
+		fmt.Fprintf(w, "  curl -r 0-6 %s/dir2/file1\n", files)
+	}
 	fmt.Fprintf(w, "Or open %s/ in a browser for the HTML index.\n", base)
 }

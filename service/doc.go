@@ -21,7 +21,7 @@
 // direction (service imports all of them; s3store imports listing; none
 // imports service):
 //
-//	internal/listing   the Lister contract: Request, Entry, Position, the domain errors, the call counter
+//	internal/listing   the Lister and ObjectReader contracts: Request, Entry, Position, Object, the domain errors, the call counter
 //	internal/s3store   the S3 adapter: client, endpoint, walk, page cache, decode gate, S3 metrics, root prefix
 //	internal/htpasswd  htpasswd files and the bcrypt authenticator
 //	internal/fakes3    the in-memory S3 of --demo and of the tests
@@ -44,6 +44,7 @@
 //	cursor.go       opaque, versioned, bound cursors
 //	listhandler.go  GET /list-bucket-content: the streamed JSON listing, ETags, paging
 //	view.go         sort= and match=: the whole directory read up to the cap, sorted, filtered, paged
+//	filehandler.go  GET /files (--serve-objects): an object's bytes through http.ServeContent, ranged GetObject calls, safe headers
 //	respond.go      writeJSON, writeError and the one error-to-status table
 //	index.go        the browser index: negotiation, links, what a row shows
 //	indexpage.go    the index as x/net/html nodes, rendered by html.Render

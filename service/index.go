@@ -155,6 +155,26 @@ func listHref(path string, dir bool) string {
 	return b.String()
 }
 
+// dirBase is the path the names in a listing of the directory path are
+// relative to: "" for the root, else the path with one trailing slash.
+func dirBase(path string) string {
+	if path == "" {
+		return ""
+	}
+	return strings.TrimSuffix(path, "/") + "/"
+}
+
+// fileLink is the href of the bytes of the object at path, or "" when the
+// object route cannot serve it: a directory marker of a recursive listing
+// ("dir1/"), or a key the request path rules refuse ("a/../b", a control
+// character), which stays reachable through the listing only.
+func fileLink(path string) string {
+	if strings.HasSuffix(path, "/") || len(path) > maxPathLen || checkSegments(path) != nil {
+		return ""
+	}
+	return fileHref(path)
+}
+
 // indexHref is the page of path's listing that cursor starts ("" for the
 // first): the query carries every option the cursor is bound to.
 func indexHref(path string, opts listOptions, cursor string) string {
@@ -290,6 +310,9 @@ func renderIndex(path string, opts listOptions, entries []Entry, cursor string, 
 		row := &p.Entries[i]
 		row.Name, row.Dir = displayName(e.Name), e.Dir
 		row.Href, row.NoLink = entryHref(base+e.Name, e.Dir)
+		if href := fileLink(base + e.Name); opts.fileLinks && !e.Dir && href != "" {
+			row.Href = href // its bytes (--serve-objects)
+		}
 		if e.Dir {
 			row.Size = "—"
 			continue

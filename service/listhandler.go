@@ -29,7 +29,9 @@ type listLimits struct {
 // handleList serves GET and HEAD /list-bucket-content[/{path...}]: a view
 // (sort= or match=, view.go) through views, every other listing as the
 // lister walks it, without what hide hides (a hidden path is a 404).
-func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness, limits listLimits) http.Handler {
+// fileLinks (--serve-objects) links files to their bytes: the index's
+// rows, and an href in each file of a details listing.
+func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness, limits listLimits, fileLinks bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, err := parseListPath(r.PathValue("path"))
 		if err != nil {
@@ -46,6 +48,7 @@ func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness
 			writeError(w, r, fmt.Errorf("list %q: hidden: %w", path, ErrNotFound))
 			return
 		}
+		opts.fileLinks = fileLinks
 		opts, html := negotiate(w, r, opts) // index.go: browsers get the HTML index
 		req := opts.request(path)
 		req.Hide = hide.Under(path)
@@ -55,7 +58,7 @@ func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness
 			ctx, cancel = context.WithTimeoutCause(ctx, limits.request, errRequestTimeout)
 			defer cancel()
 		}
-		lw := newListWriter(w, r, opts, limits.stall)
+		lw := newListWriter(w, r, opts, path, limits.stall)
 		lw.html = html
 		switch {
 		case opts.isView() && opts.cursor == nil:
@@ -114,6 +117,7 @@ type listWriter struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	opts    listOptions
+	path    string // the listed path, as parseListPath returned it
 	stall   time.Duration
 	buf     []byte  // body not sent yet
 	entries []Entry // a limited page, collected whole
@@ -125,8 +129,8 @@ type listWriter struct {
 	committed bool // status and headers are sent
 }
 
-func newListWriter(w http.ResponseWriter, r *http.Request, opts listOptions, stall time.Duration) *listWriter {
-	return &listWriter{w: w, r: r, opts: opts, stall: stall}
+func newListWriter(w http.ResponseWriter, r *http.Request, opts listOptions, path string, stall time.Duration) *listWriter {
+	return &listWriter{w: w, r: r, opts: opts, path: path, stall: stall}
 }
 
 func (lw *listWriter) emit(entries []Entry, last bool) error {
@@ -142,7 +146,7 @@ func (lw *listWriter) emit(entries []Entry, last bool) error {
 	}
 	if !lw.opened && last {
 		lw.entries = entries
-		return lw.whole(nil, "")
+		return lw.whole(nil, lw.path)
 	}
 	if !lw.opened {
 		lw.setHeaders()
@@ -158,7 +162,9 @@ func (lw *listWriter) emit(entries []Entry, last bool) error {
 			lw.buf = append(lw.buf, ',')
 		}
 		var err error
-		if lw.buf, err = appendEntries(lw.buf, entries, lw.opts.details); err != nil {
+		// Streamed means more than one batch: a directory, which the
+		// names are relative to.
+		if lw.buf, err = appendEntries(lw.buf, entries, lw.opts, dirBase(lw.path)); err != nil {
 			return err
 		}
 		lw.wrote = true
@@ -257,9 +263,13 @@ type entryJSON struct {
 	Modified     string `json:"modified,omitempty"`
 	ETag         string `json:"etag,omitempty"`
 	StorageClass string `json:"storageClass,omitempty"`
+	// Href is where a file's bytes are (--serve-objects only).
+	Href string `json:"href,omitempty"`
 }
 
-func toJSON(entries []Entry) []entryJSON {
+// toJSON is entries with details. With fileLinks each file gets the href
+// of its bytes; base is the path the names are relative to.
+func toJSON(entries []Entry, fileLinks bool, base string) []entryJSON {
 	out := make([]entryJSON, len(entries))
 	for i := range entries {
 		e := &entries[i]
@@ -275,6 +285,9 @@ func toJSON(entries []Entry) []entryJSON {
 			j.Modified = e.Modified.UTC().Format(time.RFC3339)
 		}
 		j.ETag, j.StorageClass = e.ETag, e.StorageClass
+		if fileLinks {
+			j.Href = fileLink(base + e.Name)
+		}
 	}
 	return out
 }
@@ -287,12 +300,13 @@ func entryNames(entries []Entry) []string {
 	return out
 }
 
-// appendEntries appends the entries as the inside of a JSON array.
-func appendEntries(buf []byte, entries []Entry, details bool) ([]byte, error) {
+// appendEntries appends the entries as the inside of a JSON array; base
+// is the path their names are relative to.
+func appendEntries(buf []byte, entries []Entry, opts listOptions, base string) ([]byte, error) {
 	var b []byte
 	var err error
-	if details {
-		b, err = json.Marshal(toJSON(entries))
+	if opts.details {
+		b, err = json.Marshal(toJSON(entries, opts.fileLinks, base))
 	} else {
 		b, err = json.Marshal(entryNames(entries))
 	}
@@ -326,7 +340,8 @@ func (lw *listWriter) render(cursor, path string) ([]byte, error) {
 	case lw.html:
 		return renderIndex(path, lw.opts, entries, cursor, lw.overCap)
 	case lw.opts.details:
-		return json.Marshal(detailBody{Content: toJSON(entries), Next: cursor, OverCap: lw.overCap})
+		base := entryBase(path, entries, lw.opts.cursor == nil && cursor == "")
+		return json.Marshal(detailBody{Content: toJSON(entries, lw.opts.fileLinks, base), Next: cursor, OverCap: lw.overCap})
 	default:
 		return json.Marshal(listBody{Content: entryNames(entries), Next: cursor, OverCap: lw.overCap})
 	}

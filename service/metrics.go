@@ -14,6 +14,7 @@ type httpMetrics struct {
 	inFlight prometheus.Gauge
 	aborted  *prometheus.CounterVec
 	rejected *prometheus.CounterVec
+	bytes    *prometheus.CounterVec
 }
 
 func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
@@ -42,6 +43,10 @@ func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
 		Name: "bucketls_http_rejected_total",
 		Help: "Connections net/http answered or dropped before any route saw a request, by reason: malformed_request (bad request line or escape, missing Host, unknown version, oversized headers, incomplete request), closed_before_request (TLS handshake failures, plain HTTP on the TLS port, connects without a request).",
 	}, []string{"reason"})
-	reg.MustRegister(m.requests, m.duration, m.inFlight, m.aborted, m.rejected)
+	m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "bucketls_http_response_bytes_total",
+		Help: "Response body bytes written to clients, by route pattern (compressed listings count as sent); /files/{path...} is what --serve-objects served.",
+	}, []string{"route"})
+	reg.MustRegister(m.requests, m.duration, m.inFlight, m.aborted, m.rejected, m.bytes)
 	return m
 }

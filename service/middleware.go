@@ -158,6 +158,9 @@ func countRequests(m *httpMetrics, next http.Handler) http.Handler {
 		route := routeLabel(r.Pattern)
 		m.requests.WithLabelValues(route, strconv.Itoa(sentStatus(info))).Inc()
 		m.duration.WithLabelValues(route).Observe(time.Since(info.start).Seconds())
+		if info.bytes > 0 {
+			m.bytes.WithLabelValues(route).Add(float64(info.bytes))
+		}
 		if info.aborted {
 			m.aborted.WithLabelValues(route, abortReason(r, info)).Inc()
 		}
@@ -219,6 +222,10 @@ func logRequests(logger *slog.Logger, next http.Handler) http.Handler {
 		}
 		if r.URL.RawQuery != "" {
 			attrs = append(attrs, slog.String("query", printable(clip(r.URL.RawQuery))))
+		}
+		if rng := r.Header.Get("Range"); rng != "" {
+			// The range asked for; bytes says what was sent.
+			attrs = append(attrs, slog.String("range", printable(clip(rng))))
 		}
 		if info.user != "" {
 			attrs = append(attrs, slog.String("user", printable(info.user)))

@@ -25,6 +25,10 @@ type listOptions struct {
 	desc  bool
 	match string   // "" keeps every name
 	after *viewPos // where the previous page of a view ended
+	// fileLinks links files to their bytes (--serve-objects): set by
+	// the handler from the configuration, not from the query, and so
+	// not part of a cursor's binding (a cursor is about which entries).
+	fileLinks bool
 }
 
 // format is the representation a client asked for.

@@ -188,9 +188,9 @@ func TestProcessDemo(t *testing.T) {
 	p.base(t)
 	var urls []string
 	deadline := time.Now().Add(5 * time.Second)
-	for len(urls) < 9 && time.Now().Before(deadline) {
+	for len(urls) < 11 && time.Now().Before(deadline) {
 		time.Sleep(20 * time.Millisecond)
-		urls = regexp.MustCompile(`curl '?([^\s']+)`).FindAllString(p.stderrText(), -1)
+		urls = regexp.MustCompile(`curl (-r \S+ )?'?([^\s']+)`).FindAllString(p.stderrText(), -1)
 	}
 	want := map[string]string{
 		"/list-bucket-content":            `{"content":["dir1","dir2","file1","file2"]}`,
@@ -204,16 +204,30 @@ func TestProcessDemo(t *testing.T) {
 		"/list-bucket-content?limit=2":           `{"content":["dir1","dir2"],"next":"ARIvkDOtV5PBBWRpcjIvAA"}`,
 		"/list-bucket-content?recursive=true":    `{"content":["dir1/","dir2/file1","dir2/file2","file1","file2"]}`,
 		"/list-bucket-content?prefix=file":       `{"content":["file1","file2"]}`,
+		// --demo serves the files too: a whole one and a range.
+		"/files/dir2/file1":        "content of dir2/file1\n",
+		"-r 0-6 /files/dir2/file1": "content",
 	}
 	if len(urls) != len(want) {
 		t.Fatalf("demo printed %d curl lines, want %d:\n%s", len(urls), len(want), p.stderrText())
 	}
 	for _, u := range urls {
-		u = strings.TrimPrefix(strings.TrimPrefix(u, "curl "), "'")
+		f := strings.Fields(strings.TrimPrefix(u, "curl "))
+		var header http.Header
+		key := ""
+		if len(f) == 3 && f[0] == "-r" { // curl -r FIRST-LAST sends Range
+			header = http.Header{"Range": {"bytes=" + f[1]}}
+			key = "-r " + f[1] + " "
+		}
+		u = strings.TrimPrefix(f[len(f)-1], "'")
 		i := strings.Index(u, "/list-bucket-content")
-		r := get(t, u[:i], u[i:])
-		if w := want[u[i:]]; w == "" || (r.body != w && !(strings.HasSuffix(w, `"`) && strings.HasPrefix(r.body, w))) {
-			t.Errorf("GET %s: %s, want %s", u, r.body, want[u[i:]])
+		if i < 0 {
+			i = strings.Index(u, fileRoot)
+		}
+		key += u[i:]
+		r := do(t, nil, http.MethodGet, u[:i], u[i:], header)
+		if w := want[key]; w == "" || (r.body != w && !(strings.HasSuffix(w, `"`) && strings.HasPrefix(r.body, w))) {
+			t.Errorf("GET %s: %s, want %s", key, r.body, want[key])
 		}
 	}
 	p.cmd.Process.Signal(os.Interrupt)

@@ -75,6 +75,12 @@ func statusFor(err error, r *http.Request) (int, string) {
 		return http.StatusNotFound, "not found: " + printable(listedPath(r))
 	case errors.Is(err, ErrBucketUnavailable):
 		return http.StatusBadGateway, "bucket unavailable: it does not exist or access is denied"
+	case errors.Is(err, ErrObjectChanged):
+		// Only after a first read described the object: a retry gets
+		// the new one whole.
+		return http.StatusServiceUnavailable, "the object changed while it was read; retry"
+	case errors.Is(err, ErrRangeNotSatisfiable):
+		return http.StatusRequestedRangeNotSatisfiable, "range not satisfiable"
 	case errors.Is(err, ErrThrottled):
 		return http.StatusServiceUnavailable, "storage is throttling requests; retry later"
 	case errors.Is(err, ErrTimeout), errors.Is(err, context.DeadlineExceeded):

@@ -19,6 +19,7 @@ type routeDeps struct {
 	cors     *corsPolicy // nil: no cross-origin access
 	caching  cachePolicy // Cache-Control of the listing routes
 	access   access
+	objects  ObjectReader // nil: --serve-objects is off, and /files does not exist
 }
 
 // addRoutes registers every endpoint of the service; this is the one place
@@ -29,11 +30,19 @@ type routeDeps struct {
 // outside the password check, so its 401 says no-store too.
 func addRoutes(mux *http.ServeMux, d routeDeps) {
 	gzip := compress() // one compressor configuration for every route that compresses
-	list := d.cors.wrap(gzip(d.caching.wrap(d.access.users(handleList(d.lister, d.views, d.hide, d.ready, d.limits)))))
+	list := d.cors.wrap(gzip(d.caching.wrap(d.access.users(handleList(d.lister, d.views, d.hide, d.ready, d.limits, d.objects != nil)))))
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
 	getRoute(mux, "/list-bucket-content", list, d.cors)
 	getRoute(mux, "/list-bucket-content/{path...}", list, d.cors)
+	if d.objects != nil {
+		// An object's bytes, never compressed (a stored Content-Encoding
+		// passes through as it is). /files is the root: a directory.
+		files := d.cors.forFiles()
+		file := files.wrap(d.caching.wrap(d.access.users(handleFile(d.objects, d.hide, d.ready, d.limits.stall))))
+		getRoute(mux, fileRoot, file, files)
+		getRoute(mux, fileRoot+"/{path...}", file, files)
+	}
 	getRoute(mux, "/openapi.json", d.cors.wrap(gzip(handleOpenAPI())), d.cors)
 	getRoute(mux, "/healthz", handleHealthz(), nil)
 	getRoute(mux, "/readyz", handleReadyz(d.ready), nil)

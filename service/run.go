@@ -239,6 +239,9 @@ func servingAttrs(cfg Config, users *Users, l *listeners) []any {
 	if cfg.RootPrefix != "" {
 		attrs = append(attrs, "root_prefix", cfg.RootPrefix)
 	}
+	if cfg.ServeObjects {
+		attrs = append(attrs, "serve_objects", true)
+	}
 	if users != nil {
 		attrs = append(attrs, "htpasswd", cfg.Htpasswd, "htpasswd_users", users.Users(), "metrics_public", cfg.MetricsPublic)
 	}

@@ -69,6 +69,13 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 	}
 	m := newHTTPMetrics(reg)
 	ready := &readiness{}
+	var objects ObjectReader
+	if cfg.ServeObjects {
+		var ok bool
+		if objects, ok = lister.(ObjectReader); !ok {
+			panic("service.NewServer: Config.ServeObjects needs a Lister that is also an ObjectReader (the S3 lister is)")
+		}
+	}
 
 	mux := http.NewServeMux()
 	cors := newCORSPolicy(cfg.CORSOrigins)
@@ -82,6 +89,7 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		cors:     cors,
 		caching:  newCachePolicy(cfg, users),
 		access:   newAccess(users, cfg.MetricsPublic),
+		objects:  objects,
 	})
 	flight := &inFlight{}
 	var https *httpsOnly

@@ -47,3 +47,24 @@ var (
 func NewS3Lister(client s3.ListObjectsV2APIClient, bucket string, opts S3ListerOptions) *S3Lister {
 	return s3store.New(client, bucket, opts)
 }
+
+// The object contract of [listing], for --serve-objects.
+type (
+	// ObjectReader is [listing.ObjectReader]: the seam between the object
+	// route and storage. The S3 lister is one.
+	ObjectReader = listing.ObjectReader
+	// ObjectRead is [listing.ObjectRead]: the part of an object a read
+	// asks for.
+	ObjectRead = listing.ObjectRead
+	// Object is [listing.Object]: what storage says about one object.
+	Object = listing.Object
+)
+
+// The domain errors of object reads.
+var (
+	// ErrRangeNotSatisfiable is [listing.ErrRangeNotSatisfiable]: a read
+	// past the end (handleFile lets http.ServeContent answer it).
+	ErrRangeNotSatisfiable = listing.ErrRangeNotSatisfiable
+	// ErrObjectChanged is [listing.ErrObjectChanged] (503).
+	ErrObjectChanged = listing.ErrObjectChanged
+)

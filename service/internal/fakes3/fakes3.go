@@ -27,8 +27,8 @@ func ReferenceKeys() []string {
 }
 
 // NewBackend returns a gofakes3 in-memory backend holding bucket with the
-// given keys, each with a short body (empty for keys ending in "/", which
-// are directory markers).
+// given keys, each with a short plain-text body (empty for keys ending in
+// "/", which are directory markers).
 func NewBackend(bucket string, keys []string) (gofakes3.Backend, error) {
 	b := s3mem.New()
 	if err := b.CreateBucket(bucket); err != nil {
@@ -39,11 +39,24 @@ func NewBackend(bucket string, keys []string) (gofakes3.Backend, error) {
 		if !strings.HasSuffix(k, "/") {
 			body = "content of " + k + "\n"
 		}
-		if _, err := b.PutObject(bucket, k, nil, strings.NewReader(body), int64(len(body)), nil); err != nil {
-			return nil, fmt.Errorf("put %q: %w", k, err)
+		if err := put(b, bucket, k, "text/plain; charset=utf-8", body); err != nil {
+			return nil, err
 		}
 	}
 	return b, nil
+}
+
+// put stores body at key with the headers S3 keeps for an upload: its
+// Content-Type ("" for none) and when it was made.
+func put(b gofakes3.Backend, bucket, key, contentType, body string) error {
+	meta := map[string]string{"Last-Modified": time.Now().UTC().Format(http.TimeFormat)}
+	if contentType != "" {
+		meta["Content-Type"] = contentType
+	}
+	if _, err := b.PutObject(bucket, key, meta, strings.NewReader(body), int64(len(body)), nil); err != nil {
+		return fmt.Errorf("put %q: %w", key, err)
+	}
+	return nil
 }
 
 // Handler is the S3 API over backend.
@@ -104,6 +117,15 @@ func (s *Server) Put(tb testing.TB, keys ...string) {
 		if _, err := s.backend.PutObject(s.bucket, k, nil, strings.NewReader("x"), 1, nil); err != nil {
 			tb.Fatal(err)
 		}
+	}
+}
+
+// PutFile stores an object of the given type and body straight into the
+// backend.
+func (s *Server) PutFile(tb testing.TB, key, contentType, body string) {
+	tb.Helper()
+	if err := put(s.backend, s.bucket, key, contentType, body); err != nil {
+		tb.Fatal(err)
 	}
 }
 
