@@ -175,7 +175,10 @@ func (c *pageCache) refresh(ctx context.Context, key string, in *s3.ListObjectsV
 	f := &flight{done: make(chan struct{})}
 	c.flights[key] = f
 	c.m.refreshes.Inc()
-	go c.fly(ctx, key, in, f)
+	// A copy: the walk that asked goes on at once and sets the same input
+	// up for its next page while this call still reads it.
+	own := *in
+	go c.fly(ctx, key, &own, f)
 }
 
 // flight is one S3 call in progress, which identical calls wait for.

@@ -534,3 +534,38 @@ func counterValue(c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestCacheStaleMultiPage checks that a directory of several S3 pages,
+// answered stale page by page, is refreshed page by page: each refresh
+// asks for its own page, though the walk moves on to the next page while
+// it runs.
+func TestCacheStaleMultiPage(t *testing.T) {
+	t.Parallel()
+	f := startFakeS3(t, nil, nil)
+	f.Put(t, names("big/f", 2500)...)
+	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Second, CacheStale: time.Minute})
+	clock := &fakeClock{t: time.Now()}
+	lister.api.now = clock.now
+	want := fmt.Sprint(names("f", 2500))
+	for i, when := range []string{"first", "stale, refreshing", "refreshed"} {
+		got, err := ls(t, lister, "big")
+		if fmt.Sprint(got) != want || err != nil {
+			t.Fatalf("list big (%s): %d names, %v; want the 2500", when, len(got), err)
+		}
+		if i == 0 {
+			clock.add(2 * time.Second)
+		}
+		lister.api.mu.Lock()
+		var flights []*flight
+		for _, fl := range lister.api.flights {
+			flights = append(flights, fl)
+		}
+		lister.api.mu.Unlock()
+		for _, fl := range flights {
+			<-fl.done
+		}
+	}
+	if got := counterValue(lister.m.refreshes); got != 3 {
+		t.Errorf("%v refreshes, want 3 (one per S3 page)", got)
+	}
+}
