@@ -17,6 +17,7 @@ import (
 
 	"github.com/bucketls/bucketls/service/internal/htpasswd"
 	"github.com/bucketls/bucketls/service/internal/htpasswd/htpasswdtest"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // basic is an Authorization header for user and password.
@@ -37,6 +38,16 @@ func TestLoadHtpasswd(t *testing.T) {
 		return p
 	}
 	good := write("good", htpasswdtest.File)
+	aliceHash := strings.TrimSpace(strings.TrimPrefix(strings.Split(htpasswdtest.File, "\n")[1], "alice:"))
+	// An editor's byte-order mark before the first user: it loads, and
+	// the first user is "alice", not "\ufeffalice".
+	bom, err := LoadUsers(write("bom", "\ufeffalice:"+aliceHash+"\n"))
+	if err != nil {
+		t.Fatalf("a file with a BOM: %v", err)
+	}
+	if err := htpasswd.NewAuthenticator(bom).Check(context.Background(), "alice", htpasswdtest.AlicePassword); err != nil {
+		t.Errorf("alice after a BOM: %v", err)
+	}
 	tests := []struct {
 		name string
 		path string
@@ -47,6 +58,7 @@ func TestLoadHtpasswd(t *testing.T) {
 		{"empty", write("empty", ""), "has no users"},
 		{"md5 line", write("md5", htpasswdtest.File+"carol:$apr1$GWQjX9wA$Tycrxes9eS5ZWgkUuBOPf.\n"), `line 5 (user "carol"): MD5`},
 		{"huge", write("huge", strings.Repeat("#", htpasswd.MaxFileBytes+1)), "larger than 1 MiB"},
+		{"indented name", write("indented", htpasswdtest.File+"  carol:"+aliceHash+"\n"), `line 5: user name "  carol" has white space around it; remove it`},
 	}
 	for _, tt := range tests {
 		_, err := LoadUsers(tt.path)
@@ -63,6 +75,28 @@ func TestLoadHtpasswd(t *testing.T) {
 	}
 	if _, err := parseConfig([]string{"--bucket", "bkt"}, envFunc("BUCKETLS_METRICS_PUBLIC", "sure")); err == nil || !strings.Contains(err.Error(), "BUCKETLS_METRICS_PUBLIC") {
 		t.Errorf("bad BUCKETLS_METRICS_PUBLIC: %v", err)
+	}
+}
+
+// TestAuthLongPassword: a password over 72 bytes is a 401, even when its
+// first 72 bytes are right (bcrypt would read only those).
+func TestAuthLongPassword(t *testing.T) {
+	t.Parallel()
+	pw72 := strings.Repeat("0123456789", 7) + "!?"
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw72), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := htpasswd.Parse([]byte("carol:" + string(hash) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := authServer(t, discard, users, Config{})
+	if r := do(t, nil, "GET", srv.URL, "/list-bucket-content/dir2", basic("carol", pw72)); r.status != 200 {
+		t.Errorf("the 72-byte password: %d %s", r.status, r.body)
+	}
+	if r := do(t, nil, "GET", srv.URL, "/list-bucket-content/dir2", basic("carol", pw72+"ANYTHING")); r.status != 401 {
+		t.Errorf("the 72-byte password and a tail: %d %s, want 401", r.status, r.body)
 	}
 }
 

@@ -35,6 +35,10 @@ var (
 // down only new logins, never authenticated clients or /healthz.
 var authSlots = max(1, runtime.GOMAXPROCS(0)/2)
 
+// MaxPasswordLen is the longest password a check accepts: all bcrypt
+// reads of one.
+const MaxPasswordLen = 72
+
 const (
 	authWait        = time.Second
 	recentLoginTTL  = time.Minute
@@ -95,6 +99,11 @@ func (a *Authenticator) Check(ctx context.Context, user, password string) error 
 	if a.users == nil {
 		return fmt.Errorf("%w: no users loaded", ErrUnauthorized)
 	}
+	if len(password) > MaxPasswordLen {
+		// bcrypt reads the first 72 bytes and ignores the rest, so
+		// pw72+"ANYTHING" would pass for pw72: refuse what it cannot check.
+		return fmt.Errorf("%w: password of user %q is longer than %d bytes", ErrUnauthorized, user, MaxPasswordLen)
+	}
 	d := a.digest(user, password)
 	if a.recall(user, d) {
 		return nil
@@ -137,9 +146,14 @@ func (a *Authenticator) verify(ctx context.Context, user, password string, d [sh
 	}
 	hash, known := a.users.hashes[user]
 	if !known {
-		hash = a.users.dummy // same cost, so unknown names take as long
+		hash = a.users.dummy() // the dearest cost, so unknown names take as long
 	}
 	err := a.compare(hash, []byte(password))
+	if known {
+		for _, d := range a.users.padding(hash) {
+			_ = a.compare(d, []byte(password))
+		}
+	}
 	<-a.slots
 	switch {
 	case !known:

@@ -27,36 +27,69 @@ const (
 	MaxUserLen    = 255
 )
 
-// File is a parsed htpasswd file: every user's bcrypt hash, and a
-// hash of a random password at the same cost to check unknown users
-// against, so that an unknown user name costs what a known one does and
-// timing does not tell which names exist.
+// File is a parsed htpasswd file: every user's bcrypt hash, and hashes
+// of a random password at every cost up to the file's highest (dummies),
+// so that every check costs what the file's dearest one does and timing
+// does not tell which names exist: an unknown name is checked against the
+// dummy at the highest cost, and a known user whose hash is cheaper pays
+// the difference in dummy checks (see padding).
 type File struct {
-	hashes map[string][]byte
-	dummy  []byte
+	hashes  map[string][]byte
+	maxCost int
+	dummies [maxBcryptCost + 1][]byte // by cost, from bcrypt.MinCost to maxCost
 }
 
+// utf8BOM starts files that some editors (Notepad among them) save:
+// Apache's htpasswd never writes one, and without this it would become
+// part of the first user's name, who could then never log in.
+const utf8BOM = "\ufeff"
+
 // Parse parses an htpasswd file (see readHtpasswd) and makes the
-// hash unknown users are checked against.
+// hashes unknown users and cheaper hashes are padded with.
 func Parse(data []byte) (*File, error) {
-	hashes, cost, err := readHtpasswd(data)
+	data = bytes.TrimPrefix(data, []byte(utf8BOM))
+	hashes, maxCost, err := readHtpasswd(data)
 	if err != nil {
 		return nil, err
 	}
-	// Usually every entry has one cost (htpasswd -B writes 5 unless told
-	// -C); the first entry's stands for all.
 	secret := make([]byte, 32)
 	_, _ = rand.Read(secret)
-	dummy, err := bcrypt.GenerateFromPassword(secret, cost)
+	dummy, err := bcrypt.GenerateFromPassword(secret, bcrypt.MinCost)
 	if err != nil {
 		return nil, fmt.Errorf("bcrypt: %v", err)
 	}
-	return &File{hashes: hashes, dummy: dummy}, nil
+	f := &File{hashes: hashes, maxCost: maxCost}
+	for c := bcrypt.MinCost; c <= maxCost; c++ {
+		// The same salt and digest with another cost in the header: a
+		// check against it runs bcrypt at that cost (and fails), with
+		// no hash to compute at start.
+		f.dummies[c] = fmt.Appendf(nil, "%s%02d%s", dummy[:4], c, dummy[6:])
+	}
+	return f, nil
+}
+
+// dummy is the hash an unknown user is checked against: the dearest.
+func (f *File) dummy() []byte { return f.dummies[f.maxCost] }
+
+// padding is the dummy checks a known user's check runs after its own,
+// so that it costs what the file's dearest check does: one at each cost
+// from the hash's own up to the highest but one. bcrypt's work doubles
+// with each step of cost, so 2^c + 2^c + 2^(c+1) + ... + 2^(max-1) is
+// 2^max; what is left over is one key expansion per extra check, under
+// 0.1% of a cost-12 check for a cost-5 hash. Equal work, not a sleep:
+// the two stay equal however loaded the machine is. Files whose entries
+// all share one cost (htpasswd -B writes 5 unless told -C) pad nothing.
+func (f *File) padding(hash []byte) [][]byte {
+	c, err := bcrypt.Cost(hash)
+	if err != nil || c >= f.maxCost {
+		return nil
+	}
+	return f.dummies[c:f.maxCost]
 }
 
 // readHtpasswd reads Apache htpasswd lines, "user:hash", skipping blank
 // lines and "#" comments as Apache does, and returns every user's hash
-// and the cost of the first. Only bcrypt hashes ($2y$, which
+// and the highest cost among them. Only bcrypt hashes ($2y$, which
 // htpasswd -B writes, and $2a$/$2b$) are accepted: the other kinds Apache
 // knows (MD5 $apr1$, SHA-1 {SHA}, crypt, plain text) are fast to brute-force
 // from a leaked file, and refusing them at start, naming the line, is
@@ -89,9 +122,7 @@ func readHtpasswd(data []byte) (hashes map[string][]byte, cost int, err error) {
 		if c > maxBcryptCost {
 			return nil, 0, fmt.Errorf("line %d (user %q): bcrypt cost %d is above %d, too slow to check; recreate it with htpasswd -B -C 10 FILE %s", n, user, c, maxBcryptCost, user)
 		}
-		if cost == 0 {
-			cost = c
-		}
+		cost = max(cost, c)
 		hashes[user] = []byte(hash)
 		firstLine[user] = n
 	}
@@ -113,9 +144,17 @@ func checkUser(user string) error {
 		return fmt.Errorf("is not valid UTF-8")
 	case strings.ContainsFunc(user, unicode.IsControl):
 		return fmt.Errorf("has a control character")
+	case strings.TrimFunc(user, isSpaceOrBOM) != user:
+		// A browser never sends them, so such a user could never log in;
+		// they come from hand edits ("alice :hash", an indented line).
+		return fmt.Errorf("%q has white space around it; remove it", user)
 	}
 	return nil
 }
+
+// isSpaceOrBOM is white space, or a byte-order mark (U+FEFF, a zero-width
+// no-break space) left mid-file where files were joined.
+func isSpaceOrBOM(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' }
 
 // otherHashes are the hash kinds Apache's htpasswd writes besides bcrypt,
 // by prefix, for the message that refuses them.

@@ -29,8 +29,8 @@ func testUsers(t testing.TB) *File {
 func TestParseHtpasswd(t *testing.T) {
 	t.Parallel()
 	u := testUsers(t)
-	if len(u.hashes) != 2 || u.dummy == nil {
-		t.Fatalf("parsed %d users (dummy %v), want alice and bob", len(u.hashes), u.dummy != nil)
+	if len(u.hashes) != 2 || u.dummy() == nil {
+		t.Fatalf("parsed %d users (dummy %v), want alice and bob", len(u.hashes), u.dummy() != nil)
 	}
 	for user, pw := range map[string]string{"alice": htpasswdtest.AlicePassword, "bob": htpasswdtest.BobPassword} {
 		if err := bcrypt.CompareHashAndPassword(u.hashes[user], []byte(pw)); err != nil {
@@ -66,6 +66,12 @@ func TestParseHtpasswd(t *testing.T) {
 		{"long user", strings.Repeat("u", MaxUserLen+1) + ":" + alice, "longer than 255"},
 		{"duplicate", "alice:" + alice + "\nalice:" + alice, `line 2: user "alice" is also on line 1`},
 		{"cost too high", "z:$2y$15$C.0ghyCV0bHJ.OPHzQo/0uolKoO1NxthOaCCI2ygooPZbq5.UTPDS", "cost 15 is above 14"},
+		{"indented line", "alice:" + alice + "\n  bob:" + alice, `line 2: user name "  bob" has white space around it; remove it`},
+		{"space before the colon", "carol :" + alice, `line 1: user name "carol " has white space around it`},
+		{"tab", "\tcarol:" + alice, "line 1: user name has a control character"},
+		{"no-break space", "carol\u00a0:" + alice, "has white space around it"},
+		{"a BOM mid-file", "alice:" + alice + "\n\ufeffbob:" + alice, `line 2: user name "\ufeffbob" has white space around it`},
+		{"a BOM then spaces", "\ufeff alice:" + alice, `line 1: user name " alice" has white space around it`},
 	}
 	for _, tt := range tests {
 		_, err := Parse([]byte(tt.file))
@@ -75,6 +81,95 @@ func TestParseHtpasswd(t *testing.T) {
 		}
 		if msg := err.Error(); strings.Contains(msg, "\n") || strings.Contains(msg, "Tycrx") || strings.Contains(msg, "hunter2") || strings.Contains(msg, "EfatjsUq") {
 			t.Errorf("%s: message %q is not one line, or shows the hash", tt.name, msg)
+		}
+	}
+}
+
+// TestBOM: a file an editor saved with a UTF-8 byte-order mark loads, and
+// its first user logs in (issue 20, point 6: the name was "\ufeffalice").
+func TestBOM(t *testing.T) {
+	t.Parallel()
+	u, err := Parse([]byte("\ufeff" + htpasswdtest.File[strings.Index(htpasswdtest.File, "alice"):]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := NewAuthenticator(u).Check(context.Background(), "alice", htpasswdtest.AlicePassword); err != nil {
+		t.Errorf("alice, the first user after the BOM: %v", err)
+	}
+}
+
+// TestPasswordOver72Bytes: bcrypt reads 72 bytes of a password, so a
+// longer one is refused instead of matched on its start (issue 20, point
+// 10: pw72+"ANYTHING" logged in).
+func TestPasswordOver72Bytes(t *testing.T) {
+	t.Parallel()
+	pw72 := strings.Repeat("p", 71) + "!"
+	hash, err := bcrypt.GenerateFromPassword([]byte(pw72), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := Parse([]byte("carol:" + string(hash) + "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := NewAuthenticator(u)
+	ctx := context.Background()
+	if err := a.Check(ctx, "carol", pw72); err != nil {
+		t.Fatalf("the 72-byte password: %v", err)
+	}
+	for _, pw := range []string{pw72 + "ANYTHING", pw72 + "x", pw72 + strings.Repeat("y", 1000)} {
+		if err := a.Check(ctx, "carol", pw); !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "longer than 72 bytes") || strings.Contains(err.Error(), pw72) {
+			t.Errorf("a %d-byte password starting with the right 72: %v, want 401 saying it is too long (and never the password)", len(pw), err)
+		}
+	}
+}
+
+// TestMixedCosts: in a file whose hashes have different costs, every
+// check does the work of the file's dearest one, so timing does not tell
+// which names exist (issue 20, point 1: with carol at cost 5 first and
+// dave at 12, an unknown user took 2.8 ms and dave 251 ms). bcrypt's work
+// is 2^cost key expansions (and one more per check, the setup), counted
+// here instead of timed.
+func TestMixedCosts(t *testing.T) {
+	t.Parallel()
+	base, err := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	atCost := func(c int) string { return fmt.Sprintf("%s%02d%s", base[:4], c, base[6:]) }
+	costs := map[string]int{"carol": 5, "dave": 12, "erin": 5, "frank": 9, "gina": 4}
+	file := "carol:" + atCost(5) + "\ndave:" + atCost(12) + "\nerin:" + atCost(5) + "\nfrank:" + atCost(9) + "\ngina:" + atCost(4) + "\n"
+	u, err := Parse([]byte(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const right = "right"
+	for _, tt := range []struct{ user, password string }{
+		{"nobody", "x"}, {"mallory", right}, {"carol", "wrong"}, {"carol", right}, {"dave", "wrong"}, {"dave", right},
+		{"erin", "wrong"}, {"frank", "wrong"}, {"gina", "wrong"}, {"gina", right},
+	} {
+		a := NewAuthenticator(u)
+		var work, checks int
+		a.compare = func(h, p []byte) error {
+			c, err := bcrypt.Cost(h)
+			if err != nil {
+				t.Fatalf("a check against %q: %v", h, err)
+			}
+			work += 1 << c
+			checks++
+			if want, ok := costs[tt.user]; ok && string(h) == atCost(want) && string(p) == right {
+				return nil
+			}
+			return bcrypt.ErrMismatchedHashAndPassword
+		}
+		err := a.Check(context.Background(), tt.user, tt.password)
+		if _, known := costs[tt.user]; (err == nil) != (known && tt.password == right) {
+			t.Errorf("%s with %q: %v", tt.user, tt.password, err)
+		}
+		// The leftover is one setup expansion per extra check: 7 of
+		// 8,192 for carol, under 0.1%.
+		if work != 1<<12 || checks > 12-costs[tt.user]+1 {
+			t.Errorf("%s with %q: %d checks doing 2^cost work %d, want the work of one cost-12 check (%d)", tt.user, tt.password, checks, work, 1<<12)
 		}
 	}
 }
