@@ -235,7 +235,7 @@ func summary(f *figures) ([]string, error) {
 			medianRPS(plain), rateList(plain), medianRPS(gzip), rateList(gzip), medianRPS(auth), rateList(auth)),
 		fmt.Sprintf("uncached listing @64, CPU per request (median of 3 alternating runs): service %s %s, stock SDK ListObjectsV2 alone %s %s (%.2fx), service with --memory-target 0 %s %s; S3 calls per listing: %.2f with no cache, %.2f with --cache-ttl %s",
 			us(svcMedian), usList(svcCPU), us(sdkMedian), usList(sdkCPU), float64(svcMedian)/float64(sdkMedian), us(medianOf(goPacingCPU)), usList(goPacingCPU), many.s3PerReq, stackTTL.s3PerReq, stackCacheTTL),
-		fmt.Sprintf("hot dir2, S3 answering in %s, --cache-ttl %s, %d listings/s on schedule @64, p99 (median of 3 alternating runs): %s %s with --cache-stale 0, %s %s with the default stale window (%s); listings that waited for S3: %.2f%% and %.2f%%",
+		fmt.Sprintf("hot dir2, S3 answering in %s, --cache-ttl %s, %d listings/s on schedule @64, p99 (median of 3 alternating runs): %s %s with --cache-stale 0, %s %s with --cache-stale %s; listings that waited for S3: %.2f%% and %.2f%%",
 			slowS3Latency, stackCacheTTL, hotRate, ms(medianP99(staleOffRuns)), p99List(staleOffRuns), ms(medianP99(staleRuns)), p99List(staleRuns), stackCacheTTL, 100*staleOff.waitedShare, 100*stale.waitedShare),
 	}, nil
 }

@@ -44,9 +44,10 @@ func rows() []row {
 		{"service  1000 dirs, --cache-ttl " + stackCacheTTL.String(), serviceRandomDir("BUCKETLS_CACHE_TTL=" + stackCacheTTL.String())},
 		{"service  dir2, --cache-ttl 1s", serviceGet("/list-bucket-content/dir2", "BUCKETLS_CACHE_TTL=1s")},
 		// A hot directory behind a slow S3, as the deployed unit caches it,
-		// with the stale window off, then as by default.
+		// with the stale window off (the default), then on (--cache-stale
+		// equal to the TTL).
 		{hotSlowStaleOff, hotDirSlowS3("BUCKETLS_CACHE_STALE=0")},
-		{hotSlow, hotDirSlowS3()},
+		{hotSlow, hotDirSlowS3("BUCKETLS_CACHE_STALE=" + stackCacheTTL.String())},
 		{"backend  10k, first page only", backendList("ten-k")},
 		{"backend  10k, all 10 pages (Go)", backendWalk("ten-k")},
 		{"service  10k", serviceGet("/list-bucket-content/ten-k")},

@@ -60,7 +60,8 @@ type Config struct {
 	// CDNs (past CacheMaxAge) as Cache-Control's stale-while-revalidate
 	// and stale-if-error (--cache-stale, BUCKETLS_CACHE_STALE). A listing
 	// is then at most CacheTTL + CacheStale old when it leaves the process.
-	// 0 turns it off. Default: CacheTTL (parseConfig fills it in).
+	// 0 turns it off. Default: 0 (opt-in: it lets an answer be older than
+	// CacheTTL).
 	CacheStale time.Duration
 	// TLSAddr is the HTTPS listen address, served beside HTTP (--tls-addr,
 	// BUCKETLS_TLS_ADDR). Default: "" (no HTTPS).
@@ -272,7 +273,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
 	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
 	duration(&cfg.CacheMaxAge, "cache-max-age", envCacheMaxAge, 0, "let clients and CDNs reuse a listing this long (Cache-Control max-age, whole seconds), e.g. 60s; 0 makes them revalidate every time; default: the --cache-ttl value")
-	duration(&cfg.CacheStale, "cache-stale", envCacheStale, 0, "answer a listing up to this long past its --cache-ttl (and let clients past --cache-max-age) while one refresh runs or while refreshes fail; 0 turns it off; default: the --cache-ttl value")
+	duration(&cfg.CacheStale, "cache-stale", envCacheStale, 0, "answer a listing up to this long past its --cache-ttl (and let clients past --cache-max-age) while one refresh runs or while refreshes fail; 0 turns it off; try the --cache-ttl value")
 	duration(&cfg.RequestTimeout, "request-timeout", envRequestTO, 0, "end a listing request that takes longer than this in all; 0 means no such bound")
 	duration(&cfg.StallTimeout, "stall-timeout", envStallTO, defaultStallTimeout, "cut off a client that takes no listing bytes for this long")
 	fs.Func("cors-origins", "origins whose pages may call the listing routes, comma-separated (https://a.example,http://localhost:3000,https://*.example.com), or * for any (env "+envCORSOrigins+")", func(v string) error {
@@ -336,13 +337,12 @@ func parseConfig(args []string, getenv func(string) string) (Config, error) {
 			return cfg, &ConfigError{Msg: err.Error()}
 		}
 	}
-	// The caching settings default to the TTL: a listing is as fresh for
-	// clients as it is in the process, and may be as stale again.
+	// The max-age defaults to the TTL: a listing is as fresh for clients
+	// as it is in the process. The stale window stays off unless asked
+	// for: it lets an answer be older than the TTL, which a deploy that
+	// relies on the TTL's bound must choose.
 	if !set["cache-max-age"] && getenv(envCacheMaxAge) == "" {
 		cfg.CacheMaxAge = cfg.CacheTTL.Truncate(time.Second)
-	}
-	if !set["cache-stale"] && getenv(envCacheStale) == "" {
-		cfg.CacheStale = cfg.CacheTTL
 	}
 	if cfg.Demo && !set["serve-objects"] && getenv(envServeObjects) == "" {
 		cfg.ServeObjects = true // a newcomer's first click on a file opens it

@@ -67,8 +67,8 @@ func TestParseConfig(t *testing.T) {
 		{"pprof on IPv6 loopback", []string{"--bucket", "bkt", "--pprof-addr", "[::1]:6060"}, nil, func(c Config) bool { return c.PprofAddr == "[::1]:6060" }},
 		{"pprof on every interface, said so", []string{"--bucket", "bkt", "--pprof-addr", ":6061", "--pprof-public"}, nil, func(c Config) bool { return c.PprofAddr == ":6061" && c.PprofPublic }},
 		{"pprof public from env", []string{"--bucket", "bkt", "--pprof-addr", "10.0.0.5:6061"}, []string{"BUCKETLS_PPROF_PUBLIC", "true"}, func(c Config) bool { return c.PprofPublic }},
-		{"cache settings follow the ttl", []string{"--bucket", "bkt", "--cache-ttl", "2500ms"}, nil, func(c Config) bool {
-			return c.CacheTTL == 2500*time.Millisecond && c.CacheMaxAge == 2*time.Second && c.CacheStale == 2500*time.Millisecond
+		{"max-age follows the ttl, the stale window stays off", []string{"--bucket", "bkt", "--cache-ttl", "2500ms"}, nil, func(c Config) bool {
+			return c.CacheTTL == 2500*time.Millisecond && c.CacheMaxAge == 2*time.Second && c.CacheStale == 0
 		}},
 		{"cache settings off by default", []string{"--bucket", "bkt"}, nil, func(c Config) bool {
 			return c.CacheMaxAge == 0 && c.CacheStale == 0
