@@ -20,6 +20,7 @@ type sortedBackend struct {
 	bucket  string
 	keys    []string // sorted, unique
 	created time.Time
+	size    func(key string) int64 // nil: every object is empty
 }
 
 var _ gofakes3.Backend = (*sortedBackend)(nil)
@@ -66,11 +67,15 @@ func (b *sortedBackend) ListBucket(name string, prefix *gofakes3.Prefix, page go
 			last = b.keys[i-1]
 			out.AddPrefix(cp)
 		} else {
+			var size int64
+			if b.size != nil {
+				size = b.size(key)
+			}
 			out.Add(&gofakes3.Content{
 				Key:          key,
 				LastModified: gofakes3.NewContentTime(b.created),
 				ETag:         `"d41d8cd98f00b204e9800998ecf8427e"`,
-				Size:         0,
+				Size:         size,
 			})
 			i++
 		}

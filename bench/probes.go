@@ -14,6 +14,7 @@ type probes struct {
 	healthy, ready    []time.Duration // start to /healthz and to /readyz 200, per start
 	tenK              tenKTimes
 	api               apiTimes
+	views             viewTimes
 	heapRise, rssRise float64 // MiB a 100,000-entry listing adds in a fresh process
 }
 
@@ -38,6 +39,9 @@ func measureProbes(r *rig, p *probes) error {
 		return err
 	}
 	if p.api, err = timeAPI(r); err != nil {
+		return err
+	}
+	if p.views, err = timeViews(r); err != nil {
 		return err
 	}
 	p.heapRise, p.rssRise, err = streamMemory(r.bin, r.endpoint, r.walker)

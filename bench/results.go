@@ -41,12 +41,13 @@ func (rs results) get(row string, conns int) (result, error) {
 	return r, nil
 }
 
-// maxPeakKiB is the highest peak RSS of any service run at conns.
-func (rs results) maxPeakKiB(conns int) (int64, error) {
+// maxPeakKiB is the highest peak RSS of any service run at conns, but
+// those of the rows named in except.
+func (rs results) maxPeakKiB(conns int, except ...string) (int64, error) {
 	var top int64
 	found := false
 	for k, r := range rs {
-		if k.conns == conns && r.peakKiB > 0 {
+		if k.conns == conns && r.peakKiB > 0 && !slices.Contains(except, k.target) {
 			top, found = max(top, r.peakKiB), true
 		}
 	}

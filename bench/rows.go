@@ -54,6 +54,10 @@ func rows() []row {
 		{"backend  300 sub-dirs (1 page)", backendList("subdirs")},
 		{"service  300 sub-dirs", serviceGet("/list-bucket-content/subdirs")},
 		{"service  1M entries, paged (limit=1000)", servicePaging},
+		// Issue 22's views: a different 10,000-entry directory for each
+		// request in flight, unsorted and sorted (views.go).
+		{viewsPlain, viewsInTurn("")},
+		{viewsSorted, viewsInTurn(sortedQuery)},
 	}
 }
 

@@ -26,7 +26,8 @@ func fullFigures() *figures {
 	}
 	d := []time.Duration{time.Millisecond}
 	f.probes = probes{binaryBytes: 10 << 20, healthy: d, ready: d,
-		tenK: tenKTimes{d[0], d[0], d[0]}, api: apiTimes{d[0], d[0], d[0], d[0], d[0], d[0], 100, 10}}
+		tenK: tenKTimes{d[0], d[0], d[0]}, api: apiTimes{d[0], d[0], d[0], d[0], d[0], d[0], 100, 10},
+		views: viewTimes{d[0], d[0], d[0], d[0], d[0]}}
 	return f
 }
 
