@@ -370,3 +370,97 @@ func TestBrowser(t *testing.T) {
 	}
 	t.Logf("%d pages loaded, each with the CSP; no dialog opened", b.pages)
 }
+
+// heading clicks the table heading whose text starts with name.
+func (b *browser) heading(name string) {
+	b.t.Helper()
+	q, _ := json.Marshal(name)
+	i := eval[int](b, `[...document.querySelectorAll("thead th")].findIndex(th => th.textContent.startsWith(`+string(q)+`))`)
+	if i < 0 {
+		b.t.Fatalf("no heading %q on %s", name, b.location())
+	}
+	b.navigate("click heading "+name, chromedp.Click(chromedp.CSS(fmt.Sprintf("thead th:nth-child(%d) a", i+1))))
+}
+
+// sortedBy is the heading marked as sorted and which way, "" when none is.
+func (b *browser) sortedBy() string {
+	b.t.Helper()
+	return eval[string](b, `[...document.querySelectorAll("thead th[aria-sort]")].map(th => th.textContent + " " + th.getAttribute("aria-sort")).join()`)
+}
+
+// filter types text into the search box, sets the subdirectories box and
+// submits the form as a person would: a click on its button.
+func (b *browser) filter(text string, recursive bool) {
+	b.t.Helper()
+	// Emptied from DevTools, as a select-all and delete would.
+	if v := eval[string](b, `(document.querySelector("form.search input[name=match]").value = "")`); v != "" {
+		b.t.Fatalf("clear the search box: %q left", v)
+	}
+	if text != "" {
+		b.do("type "+text, chromedp.SendKeys(chromedp.CSS(`form.search input[name=match]`), text))
+	}
+	if eval[bool](b, `document.querySelector("form.search input[name=recursive]").checked`) != recursive {
+		b.do("toggle subdirectories", chromedp.Click(chromedp.CSS(`form.search input[name=recursive]`)))
+	}
+	b.navigate("filter by "+text, chromedp.Click(chromedp.CSS(`form.search button`)))
+}
+
+// TestBrowserViews: a person sorts by clicking the headings and filters
+// by typing in the search box, with no script on the page (issue 22).
+func TestBrowserViews(t *testing.T) {
+	b := newBrowser(t) // first: it skips when Chromium is missing
+	srv := viewServer(t, Config{})
+	b.open(srv + listHref("v", true))
+	b.expect("v in key order", "B.txt", "Zed/", "a.txt", "c-long-name.txt", "sub/")
+	if got := b.sortedBy(); got != "" {
+		t.Errorf("key order: heading %q marked as sorted", got)
+	}
+
+	b.heading("Name")
+	b.expect("v by name", "sub/", "Zed/", "a.txt", "B.txt", "c-long-name.txt")
+	if got := b.sortedBy(); got != "Name ▲ ascending" {
+		t.Errorf("sorted by name: marked %q", got)
+	}
+	b.heading("Name")
+	b.expect("v by name, descending", "Zed/", "sub/", "c-long-name.txt", "B.txt", "a.txt")
+	b.heading("Size")
+	b.expect("v by size", "sub/", "Zed/", "a.txt", "B.txt", "c-long-name.txt")
+	if got := b.sortedBy(); got != "Size ▲ ascending" {
+		t.Errorf("sorted by size: marked %q", got)
+	}
+
+	// The search box keeps the sort, and ignores case.
+	b.filter("TXT", false)
+	b.expect("v by size, names containing TXT", "a.txt", "B.txt", "c-long-name.txt")
+	if loc := b.location(); !strings.Contains(loc, "match=TXT") || !strings.Contains(loc, "sort=size") {
+		t.Errorf("after filtering: at %s", loc)
+	}
+	if v := eval[string](b, `document.querySelector("form.search input[name=match]").value`); v != "TXT" {
+		t.Errorf("the search box shows %q after the search, want TXT", v)
+	}
+	b.screenshot("views-sorted-filtered", false)
+	b.filter("x", true)
+	// Still by size: sub/x is as long as a.txt and B.txt and sorts after
+	// them by name.
+	b.expect("names containing x, in subdirectories too", "a.txt", "B.txt", "sub/x", "c-long-name.txt")
+	b.filter("", false)
+	b.expect("the filter cleared", "sub/", "Zed/", "a.txt", "B.txt", "c-long-name.txt")
+
+	// A directory over the cap says so, and stays in key order.
+	capped := viewServer(t, Config{ViewCap: 3})
+	b.open(capped + listHref("v", true) + "?sort=name")
+	b.expect("v over a cap of 3", "B.txt", "Zed/", "a.txt", "c-long-name.txt", "sub/")
+	if note := eval[string](b, `document.querySelector(".note").textContent`); !strings.Contains(note, "more than 3 entries") {
+		t.Errorf("over the cap, the note says %q", note)
+	}
+	if got := b.sortedBy(); got != "" {
+		t.Errorf("over the cap, in key order, heading %q is marked as sorted", got)
+	}
+	b.screenshot("views-over-cap", false)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) > 0 {
+		t.Errorf("dialogs opened: %q", b.dialogs)
+	}
+}

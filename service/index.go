@@ -292,7 +292,7 @@ func renderIndex(path string, opts listOptions, entries []Entry, cursor string, 
 		Count:   len(entries),
 		Prefix:  displayName(opts.prefix),
 		Match:   displayName(opts.match),
-		Columns: columns(path, opts),
+		Columns: columns(path, opts, overCap == 0),
 		Search:  searchForm(path, opts),
 		OverCap: overCap,
 	}
@@ -348,8 +348,9 @@ func entryHref(path string, dir bool) (href, noLink string) {
 }
 
 // columns are the table's headings: name, size and date link to the
-// listing sorted by them; type does not sort.
-func columns(path string, opts listOptions) []column {
+// listing sorted by them; type does not sort. sorted says the entries are
+// in opts's order (not so over the cap), so its column is marked.
+func columns(path string, opts listOptions, sorted bool) []column {
 	out := []column{{Name: "Name", by: sortName}, {Name: "Type"}, {Name: "Size", by: sortSize}, {Name: "Modified (UTC)", by: sortModified}}
 	for i := range out {
 		c := &out[i]
@@ -357,7 +358,7 @@ func columns(path string, opts listOptions) []column {
 			continue
 		}
 		c.Href = sortHref(path, opts, c.by)
-		if opts.sort == c.by {
+		if sorted && opts.sort == c.by {
 			c.Sorted = "ascending"
 			if opts.desc {
 				c.Sorted = "descending"
