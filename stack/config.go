@@ -99,6 +99,16 @@ type Config struct {
 	// Default: [] (nothing hidden).
 	Hide []string
 
+	// ServeObjects makes the service serve the objects' bytes (its
+	// --serve-objects, passed as BUCKETLS_SERVE_OBJECTS): GET /files/<key>,
+	// and the index links files there. The instance role and the S3
+	// endpoint then allow s3:GetObject on the served keys (the bucket's
+	// "/*", or RootPrefix + "/*"), through the endpoint only, like the
+	// listing. Presigned URLs cannot replace it: the role's S3 statements
+	// hold only through the VPC endpoint, so a browser on the internet
+	// could not use a URL signed with them. Default: false.
+	ServeObjects bool
+
 	// HTPasswdParameter is the name of an SSM Parameter Store SecureString
 	// in Region holding an Apache htpasswd file with bcrypt entries. When
 	// set, the listing requires HTTP Basic authentication against it: the

@@ -66,10 +66,18 @@ func (d policyDocument) String() string {
 	return b.String()
 }
 
+// servedAccess is what the instances may do with the served bucket. The
+// ARN may hold a Terraform reference.
+type servedAccess struct {
+	bucketARN  string
+	rootPrefix string // Config.RootPrefix: "" serves the whole bucket
+	objects    bool   // Config.ServeObjects: read the served keys too
+}
+
 // instanceS3Statements are the S3 permissions bucketls instances need:
-// list the served bucket (all the service does) and read the one artifact
-// object (all the boot script does). The instance policy and the S3
-// endpoint policy both start from them. The ARNs may hold Terraform
+// list the served bucket (all the service does by default) and read the
+// one artifact object (all the boot script does). The instance policy and
+// the S3 endpoint policy both start from them. The ARNs may hold Terraform
 // references.
 //
 // With a root prefix, listing carries a condition on s3:prefix: only
@@ -79,24 +87,35 @@ func (d policyDocument) String() string {
 // not allowed: the service never asks for it, since the listing root is
 // always the directory "P/", and an object check (is "dir2/file1" an
 // object?) asks for "P/dir2/file1", inside the subtree.
-func instanceS3Statements(servedBucketARN, rootPrefix, artifactObjectARN string) []policyStatement {
-	list := policyStatement{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{servedBucketARN}}
-	if rootPrefix != "" {
+//
+// With serveObjects the service reads the served objects too (GetObject,
+// and HeadObject, which needs the same permission): s3:GetObject on the
+// served keys, the bucket's "/*" or "P/*". This is the one wildcard in the
+// role's policy, and it is the served subtree itself: the keys the service
+// lists are the keys it may read, nothing outside the root prefix.
+func instanceS3Statements(served servedAccess, artifactObjectARN string) []policyStatement {
+	list := policyStatement{Sid: "ListServedBucket", Effect: "Allow", Action: []string{"s3:ListBucket"}, Resource: []string{served.bucketARN}}
+	if served.rootPrefix != "" {
 		list.Condition = map[string]map[string]conditionValues{
-			"StringLike": {"s3:prefix": {rootPrefix + "/", rootPrefix + "/*"}},
+			"StringLike": {"s3:prefix": {served.rootPrefix + "/", served.rootPrefix + "/*"}},
 		}
 	}
-	return []policyStatement{
-		list,
-		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{artifactObjectARN}},
+	statements := []policyStatement{list}
+	if served.objects {
+		keys := served.bucketARN + "/*"
+		if served.rootPrefix != "" {
+			keys = served.bucketARN + "/" + served.rootPrefix + "/*"
+		}
+		statements = append(statements, policyStatement{Sid: "ReadServedObjects", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{keys}})
 	}
+	return append(statements,
+		policyStatement{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{artifactObjectARN}})
 }
 
 // instanceAccess is what the instance role may reach. The ARNs may hold
 // Terraform references.
 type instanceAccess struct {
-	servedBucketARN   string
-	rootPrefix        string // Config.RootPrefix: "" lists the whole bucket
+	served            servedAccess
 	artifactObjectARN string
 	s3EndpointID      string // the role's S3 permissions hold only through it
 	// htpasswdParameterARN is the SSM parameter holding the htpasswd
@@ -120,7 +139,7 @@ type instanceAccess struct {
 // that may call Parameter Store. A parameter under a customer-managed key
 // would also need kms:Decrypt on that key, which this stack does not grant.
 func instancePolicy(a instanceAccess) string {
-	statements := instanceS3Statements(a.servedBucketARN, a.rootPrefix, a.artifactObjectARN)
+	statements := instanceS3Statements(a.served, a.artifactObjectARN)
 	for i := range statements {
 		if statements[i].Condition == nil {
 			statements[i].Condition = map[string]map[string]conditionValues{}
@@ -147,8 +166,8 @@ func instancePolicy(a instanceAccess) string {
 // The SSM agent's own buckets (agent updates, Run Command documents,
 // patch baselines) are left out: the stack uses Session Manager only, and
 // the agent is updated with dnf like every other package.
-func s3EndpointPolicy(partition, region, servedBucketARN, rootPrefix, artifactObjectARN string) string {
-	statements := append(instanceS3Statements(servedBucketARN, rootPrefix, artifactObjectARN), policyStatement{
+func s3EndpointPolicy(partition, region string, served servedAccess, artifactObjectARN string) string {
+	statements := append(instanceS3Statements(served, artifactObjectARN), policyStatement{
 		Sid: "ReadAmazonLinuxRepositories", Effect: "Allow", Action: []string{"s3:GetObject"},
 		Resource: []string{al2023RepositoryObjects(partition, region)},
 	})
@@ -195,8 +214,7 @@ func ssmManagedPolicyARN(partition string) string {
 // identityConfig is what the instance identity needs.
 type identityConfig struct {
 	partition, region string
-	servedBucketARN   string
-	rootPrefix        string
+	served            servedAccess
 	artifactObjectARN string
 	s3EndpointID      string // the role's S3 permissions hold only through it
 	htpasswdParameter string // a parameter name, "" for none
@@ -223,8 +241,7 @@ func newIdentity(scope constructs.Construct, id string, cfg identityConfig) iden
 		Description:      jsii.String("bucketls instance: list the served bucket, read the artifact"),
 		AssumeRolePolicy: jsii.String(assumeRolePolicy(cfg.partition)),
 	})
-	access := instanceAccess{servedBucketARN: cfg.servedBucketARN, rootPrefix: cfg.rootPrefix,
-		artifactObjectARN: cfg.artifactObjectARN, s3EndpointID: cfg.s3EndpointID}
+	access := instanceAccess{served: cfg.served, artifactObjectARN: cfg.artifactObjectARN, s3EndpointID: cfg.s3EndpointID}
 	if cfg.htpasswdParameter != "" {
 		// The parameter's ARN names the account, known only at apply.
 		account := dataawscalleridentity.NewDataAwsCallerIdentity(c, jsii.String("account"), &dataawscalleridentity.DataAwsCallerIdentityConfig{})

@@ -26,7 +26,7 @@ func TestInstancePolicy(t *testing.T) {
 	const served = "arn:aws:s3:::served"
 	const object = "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
 	const vpce = "vpce-0123456789abcdef0"
-	doc := instancePolicy(instanceAccess{servedBucketARN: served, artifactObjectARN: object, s3EndpointID: vpce})
+	doc := instancePolicy(instanceAccess{served: servedAccess{bucketARN: served}, artifactObjectARN: object, s3EndpointID: vpce})
 	p := parsePolicy(t, doc)
 	viaEndpoint := map[string]map[string]conditionValues{"StringEquals": {"aws:SourceVpce": {vpce}}}
 	want := []policyStatement{
@@ -44,7 +44,7 @@ func TestInstancePolicy(t *testing.T) {
 func TestS3EndpointPolicy(t *testing.T) {
 	const served = "arn:aws-cn:s3:::served"
 	const object = "arn:aws-cn:s3:::artifacts/bucketls/abc/bucketls-linux-arm64"
-	p := parsePolicy(t, s3EndpointPolicy("aws-cn", "cn-north-1", served, "", object))
+	p := parsePolicy(t, s3EndpointPolicy("aws-cn", "cn-north-1", servedAccess{bucketARN: served}, object))
 	anyone := map[string]string{"AWS": "*"}
 	want := []policyStatement{
 		{Sid: "ListServedBucket", Effect: "Allow", Principal: anyone, Action: []string{"s3:ListBucket"}, Resource: []string{served}},
@@ -80,8 +80,7 @@ func TestSSMManagedPolicyARN(t *testing.T) {
 // so the exact text is what the tests can hold.
 func TestInstancePolicyRootPrefixAndPassword(t *testing.T) {
 	doc := instancePolicy(instanceAccess{
-		servedBucketARN:      "arn:aws:s3:::served",
-		rootPrefix:           "team/reports",
+		served:               servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports"},
 		artifactObjectARN:    "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64",
 		s3EndpointID:         "vpce-0123456789abcdef0",
 		htpasswdParameterARN: ssmParameterARN("aws", "eu-west-1", "123456789012", "/bucketls/htpasswd"),
@@ -203,9 +202,13 @@ func (c *synthCase) wantInstanceStatements(t *testing.T, servedARN, objectARN st
 	if p := c.cfg.RootPrefix; p != "" {
 		list.Condition["StringLike"] = map[string]conditionValues{"s3:prefix": {p + "/", p + "/*"}}
 	}
-	want := []policyStatement{list,
-		{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objectARN},
-			Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}}}
+	want := []policyStatement{list}
+	if c.cfg.ServeObjects {
+		want = append(want, policyStatement{Sid: "ReadServedObjects", Effect: "Allow", Action: []string{"s3:GetObject"},
+			Resource: []string{servedKeysARN(servedARN, c.cfg.RootPrefix)}, Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}})
+	}
+	want = append(want, policyStatement{Sid: "ReadArtifact", Effect: "Allow", Action: []string{"s3:GetObject"}, Resource: []string{objectARN},
+		Condition: map[string]map[string]conditionValues{"StringEquals": viaEndpoint}})
 	if name := c.cfg.HTPasswdParameter; name != "" {
 		account := "${data.aws_caller_identity." + only(t, c.tf.Data["aws_caller_identity"]) + ".account_id}"
 		want = append(want, policyStatement{Sid: "ReadHtpasswd", Effect: "Allow", Action: []string{"ssm:GetParameter"},
@@ -221,5 +224,120 @@ func (c *synthCase) checkInstancePolicy(t *testing.T, doc, servedARN, objectARN 
 	want := c.wantInstanceStatements(t, servedARN, objectARN) // with root prefix and password, if set
 	if p := parsePolicy(t, doc); !reflect.DeepEqual(p.Statement, want) {
 		t.Errorf("instance policy = %+v\nwant exactly %+v", p.Statement, want)
+	}
+}
+
+// servedKeysARN is the ARN of the keys serveObjects lets the service
+// read: the bucket's, or the root prefix's.
+func servedKeysARN(bucketARN, rootPrefix string) string {
+	if rootPrefix == "" {
+		return bucketARN + "/*"
+	}
+	return bucketARN + "/" + rootPrefix + "/*"
+}
+
+// TestServeObjectsPolicies asserts both documents with serveObjects,
+// byte for byte: s3:GetObject on the served keys and nothing more, through
+// the endpoint only; under a root prefix, on its keys only.
+func TestServeObjectsPolicies(t *testing.T) {
+	const vpce = "vpce-0123456789abcdef0"
+	const artifact = "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
+	whole := instancePolicy(instanceAccess{served: servedAccess{bucketARN: "arn:aws:s3:::served", objects: true}, artifactObjectARN: artifact, s3EndpointID: vpce})
+	want := `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "ListServedBucket",
+      "Effect": "Allow",
+      "Action": [
+        "s3:ListBucket"
+      ],
+      "Resource": [
+        "arn:aws:s3:::served"
+      ],
+      "Condition": {
+        "StringEquals": {
+          "aws:SourceVpce": "vpce-0123456789abcdef0"
+        }
+      }
+    },
+    {
+      "Sid": "ReadServedObjects",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetObject"
+      ],
+      "Resource": [
+        "arn:aws:s3:::served/*"
+      ],
+      "Condition": {
+        "StringEquals": {
+          "aws:SourceVpce": "vpce-0123456789abcdef0"
+        }
+      }
+    },
+    {
+      "Sid": "ReadArtifact",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetObject"
+      ],
+      "Resource": [
+        "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
+      ],
+      "Condition": {
+        "StringEquals": {
+          "aws:SourceVpce": "vpce-0123456789abcdef0"
+        }
+      }
+    }
+  ]
+}
+`
+	if whole != want {
+		t.Errorf("instance policy with serveObjects =\n%s\nwant\n%s", whole, want)
+	}
+	sub := instancePolicy(instanceAccess{served: servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports", objects: true}, artifactObjectARN: artifact, s3EndpointID: vpce})
+	wantSub := `    {
+      "Sid": "ReadServedObjects",
+      "Effect": "Allow",
+      "Action": [
+        "s3:GetObject"
+      ],
+      "Resource": [
+        "arn:aws:s3:::served/team/reports/*"
+      ],
+      "Condition": {
+        "StringEquals": {
+          "aws:SourceVpce": "vpce-0123456789abcdef0"
+        }
+      }
+    },
+`
+	if !strings.Contains(sub, wantSub) || strings.Count(sub, "s3:GetObject") != 2 {
+		t.Errorf("instance policy with serveObjects under team/reports =\n%s\nwant the statement\n%s", sub, wantSub)
+	}
+	endpoint := s3EndpointPolicy("aws", "eu-west-1", servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports", objects: true}, artifact)
+	wantEndpoint := `    {
+      "Sid": "ReadServedObjects",
+      "Effect": "Allow",
+      "Principal": {
+        "AWS": "*"
+      },
+      "Action": [
+        "s3:GetObject"
+      ],
+      "Resource": [
+        "arn:aws:s3:::served/team/reports/*"
+      ]
+    },
+`
+	if !strings.Contains(endpoint, wantEndpoint) {
+		t.Errorf("endpoint policy with serveObjects =\n%s\nwant the statement\n%s", endpoint, wantEndpoint)
+	}
+	// Without it, not a word more.
+	off := instancePolicy(instanceAccess{served: servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports"}, artifactObjectARN: artifact, s3EndpointID: vpce})
+	if strings.Contains(off, "ReadServedObjects") || strings.Contains(s3EndpointPolicy("aws", "eu-west-1", servedAccess{bucketARN: "arn:aws:s3:::served"}, artifact), "ReadServedObjects") {
+		t.Errorf("serveObjects off, but a policy reads the served objects:\n%s", off)
 	}
 }

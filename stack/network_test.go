@@ -303,6 +303,10 @@ func TestS3Endpoint(t *testing.T) {
 		if p := c.cfg.RootPrefix; p != "" { // the endpoint, too, lets only the subtree be listed
 			wantPolicy[0].Condition = map[string]map[string]conditionValues{"StringLike": {"s3:prefix": {p + "/", p + "/*"}}}
 		}
+		if c.cfg.ServeObjects { // and read only the served keys
+			wantPolicy = slices.Insert(wantPolicy, 1, policyStatement{Sid: "ReadServedObjects", Effect: "Allow", Principal: anyone,
+				Action: []string{"s3:GetObject"}, Resource: []string{servedKeysARN(served, c.cfg.RootPrefix)}})
+		}
 		if p := parsePolicy(t, ep["policy"].(string)); !reflect.DeepEqual(p.Statement, wantPolicy) {
 			t.Errorf("endpoint policy = %+v\nwant exactly %+v", p.Statement, wantPolicy)
 		}

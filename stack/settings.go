@@ -43,6 +43,8 @@ var settings = []setting{
 		get: func(c *Config) *string { return &c.RootPrefix }, valid: checkRootPrefix},
 	field[[]string]{key: "hide", env: "BUCKETLS_HIDE", def: []string{}, kind: listKind(`[".*", "private/*"]`),
 		get: func(c *Config) *[]string { return &c.Hide }, valid: checkHide},
+	field[bool]{key: "serveObjects", env: "BUCKETLS_SERVE_OBJECTS", def: false, kind: boolKind,
+		get: func(c *Config) *bool { return &c.ServeObjects }},
 	field[string]{key: "htpasswdParameter", env: "BUCKETLS_HTPASSWD_PARAMETER", def: "", kind: stringKind,
 		get: func(c *Config) *string { return &c.HTPasswdParameter }, valid: checkHTPasswdParameter},
 	field[bool]{key: "allowPasswordsInClear", env: "BUCKETLS_ALLOW_PASSWORDS_IN_CLEAR", def: false, kind: boolKind,

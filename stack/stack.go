@@ -123,6 +123,7 @@ func newStack(scope constructs.Construct, id string, cfg Config) (artifact, erro
 // construct (doc.go says why and how new IDs are made).
 func newShared(scope constructs.Construct, cfg Config, bin binary) (instances, artifact, error) {
 	served := newServedBucket(scope, cfg)
+	access := servedAccess{bucketARN: served.arn, rootPrefix: cfg.RootPrefix, objects: cfg.ServeObjects}
 	art := newArtifact(scope, "artifact", bin)
 	net := newNetwork(scope, "network", networkConfig{
 		instanceType: cfg.instanceType(),
@@ -137,7 +138,7 @@ func newShared(scope constructs.Construct, cfg Config, bin binary) (instances, a
 		// public HTTPS endpoints as Session Manager.
 		ssm:              cfg.SSM || cfg.HTPasswdParameter != "",
 		ssmEndpoints:     cfg.SSMEndpoints,
-		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, served.arn, cfg.RootPrefix, art.objectARN),
+		s3EndpointPolicy: s3EndpointPolicy(cfg.partition(), cfg.Region, access, art.objectARN),
 		cdn:              cfg.CDN,
 	})
 	if cfg.FlowLogs {
@@ -146,8 +147,7 @@ func newShared(scope constructs.Construct, cfg Config, bin binary) (instances, a
 	who := newIdentity(scope, "identity", identityConfig{
 		partition:         cfg.partition(),
 		region:            cfg.Region,
-		servedBucketARN:   served.arn,
-		rootPrefix:        cfg.RootPrefix,
+		served:            access,
 		artifactObjectARN: art.objectARN,
 		s3EndpointID:      net.s3EndpointID,
 		htpasswdParameter: cfg.HTPasswdParameter,

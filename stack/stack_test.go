@@ -157,6 +157,7 @@ func variantConfig() Config {
 		CORSOrigins:  []string{"https://example.com", "http://localhost:3000"},
 		RootPrefix:   "team/reports",
 		Hide:         []string{".*", "private/*"},
+		ServeObjects: true,
 	}
 }
 
@@ -196,6 +197,7 @@ func haVariantConfig() Config {
 		CORSOrigins:     []string{"*"},
 		RootPrefix:      "ünïcode prefix/with 'quotes' and %",
 		Hide:            []string{"*.bak", "drafts [0-9]"},
+		ServeObjects:    true,
 		CertificateARN:  "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f",
 	}
 }

@@ -24,6 +24,7 @@ func userData(cfg Config, art artifact, served servedBucket) (string, error) {
 		CORSOrigins:       cfg.CORSOrigins,
 		RootPrefix:        cfg.RootPrefix,
 		Hide:              cfg.Hide,
+		ServeObjects:      cfg.ServeObjects,
 		HTPasswdParameter: cfg.HTPasswdParameter,
 	}.UserData()
 }

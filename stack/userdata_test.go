@@ -72,6 +72,7 @@ func (c *synthCase) checkScript(t *testing.T, script string, tls bool) {
 		CORSOrigins:       c.cfg.CORSOrigins,
 		RootPrefix:        c.cfg.RootPrefix,
 		Hide:              c.cfg.Hide,
+		ServeObjects:      c.cfg.ServeObjects,
 		HTPasswdParameter: c.cfg.HTPasswdParameter,
 	}
 	if content != "" {
@@ -184,6 +185,11 @@ func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 		want = append(want, "\n"+line+"\n")
 	} else if strings.Contains(script, "BUCKETLS_HIDE") {
 		t.Errorf("no hide, but the unit sets BUCKETLS_HIDE")
+	}
+	if c.cfg.ServeObjects {
+		want = append(want, "\nEnvironment=BUCKETLS_SERVE_OBJECTS=true\n")
+	} else if strings.Contains(script, "BUCKETLS_SERVE_OBJECTS") {
+		t.Errorf("no serveObjects, but the unit sets BUCKETLS_SERVE_OBJECTS")
 	}
 	for _, w := range want {
 		if !strings.Contains(script, w) {

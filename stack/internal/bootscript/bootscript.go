@@ -99,6 +99,7 @@ type Script struct {
 	CORSOrigins    []string      // the service's --cors-origins; none = no CORS
 	RootPrefix     string        // the service's --root-prefix; "" = the whole bucket
 	Hide           []string      // the service's --hide; none = nothing hidden
+	ServeObjects   bool          // the service's --serve-objects
 	// HTPasswdParameter is the SSM parameter holding the htpasswd file;
 	// "" = no password.
 	HTPasswdParameter string

@@ -29,7 +29,8 @@ func sampleScript(sha string) Script {
 		RootPrefix:     "team/reports",
 		// Globs with characters the unit must quote, and a % systemd would
 		// read as a specifier.
-		Hide: []string{".*", "private/*", `a b[0-9]\?`, "100%"},
+		Hide:         []string{".*", "private/*", `a b[0-9]\?`, "100%"},
+		ServeObjects: true,
 		// A leading slash: the name of a hierarchy.
 		HTPasswdParameter: "/bucketls/htpasswd",
 	}

@@ -48,6 +48,10 @@ func (s Script) unitValues(servedBucket string) unitValues {
 		envs = append(envs, env{"Names the listings leave out (hide): presentation, not access control.",
 			unitQuote("BUCKETLS_HIDE=" + strings.Join(s.Hide, ","))})
 	}
+	if s.ServeObjects {
+		envs = append(envs, env{"Serve the objects' bytes at /files (serveObjects); the role may read the served keys.",
+			"BUCKETLS_SERVE_OBJECTS=true"})
+	}
 	var e strings.Builder
 	for _, v := range envs {
 		e.WriteString("# " + v.why + "\nEnvironment=" + v.kv + "\n")

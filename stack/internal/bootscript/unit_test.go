@@ -22,6 +22,7 @@ func TestUnit(t *testing.T) {
 		"\nEnvironment=BUCKETLS_CORS_ORIGINS=https://a.example,http://localhost:3000\n",
 		"\nEnvironment=BUCKETLS_ROOT_PREFIX=team/reports\n",
 		"\nEnvironment=\"BUCKETLS_HIDE=.*,private/*,a b[0-9]\\\\?,100%%\"\n",
+		"\nEnvironment=BUCKETLS_SERVE_OBJECTS=true\n",
 		"\nLoadCredential=htpasswd:/etc/bucketls/htpasswd\n",
 		"\nEnvironment=BUCKETLS_HTPASSWD=%d/htpasswd\n",
 		"\nDynamicUser=yes\n",
@@ -57,8 +58,8 @@ func TestUnit(t *testing.T) {
 	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_CORS_ORIGINS") || !strings.Contains(u, "\nEnvironment=BUCKETLS_CACHE_TTL=0s\n") {
 		t.Errorf("unit without origins and TTL 0: want no CORS variable and BUCKETLS_CACHE_TTL=0s:\n%s", u)
 	}
-	b.RootPrefix, b.HTPasswdParameter, b.Hide = "", "", nil
-	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_HIDE") || strings.Contains(u, "ROOT_PREFIX") || strings.Contains(u, "htpasswd") || strings.Contains(u, "Credential") {
+	b.RootPrefix, b.HTPasswdParameter, b.Hide, b.ServeObjects = "", "", nil, false
+	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_HIDE") || strings.Contains(u, "ROOT_PREFIX") || strings.Contains(u, "htpasswd") || strings.Contains(u, "Credential") || strings.Contains(u, "SERVE_OBJECTS") {
 		t.Errorf("unit without a root prefix and a password still mentions them:\n%s", u)
 	}
 }
