@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
@@ -11,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,9 +68,10 @@ const (
 // version of the sources it was built from), with a tampered artifact
 // (nothing may run and cloud-init must report the failure), with a bucket
 // that does not exist (502 JSON, the service keeps running), and, from a
-// second synth, with a root prefix and a password fetched from Parameter
-// Store (401 without credentials, the subtree with them, nothing outside
-// it ever listed).
+// second synth, with a root prefix, a password fetched from Parameter
+// Store and serveObjects (401 without credentials, the subtree with them,
+// nothing outside it ever listed; a seeded object downloaded whole and by
+// range, its SHA-256 checked).
 func TestBootRehearsal(t *testing.T) {
 	if os.Getenv(enableVar) != "1" {
 		t.Skipf("boot rehearsal is opt-in: set %s=1 (needs root and the Debian packages %s; .ci/run installs them)", enableVar, rehearsalPackages)
@@ -277,7 +281,7 @@ func TestBootRehearsal(t *testing.T) {
 
 	t.Run("subtree behind a password", func(t *testing.T) {
 		cfg := stack.DefaultConfig()
-		cfg.RootPrefix, cfg.HTPasswdParameter = rehearsalRootPrefix, rehearsalParameter
+		cfg.RootPrefix, cfg.HTPasswdParameter, cfg.ServeObjects = rehearsalRootPrefix, rehearsalParameter, true
 		subtree, err := ReadSynthesized(synthesize(t, filepath.Join(work, "cdktf-subtree.out"), cfg))
 		if err != nil {
 			t.Fatal(err)
@@ -292,6 +296,15 @@ func TestBootRehearsal(t *testing.T) {
 			if err := world.Put(ctx, rehearsalSubtreeBucket, key, []byte("never listed")); err != nil {
 				t.Fatal(err)
 			}
+		}
+		// An object for serveObjects to stream: larger than the service's
+		// copy buffer, random, so only the right bytes have its hash.
+		blob := make([]byte, rehearsalBlobSize)
+		if _, err := rand.Read(blob); err != nil {
+			t.Fatal(err)
+		}
+		if err := world.Put(ctx, rehearsalSubtreeBucket, rehearsalRootPrefix+"/"+rehearsalBlob, blob); err != nil {
+			t.Fatal(err)
 		}
 		hash, err := bcrypt.GenerateFromPassword([]byte(rehearsalPassword), bcrypt.MinCost)
 		if err != nil {
@@ -355,6 +368,7 @@ func TestBootRehearsal(t *testing.T) {
 				}
 			}
 		}
+		checkFiles(t, listBase, blob)
 		// Every listing the service asked S3 for stayed inside the prefix.
 		var lists int
 		for _, l := range world.Lists() {
@@ -370,6 +384,52 @@ func TestBootRehearsal(t *testing.T) {
 			t.Errorf("no listing of %s reached S3: %v", rehearsalSubtreeBucket, world.Lists())
 		}
 	})
+}
+
+// The object the serveObjects boot downloads, under the root prefix.
+const (
+	rehearsalBlob     = "blob.bin"
+	rehearsalBlobSize = 3<<20 + 17
+)
+
+// checkFiles downloads the seeded blob through /files (serveObjects) as the
+// rehearsal user, whole and its last bytes by range, and checks its
+// SHA-256; without credentials, outside the subtree and for a directory it
+// gets nothing.
+func checkFiles(t *testing.T, base string, blob []byte) {
+	t.Helper()
+	status, body, header := getAs(t, base+"/files/"+rehearsalBlob, rehearsalUser, rehearsalPassword)
+	got, want := sha256.Sum256([]byte(body)), sha256.Sum256(blob)
+	if status != 200 || got != want || header.Get("Content-Length") != strconv.Itoa(len(blob)) {
+		t.Errorf("GET /files/%s: %d, %d bytes, SHA-256 %x, Content-Length %s; want 200 and %d bytes with SHA-256 %x",
+			rehearsalBlob, status, len(body), got, header.Get("Content-Length"), len(blob), want)
+	}
+	if header.Get("Content-Security-Policy") == "" || header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("GET /files/%s: no sandbox CSP or nosniff: %v", rehearsalBlob, header)
+	}
+	status, body, header = getWith(t, base+"/files/"+rehearsalBlob, rehearsalUser, rehearsalPassword, http.Header{"Range": {"bytes=-100"}})
+	if status != http.StatusPartialContent || body != string(blob[len(blob)-100:]) ||
+		header.Get("Content-Range") != fmt.Sprintf("bytes %d-%d/%d", len(blob)-100, len(blob)-1, len(blob)) {
+		t.Errorf("GET /files/%s, the last 100 bytes: %d %q, %d bytes", rehearsalBlob, status, header.Get("Content-Range"), len(body))
+	}
+	for _, tt := range []struct {
+		path, user string
+		want       int
+	}{
+		{"/files/" + rehearsalBlob, "", 401},
+		{"/files/..%2Fsecret-outside", rehearsalUser, 400},
+		{"/files/secret-outside", rehearsalUser, 404},
+		{"/files/dir1/", rehearsalUser, 404},
+		{"/files/dir2/file1", rehearsalUser, 200},
+	} {
+		password := ""
+		if tt.user != "" {
+			password = rehearsalPassword
+		}
+		if status, body, _ := getAs(t, base+tt.path, tt.user, password); status != tt.want || strings.Contains(body, "never listed") {
+			t.Errorf("GET %s as %q: %d %.100s, want %d", tt.path, tt.user, status, body, tt.want)
+		}
+	}
 }
 
 // checkVersion: the deployed unit's "serving" line (servingLine, from the
@@ -488,6 +548,12 @@ func get(t *testing.T, url string) (int, string) {
 // the response's header.
 func getAs(t *testing.T, url, user, password string) (int, string, http.Header) {
 	t.Helper()
+	return getWith(t, url, user, password, nil)
+}
+
+// getWith is getAs sending header too.
+func getWith(t *testing.T, url, user, password string, header http.Header) (int, string, http.Header) {
+	t.Helper()
 	client := &http.Client{
 		Timeout: 10 * time.Second,
 		// The instance's certificate is self-signed by design.
@@ -496,6 +562,9 @@ func getAs(t *testing.T, url, user, password string) (int, string, http.Header) 
 	req, err := http.NewRequest(http.MethodGet, url, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	if user != "" {
 		req.SetBasicAuth(user, password)
