@@ -86,13 +86,17 @@ func checks() []check {
 		{"  same: listings that waited for S3 <= 0.1%", waited(hotSlow), atMost, 0.001, share},
 		{"10k entries: listing <= 1.5x fetching its pages (SDK)", probe(func(p probes) float64 { return float64(p.tenK.service) / float64(p.tenK.sdk) }), atMost, 1.5, factor},
 		{"10k entries: listing <= 1.5x fetching its pages (raw)", probe(func(p probes) float64 { return float64(p.tenK.service) / float64(p.tenK.direct) }), atMost, 1.5, factor},
-		{"peak RSS under 64 connections <= 40 MiB", highestPeakMiB(viewsSorted), atMost, 40, mib},
+		{"peak RSS under 64 connections <= 40 MiB", highestPeakMiB(viewsSorted, filesMid), atMost, 40, mib},
 		{"  64 clients paging 1M entries: peak RSS <= 40 MiB", peakMiB("service  1M entries, paged (limit=1000)"), atMost, 40, mib},
 		{"page 500 of 1M entries (limit=1000) <= 1.5x page 1", probe(func(p probes) float64 { return float64(p.api.lastPage) / float64(p.api.firstPage) }), atMost, 1.5, factor},
 		{"details=true on 10k entries <= 1.3x names", probe(func(p probes) float64 { return float64(p.api.details) / float64(p.api.names) }), atMost, 1.3, factor},
 		{"dir2 @64 with gzip accepted >= 90% of without", ratio(medianRate("service  dir2, Accept-Encoding: gzip"), medianRate(dir2)), atLeast, 0.9, percent},
 		{"sorted view of 10k entries <= 1.5x its unsorted listing", probe(func(p probes) float64 { return float64(p.views.sorted) / float64(p.views.plain) }), atMost, 1.5, factor},
 		{"  64 clients, sorted views of 64 10k dirs: peak RSS <= 64 MiB", peakMiB(viewsSorted), atMost, 64, mib},
+		{"256 MiB through /files >= 90% of the SDK's GetObject rate", probe(func(p probes) float64 { return p.files.bigRate / p.files.bigRateSDK }), atLeast, 0.9, percent},
+		{"  64 clients downloading 64 MiB each: peak RSS <= 48 MiB", peakMiB(filesMid), atMost, 48, mib},
+		{"  1 KiB object: first byte <= SDK's + 1 ms (p50)", probe(func(p probes) float64 { return float64(p.files.ttfb-p.files.ttfbSDK) / float64(time.Millisecond) }), atMost, 1, millis},
+		{"  last byte of 256 MiB by range <= 1.5x a 1-byte object", probe(func(p probes) float64 { return float64(p.files.lastByte) / float64(p.files.oneByte) }), atMost, 1.5, factor},
 		{"100k listing raises peak heap <= 16 MiB", probe(func(p probes) float64 { return p.heapRise }), atMost, 16, mib},
 		{"stripped binary <= 20 MiB", probe(func(p probes) float64 { return float64(p.binaryBytes) / (1 << 20) }), atMost, 20, mib},
 		{"ready (/readyz 200) within 100 ms of start", probe(func(p probes) float64 { return float64(medianOf(p.ready)) / float64(time.Millisecond) }), atMost, 100, millis},
@@ -222,6 +226,7 @@ func summary(f *figures) ([]string, error) {
 	staleOff, stale := run64(hotSlowStaleOff), run64(hotSlow)
 	staleOffRuns, staleRuns := again(hotSlowStaleOff), again(hotSlow)
 	viewPlain, viewSorted := run64(viewsPlain), run64(viewsSorted)
+	mid := run64(filesMid)
 	if errs != nil {
 		return nil, errs
 	}
@@ -242,6 +247,7 @@ func summary(f *figures) ([]string, error) {
 		fmt.Sprintf("hot dir2, S3 answering in %s, --cache-ttl %s, %d listings/s on schedule @64, p99 (median of 3 alternating runs): %s %s with --cache-stale 0, %s %s with --cache-stale %s; listings that waited for S3: %.2f%% and %.2f%%",
 			slowS3Latency, stackCacheTTL, hotRate, ms(medianP99(staleOffRuns)), p99List(staleOffRuns), ms(medianP99(staleRuns)), p99List(staleRuns), stackCacheTTL, 100*staleOff.waitedShare, 100*stale.waitedShare),
 		viewsLine(p.views, viewPlain, viewSorted),
+		filesLine(p.files, mid),
 	}, nil
 }
 

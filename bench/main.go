@@ -170,14 +170,33 @@ func fetch(client *http.Client, url string) error {
 // medians runs each f in turn, n rounds, and returns each one's median
 // duration.
 func medians(n int, fs ...func() error) ([]time.Duration, error) {
+	timedFs := make([]func() (time.Duration, error), len(fs))
+	for i, f := range fs {
+		timedFs[i] = timed(f)
+	}
+	return mediansTimed(n, timedFs...)
+}
+
+// timed is f returning how long it took.
+func timed(f func() error) func() (time.Duration, error) {
+	return func() (time.Duration, error) {
+		t := time.Now()
+		err := f()
+		return time.Since(t), err
+	}
+}
+
+// mediansTimed runs each f in turn, n rounds, and returns the median of
+// the durations each one measured itself.
+func mediansTimed(n int, fs ...func() (time.Duration, error)) ([]time.Duration, error) {
 	ds := make([][]time.Duration, len(fs))
 	for range n {
 		for i, f := range fs {
-			t := time.Now()
-			if err := f(); err != nil {
+			d, err := f()
+			if err != nil {
 				return nil, err
 			}
-			ds[i] = append(ds[i], time.Since(t))
+			ds[i] = append(ds[i], d)
 		}
 	}
 	out := make([]time.Duration, len(fs))

@@ -62,7 +62,7 @@ func sum(families map[string]*dto.MetricFamily, name string, keep func(labels ma
 // counts are the service's listing requests and S3 call totals: calls,
 // the background refreshes of stale pages among them, and the pages
 // requests got from a call already in flight.
-type counts struct{ http, s3, refreshes, coalesced float64 }
+type counts struct{ http, s3, objects, refreshes, coalesced float64 }
 
 // waits is how many requests waited for an S3 call between before and c:
 // each call made on a request's behalf (every call but the background
@@ -77,8 +77,9 @@ func readCounts(client *http.Client, base string) (counts, error) {
 	if err != nil {
 		return counts{}, err
 	}
+	// Listings and, with --serve-objects, files: what a row requests.
 	listings, err := sum(families, "bucketls_http_requests_total", func(l map[string]string) bool {
-		return strings.HasPrefix(l["route"], "/list-bucket-content")
+		return strings.HasPrefix(l["route"], "/list-bucket-content") || strings.HasPrefix(l["route"], "/files")
 	})
 	if err != nil {
 		return counts{}, err
@@ -89,6 +90,7 @@ func readCounts(client *http.Client, base string) (counts, error) {
 		to   *float64
 	}{
 		{"bucketls_s3_requests_total", &c.s3},
+		{"bucketls_s3_object_requests_total", &c.objects},
 		{"bucketls_s3_cache_refreshes_total", &c.refreshes},
 		{"bucketls_s3_coalesced_total", &c.coalesced},
 	} {

@@ -16,6 +16,7 @@ type probes struct {
 	api               apiTimes
 	views             viewTimes
 	heapRise, rssRise float64 // MiB a 100,000-entry listing adds in a fresh process
+	files             fileTimes
 }
 
 // tenKTimes is the time to list the 10,000-entry directory through the
@@ -42,6 +43,9 @@ func measureProbes(r *rig, p *probes) error {
 		return err
 	}
 	if p.views, err = timeViews(r); err != nil {
+		return err
+	}
+	if p.files, err = timeFiles(r); err != nil {
 		return err
 	}
 	p.heapRise, p.rssRise, err = streamMemory(r.bin, r.endpoint, r.walker)

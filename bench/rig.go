@@ -283,9 +283,11 @@ func (r *rig) measure(tg target, conns int) (result, error) {
 	}
 	served := after.http - before.http
 	if served < 1 {
-		return result{}, errors.New("the service served no listing")
+		return result{}, errors.New("the service served no listing or file")
 	}
-	res.s3PerReq = (after.s3 - before.s3) / served
+	// S3 calls of either kind: ListObjectsV2, and HeadObject and
+	// GetObject for files.
+	res.s3PerReq = (after.s3 - before.s3 + after.objects - before.objects) / served
 	res.waitedShare = after.waits(before) / served
 	res.cpuPerReq = time.Duration(float64(cpuAfter-cpuBefore) / served)
 	return res, nil

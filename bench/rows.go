@@ -58,6 +58,11 @@ func rows() []row {
 		// request in flight, unsorted and sorted (views.go).
 		{viewsPlain, viewsInTurn("")},
 		{viewsSorted, viewsInTurn(sortedQuery)},
+		// Issue 21's object route (files.go): a small object straight
+		// from the backend and through the service, and 64 MiB downloads.
+		{filesSmallBackend, backendObject(smallObject)},
+		{filesSmall, fileGet(smallObject)},
+		{filesMid, fileDownload(midObject)},
 	}
 }
 

@@ -27,7 +27,7 @@ type s3Metrics struct {
 }
 
 func newS3Metrics() *s3Metrics {
-	return &s3Metrics{
+	m := &s3Metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "bucketls_s3_requests_total",
 			Help: "ListObjectsV2 calls sent to S3 (SDK retries included in one call), by result: ok, bucket_unavailable, throttled, timeout, canceled, error.",
@@ -62,6 +62,11 @@ func newS3Metrics() *s3Metrics {
 			Help: "HeadObject (head) and GetObject (get) calls sent to S3 for --serve-objects, SDK retries included in one call, by result: ok, not_found, bucket_unavailable, throttled, timeout, canceled, error.",
 		}, []string{"operation", "result"}),
 	}
+	// Exposed from the start, at 0: a counter that appears only with the
+	// first call reads as missing, not as none, to whoever scrapes it.
+	m.objectCalls.WithLabelValues("get", "ok")
+	m.objectCalls.WithLabelValues("head", "ok")
+	return m
 }
 
 // observeObject counts one object call; a GetObject counts when its
