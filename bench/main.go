@@ -3,6 +3,7 @@
 //
 //	go run ./bench              # about 2 minutes; wrk from Debian's wrk package
 //	go run ./bench -d 10s       # longer runs, steadier numbers
+//	go run ./bench -junk 48000  # only the RSS 48,000 missing paths leave behind the cache
 //
 // It builds the service as deployed (with the stack's own build definition,
 // package stack/gobuild), serves an in-memory S3 (gofakes3 over a backend
@@ -69,6 +70,7 @@ type options struct {
 	sdkLoop     string        // internal: be the stock-SDK loop against this endpoint
 	conns       int           // internal: the stock-SDK loop's goroutines
 	only        string        // a regular expression over row names
+	junk        int           // flood the cached service with this many missing paths and report its memory
 }
 
 func parseFlags() options {
@@ -80,6 +82,7 @@ func parseFlags() options {
 	flag.StringVar(&o.sdkLoop, "sdk-loop", "", "internal: run the stock-SDK loop against this endpoint for -d with -conns goroutines and print its figures as JSON")
 	flag.IntVar(&o.conns, "conns", 64, "internal: goroutines of -sdk-loop")
 	flag.StringVar(&o.only, "only", "", "load only the targets whose name matches this regular expression and print their rows, without the rest (for profiling by hand; the figures in docs/benchmarks.md come from a full run)")
+	flag.IntVar(&o.junk, "junk", 0, "only send this many distinct missing paths to a service with --cache-ttl 1h and print its RSS and whether dir2 stays cached (e.g. 48000)")
 	flag.Parse()
 	return o
 }
@@ -91,6 +94,13 @@ func run() error {
 		return serveBackend(o.backendOnly, o.s3Latency)
 	case o.sdkLoop != "":
 		return sdkLoop(o.sdkLoop, o.conns, o.dur)
+	case o.junk > 0:
+		r, err := newRig(context.Background(), o)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		return junkFlood(r, o.junk)
 	}
 	return benchmark(o)
 }

@@ -569,3 +569,59 @@ func TestCacheStaleMultiPage(t *testing.T) {
 		t.Errorf("%v refreshes, want 3 (one per S3 page)", got)
 	}
 }
+
+// TestEmptyPagesApart: empty answers (the 404s of a scanner's one-off
+// paths) are kept for their second apart from the byte budget, at most
+// maxEmptyPages of them, oldest (and so expired) first: they never hold
+// the budget of the listings people repeat (issue 20, point 13: 48,000
+// missing paths with --cache-ttl 1h left 89 MiB of RSS; go run ./bench
+// -junk 48000 prints the figure).
+func TestEmptyPagesApart(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	f := startFakeS3(t, referenceKeys(), countingS3(0, &calls))
+	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Hour})
+	clock := time.Now()
+	lister.api.now = func() time.Time { return clock }
+	if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2]" || err != nil {
+		t.Fatalf("list dir2: %q, %v", got, err)
+	}
+	held := lister.api.store.bytes()
+	const flood = 3 * maxEmptyPages
+	for i := range flood {
+		if _, err := ls(t, lister, fmt.Sprintf("nope%05d", i)); !errors.Is(err, listing.ErrNotFound) {
+			t.Fatalf("nope%05d: %v, want not found", i, err)
+		}
+		if i%1000 == 999 {
+			clock = clock.Add(100 * time.Millisecond)
+		}
+	}
+	if got := lister.api.store.bytes(); got != held {
+		t.Errorf("after %d missing paths the budget holds %d bytes, want dir2's %d alone", flood, got, held)
+	}
+	e := lister.api.empty
+	if n := len(e.items); n > maxEmptyPages || len(e.order)-e.head > 2*maxEmptyPages {
+		t.Errorf("%d empty answers kept (queue %d), want at most %d", n, len(e.order)-e.head, maxEmptyPages)
+	}
+	// The latest ones are still answered from memory, within their second.
+	before := calls.Load()
+	if _, err := ls(t, lister, fmt.Sprintf("nope%05d", flood-1)); !errors.Is(err, listing.ErrNotFound) || calls.Load() != before {
+		t.Errorf("a missing path asked again at once: %v, %d S3 calls, want not found from the cache", err, calls.Load()-before)
+	}
+	// A second later they are gone, and the next put drops them first.
+	clock = clock.Add(emptyPageTTL + time.Millisecond)
+	_, _ = ls(t, lister, "nope-last")
+	if n := len(e.items); n != 2 { // nope-last as a directory and as an object
+		t.Errorf("after the TTL %d empty answers kept, want the 2 of the latest path", n)
+	}
+	before = calls.Load()
+	if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2]" || err != nil || calls.Load() != before {
+		t.Errorf("dir2 after the flood: %q, %v, %d S3 calls; want it from the cache", got, err, calls.Load()-before)
+	}
+	// A path that gets entries replaces its empty answer.
+	f.Put(t, "nope-last/x")
+	clock = clock.Add(emptyPageTTL + time.Millisecond)
+	if got, err := ls(t, lister, "nope-last"); fmt.Sprint(got) != "[x]" || err != nil {
+		t.Errorf("nope-last once it has an entry: %q, %v", got, err)
+	}
+}
