@@ -263,8 +263,16 @@ func TestS3Faults(t *testing.T) {
 				srv, attempts = s3Fault(t, tt.status, tt.code, tt.hang)
 				endpoint = srv.URL
 			}
-			lister := NewS3Lister(testS3Client(endpoint), testBucket, S3ListerOptions{CallTimeout: time.Second})
-			srv := testServer(t, lister, Config{RequestTimeout: 300 * time.Millisecond})
+			// Only the hanging S3 is meant to run into a timeout; the others
+			// get bounds a loaded machine cannot reach, so their retries
+			// always finish (a 300 ms bound once turned SlowDown's three
+			// attempts into a 504 under CI load).
+			callTimeout, requestTimeout := 10*time.Second, time.Duration(0)
+			if tt.hang {
+				callTimeout, requestTimeout = time.Second, 300*time.Millisecond
+			}
+			lister := NewS3Lister(testS3Client(endpoint), testBucket, S3ListerOptions{CallTimeout: callTimeout})
+			srv := testServer(t, lister, Config{RequestTimeout: requestTimeout})
 			r := get(t, srv.URL, "/list-bucket-content/dir2")
 			if r.status != tt.wantStatus {
 				t.Fatalf("GET dir2: status = %d, want %d (%s)", r.status, tt.wantStatus, r.body)
