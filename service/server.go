@@ -42,41 +42,18 @@ type inFlight struct {
 // admit; nil serves every route without a password. cfg supplies the
 // request limits (RequestTimeout, StallTimeout; zero StallTimeout gets its
 // default), ViewCap (zero gets its default), Hide (patterns that do not
-// parse panic: Run checks them first), CORSOrigins, and CacheMaxAge and CacheStale for the listing
-// answers' Cache-Control (zero: no-cache, as without cache settings).
-// cfg.Htpasswd is only the file's name: load it with [LoadUsers] and pass
-// the result, or NewServer panics rather than serve a password-protected
-// configuration without its passwords. If lister is a prometheus.Collector (the S3 lister is), its
-// metrics are served on /metrics next to the HTTP and Go runtime ones.
+// parse panic: Run checks them first), CORSOrigins, and CacheMaxAge and
+// CacheStale for the listing answers' Cache-Control (zero: no-cache, as
+// without cache settings). cfg.Htpasswd is only the file's name: load it
+// with [LoadUsers] and pass the result, or NewServer panics rather than
+// serve a password-protected configuration without its passwords. If
+// lister is a prometheus.Collector (the S3 lister is), its metrics are
+// served on /metrics next to the HTTP and Go runtime ones.
 func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Server {
-	if cfg.Htpasswd != "" && users == nil {
-		panic("service.NewServer: Config.Htpasswd is set but no users were passed; load them with LoadUsers")
-	}
-	if cfg.StallTimeout <= 0 {
-		cfg.StallTimeout = defaultStallTimeout
-	}
-	if cfg.ViewCap <= 0 {
-		cfg.ViewCap = defaultViewCap
-	}
-	hide, err := hidden.Parse(cfg.Hide)
-	if err != nil {
-		panic("service.NewServer: Config.Hide: " + err.Error() + " (Run checks it first)")
-	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newBuildInfo())
-	if c, ok := lister.(prometheus.Collector); ok {
-		reg.MustRegister(c)
-	}
+	cfg = serverDefaults(cfg, users)
+	reg := newRegistry(lister)
 	m := newHTTPMetrics(reg)
 	ready := &readiness{}
-	var objects ObjectReader
-	if cfg.ServeObjects {
-		var ok bool
-		if objects, ok = lister.(ObjectReader); !ok {
-			panic("service.NewServer: Config.ServeObjects needs a Lister that is also an ObjectReader (the S3 lister is)")
-		}
-	}
-
 	mux := http.NewServeMux()
 	cors := newCORSPolicy(cfg.CORSOrigins)
 	addRoutes(mux, routeDeps{
@@ -85,18 +62,14 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		gatherer: reg,
 		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
 		views:    newViewer(cfg.ViewCap),
-		hide:     hide,
+		hide:     mustHide(cfg.Hide),
 		cors:     cors,
 		caching:  newCachePolicy(cfg, users),
 		access:   newAccess(users, cfg.MetricsPublic),
-		objects:  objects,
+		objects:  servedObjects(lister, cfg.ServeObjects),
 	})
 	flight := &inFlight{}
-	var https *httpsOnly
-	if cfg.TLSAddr != "" && users != nil {
-		_, port, _ := net.SplitHostPort(cfg.TLSAddr)
-		https = &httpsOnly{port: port} // listen puts in the port it bound
-	}
+	https := httpsOnlyFor(cfg, users)
 	var h http.Handler = mux
 	h = rejectBadPaths(cors, h) // 400 JSON before the mux can redirect ".", "..", "//"
 	h = recoverPanics(logger, h)
@@ -115,6 +88,64 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 		flight:  flight,
 		https:   https,
 	}
+}
+
+// serverDefaults fills the zero limits of cfg with their defaults, and
+// refuses a Config that names a password file without its users.
+func serverDefaults(cfg Config, users *Users) Config {
+	if cfg.Htpasswd != "" && users == nil {
+		panic("service.NewServer: Config.Htpasswd is set but no users were passed; load them with LoadUsers")
+	}
+	if cfg.StallTimeout <= 0 {
+		cfg.StallTimeout = defaultStallTimeout
+	}
+	if cfg.ViewCap <= 0 {
+		cfg.ViewCap = defaultViewCap
+	}
+	return cfg
+}
+
+// newRegistry is the /metrics registry of one Server: the Go runtime's
+// and the process's metrics, the build info, and the lister's own when it
+// collects any.
+func newRegistry(lister Lister) *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newBuildInfo())
+	if c, ok := lister.(prometheus.Collector); ok {
+		reg.MustRegister(c)
+	}
+	return reg
+}
+
+// mustHide parses --hide's patterns, which Run has already checked.
+func mustHide(patterns []string) *hidden.Set {
+	hide, err := hidden.Parse(patterns)
+	if err != nil {
+		panic("service.NewServer: Config.Hide: " + err.Error() + " (Run checks it first)")
+	}
+	return hide
+}
+
+// servedObjects is what serves /files: nil when objects are not served.
+func servedObjects(lister Lister, serve bool) ObjectReader {
+	if !serve {
+		return nil
+	}
+	objects, ok := lister.(ObjectReader)
+	if !ok {
+		panic("service.NewServer: Config.ServeObjects needs a Lister that is also an ObjectReader (the S3 lister is)")
+	}
+	return objects
+}
+
+// httpsOnlyFor is the plain listener's redirect to HTTPS: on when TLS and
+// a password are both configured, so no password crosses in clear.
+func httpsOnlyFor(cfg Config, users *Users) *httpsOnly {
+	if cfg.TLSAddr == "" || users == nil {
+		return nil
+	}
+	_, port, _ := net.SplitHostPort(cfg.TLSAddr)
+	return &httpsOnly{port: port} // listen puts in the port it bound
 }
 
 // cutRequests records that the shutdown timeout passed: the requests
