@@ -263,53 +263,81 @@ func (w *walk) take(ctx context.Context, p *s3Page) (next *listing.Position, don
 	items := mergeItems(p)
 	batch := make([]listing.Entry, 0, len(items))
 	for i, it := range items {
-		if it.key < w.lastKey {
-			w.l.m.paginationErrors.WithLabelValues("backwards").Inc()
-			return nil, true, fmt.Errorf("list %q: %w: key %q came after %q", w.prefix, listing.ErrUpstream, it.key, w.lastKey)
+		rel, keep, err := w.admit(it.key)
+		if err != nil {
+			return nil, true, err
 		}
-		w.lastKey = it.key
-		rel, ok := strings.CutPrefix(it.key, w.prefix)
-		if !ok || rel == "" {
-			// Outside the prefix: S3 never does this, and a broken endpoint
-			// must not leak other keys. Equal to it: the directory's own
-			// marker object (a zero-byte "dir/" made by consoles and sync
-			// tools), which is the directory itself, not a child.
-			continue
-		}
-		if w.req.Hide != nil && w.req.Hide(rel) {
-			// Before the limit's check: a hidden key past the limit is
-			// not "more to follow".
+		if !keep {
 			continue
 		}
 		if w.req.Limit > 0 && w.count == w.req.Limit {
 			// One entry past the limit: more follow.
 			return w.flushAt(batch)
 		}
-		e, ok := w.entry(rel, it)
+		e, ok, err := w.child(ctx, rel, it, items[i+1:], p.truncated)
+		if err != nil {
+			return nil, true, err
+		}
 		if !ok {
 			continue
-		}
-		if w.req.Details && !w.req.Recursive && !e.Dir {
-			dir, err := w.isDir(ctx, rel, items[i+1:], p.truncated)
-			if err != nil {
-				return nil, true, err
-			}
-			if dir {
-				// An object and a directory of one name: the directory
-				// wins, as in mountpoint-s3.
-				e = listing.Entry{Name: e.Name, Dir: true}
-			}
 		}
 		batch = append(batch, e)
 		w.count++
 		w.d.pos = rel
 	}
+	return w.handOut(batch, p.truncated)
+}
+
+// admit checks one key of a page against the walk: keys must not go
+// backwards, and only keys below the listed prefix and not hidden are
+// children. rel is the key relative to the prefix.
+func (w *walk) admit(key string) (rel string, keep bool, err error) {
+	if key < w.lastKey {
+		w.l.m.paginationErrors.WithLabelValues("backwards").Inc()
+		return "", false, fmt.Errorf("list %q: %w: key %q came after %q", w.prefix, listing.ErrUpstream, key, w.lastKey)
+	}
+	w.lastKey = key
+	rel, ok := strings.CutPrefix(key, w.prefix)
+	if !ok || rel == "" {
+		// Outside the prefix: S3 never does this, and a broken endpoint
+		// must not leak other keys. Equal to it: the directory's own
+		// marker object (a zero-byte "dir/" made by consoles and sync
+		// tools), which is the directory itself, not a child.
+		return "", false, nil
+	}
+	if w.req.Hide != nil && w.req.Hide(rel) {
+		// Before the limit's check: a hidden key past the limit is not
+		// "more to follow".
+		return "", false, nil
+	}
+	return rel, true, nil
+}
+
+// child makes the entry for rel, or reports a duplicate. With details an
+// object that is also a directory becomes the directory, as in
+// mountpoint-s3; rest and truncated are what the page holds after it.
+func (w *walk) child(ctx context.Context, rel string, it item, rest []item, truncated bool) (listing.Entry, bool, error) {
+	e, ok := w.entry(rel, it)
+	if !ok || !w.req.Details || w.req.Recursive || e.Dir {
+		return e, ok, nil
+	}
+	dir, err := w.isDir(ctx, rel, rest, truncated)
+	if err != nil || !dir {
+		return e, true, err
+	}
+	return listing.Entry{Name: e.Name, Dir: true}, true, nil
+}
+
+// handOut hands out the batch made from one S3 page: at once when the
+// walk already streams, else held back until the next page shows whether
+// it is the whole listing.
+func (w *walk) handOut(batch []listing.Entry, truncated bool) (next *listing.Position, done bool, err error) {
 	if len(batch) == 0 {
 		// gofakes3 can end on an empty page after a full one that said
 		// more follows; never hand out an empty non-final batch.
 		return nil, false, nil
 	}
-	if w.req.Limit > 0 && w.count == w.req.Limit && p.truncated {
+	if w.req.Limit > 0 && w.count == w.req.Limit && truncated {
 		// The limit is reached and S3 says more follows: that is the
 		// page's end, without another call to look one key further.
 		return w.flushAt(batch)
