@@ -59,17 +59,24 @@ func between(b []byte, open, close string) string {
 func goLoad(ctx context.Context, conns int, d time.Duration, do func() error) result {
 	ctx, cancel := context.WithTimeout(ctx, d)
 	defer cancel()
+	start := time.Now()
+	return timeRequests(conns, start, func() (time.Time, bool) { return time.Now(), ctx.Err() == nil }, do)
+}
+
+// timeRequests runs conns workers that each take a start time from next,
+// until it reports false, and run do: a request that fails is counted, one
+// that succeeds is timed from its start. The two loads differ only in where
+// a start comes from: now (goLoad) or when the request fell due (rateLoad).
+func timeRequests(conns int, start time.Time, next func() (time.Time, bool), do func() error) result {
 	var mu sync.Mutex
 	var lat []time.Duration
 	var errs int64
 	var wg sync.WaitGroup
-	start := time.Now()
 	for range conns {
 		wg.Go(func() {
 			var mine []time.Duration
 			var bad int64
-			for ctx.Err() == nil {
-				t := time.Now()
+			for t, ok := next(); ok; t, ok = next() {
 				if err := do(); err != nil {
 					bad++
 					continue
@@ -125,27 +132,9 @@ func rateLoad(ctx context.Context, client *http.Client, url string, rate float64
 			due <- t // behind schedule: the backlog goes at once, each timed from its own due time
 		}
 	}()
-	var mu sync.Mutex
-	var lat []time.Duration
-	var errs int64
-	var wg sync.WaitGroup
-	for range conns {
-		wg.Go(func() {
-			var mine []time.Duration
-			var bad int64
-			for t := range due {
-				if err := fetch(client, url); err != nil {
-					bad++
-					continue
-				}
-				mine = append(mine, time.Since(t))
-			}
-			mu.Lock()
-			lat = append(lat, mine...)
-			errs += bad
-			mu.Unlock()
-		})
+	next := func() (time.Time, bool) {
+		t, ok := <-due
+		return t, ok
 	}
-	wg.Wait()
-	return latencies(lat, errs, time.Since(start))
+	return timeRequests(conns, start, next, func() error { return fetch(client, url) })
 }
