@@ -1,15 +1,11 @@
 package e2e
 
 import (
-	"bytes"
-	"encoding/json"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 
+	"github.com/bucketls/bucketls/internal/cloudfronttest"
 	"github.com/bucketls/bucketls/service"
 )
 
@@ -35,29 +32,10 @@ import (
 // viewerRequestJS is the function's source, as the stack embeds it.
 var viewerRequestJS = filepath.Join("..", "stack", "internal", "edgefunc", "viewer-request.js")
 
-// edgeHarness runs the function in an empty V8 context, as CloudFront
-// Functions do, on the events read from stdin, and prints the Accept header
-// each request leaves with.
-const edgeHarness = `
-const vm = require('vm');
-const fs = require('fs');
-const handler = vm.runInNewContext(fs.readFileSync(process.argv[2], 'utf8') + '\n;handler', {});
-const events = JSON.parse(fs.readFileSync(0, 'utf8'));
-process.stdout.write(JSON.stringify(events.map((e) => handler(e).headers.accept.value)));
-`
-
 // edgeAccepts returns the Accept value the function passes on for each
 // header (one Accept header per request).
 func edgeAccepts(t *testing.T, accepts []string) []string {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node.js not found; this test runs the CloudFront Function under it")
-	}
-	script := filepath.Join(t.TempDir(), "harness.js")
-	if err := os.WriteFile(script, []byte(edgeHarness), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	events := make([]any, len(accepts))
 	for i, a := range accepts {
 		events[i] = map[string]any{"request": map[string]any{
@@ -65,21 +43,20 @@ func edgeAccepts(t *testing.T, accepts []string) []string {
 			"headers": map[string]any{"accept": map[string]any{"value": a}},
 		}}
 	}
-	in, err := json.Marshal(events)
-	if err != nil {
-		t.Fatal(err)
+	var requests []struct {
+		Headers struct {
+			Accept struct {
+				Value string `json:"value"`
+			} `json:"accept"`
+		} `json:"headers"`
 	}
-	cmd := exec.Command(node, script, viewerRequestJS)
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
+	cloudfronttest.Run(t, viewerRequestJS, events, &requests)
+	if len(requests) != len(accepts) {
+		t.Fatalf("%d results for %d events", len(requests), len(accepts))
 	}
-	var got []string
-	if err := json.Unmarshal(out, &got); err != nil || len(got) != len(accepts) {
-		t.Fatalf("harness output %s: %v", out, err)
+	got := make([]string, len(requests))
+	for i, r := range requests {
+		got[i] = r.Headers.Accept.Value
 	}
 	return got
 }

@@ -1,27 +1,11 @@
 package edgefunc
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"testing"
-)
 
-// harness runs the function's code in a fresh V8 context that has only
-// the language's own globals (no require, process, console or timers), as
-// CloudFront Functions run it, and calls handler once per event read from
-// stdin (a JSON list), printing the results as a JSON list.
-const harness = `
-const vm = require('vm');
-const fs = require('fs');
-const code = fs.readFileSync(process.argv[2], 'utf8');
-const handler = vm.runInNewContext(code + '\n;handler', {}, {filename: 'viewer-request.js'});
-const events = JSON.parse(fs.readFileSync(0, 'utf8'));
-process.stdout.write(JSON.stringify(events.map((e) => handler(e))));
-`
+	"github.com/bucketls/bucketls/internal/cloudfronttest"
+)
 
 // header is one header of a CloudFront Functions event: a value, and the
 // others in multiValue when the header came more than once.
@@ -48,39 +32,13 @@ type result struct {
 // run calls the function on each request under Node.js.
 func run(t *testing.T, reqs []request) []result {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("node.js not found: the function's tests run it as CloudFront would")
-		}
-		t.Skip("node.js not found; the function's tests run it")
-	}
-	dir := t.TempDir()
-	script := filepath.Join(dir, "harness.js")
-	if err := os.WriteFile(script, []byte(harness), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	events := make([]map[string]any, len(reqs))
 	for i, r := range reqs {
 		events[i] = map[string]any{"version": "1.0", "context": map[string]any{"eventType": "viewer-request"},
 			"viewer": map[string]any{"ip": "198.51.100.7"}, "request": r}
 	}
-	in, err := json.Marshal(events)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script, "viewer-request.js")
-	cmd.Stdin = bytes.NewReader(in)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
 	var results []result
-	if err := json.Unmarshal(out, &results); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
+	cloudfronttest.Run(t, "viewer-request.js", events, &results)
 	if len(results) != len(reqs) {
 		t.Fatalf("%d results for %d events", len(results), len(reqs))
 	}
