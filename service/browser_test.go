@@ -159,8 +159,13 @@ func (b *browser) load(what string, step chromedp.Action[chromedp.Void], status 
 	if resp.Status != status {
 		b.t.Fatalf("%s: %s answered %d, want %d", what, resp.URL, resp.Status, status)
 	}
-	if csp, _ := resp.Headers["Content-Security-Policy"].(string); csp != indexCSP {
-		b.t.Errorf("%s: %s has Content-Security-Policy %q, want %q", what, resp.URL, csp, indexCSP)
+	// A page with a README may load its images from this origin.
+	want := indexCSP
+	if eval[bool](b, `document.querySelector("section.readme") !== null`) {
+		want = readmeCSP
+	}
+	if csp, _ := resp.Headers["Content-Security-Policy"].(string); csp != want {
+		b.t.Errorf("%s: %s has Content-Security-Policy %q, want %q", what, resp.URL, csp, want)
 	}
 	if v := eval[[]string](b, `window.__violations`); len(v) > 0 {
 		b.t.Errorf("%s: CSP violations on %s: %q", what, resp.URL, v)
@@ -457,6 +462,58 @@ func TestBrowserViews(t *testing.T) {
 		t.Errorf("over the cap, in key order, heading %q is marked as sorted", got)
 	}
 	b.screenshot("views-over-cap", false)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) > 0 {
+		t.Errorf("dialogs opened: %q", b.dialogs)
+	}
+}
+
+// onePixelPNG is a 1x1 PNG, for a README's image.
+const onePixelPNG = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89" +
+	"\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d\x00\x00\x00\x00IEND\xaeB`\x82"
+
+// TestBrowserReadme: a directory's README shows above the table, its
+// image loads from the object route, its relative link opens the linked
+// directory, and a hostile one runs nothing and loads nothing from
+// elsewhere (issue 22).
+func TestBrowserReadme(t *testing.T) {
+	b := newBrowser(t) // first: it skips when Chromium is missing
+	f := readmeS3(t, nil)
+	f.PutFile(t, "r/img/logo.png", "image/png", onePixelPNG)
+	srv := readmeServer(t, f, Config{ServeObjects: true})
+
+	b.open(srv + listHref("r", true))
+	got := eval[struct {
+		Heading  string
+		Image    int
+		Above    bool
+		Scripts  int
+		Handlers int
+		Frames   int
+		Hidden   bool
+	}](b, `({
+		Heading: document.querySelector("section.readme h1")?.textContent,
+		Image: document.querySelector("section.readme img")?.naturalWidth ?? -1,
+		Above: !!(document.querySelector("section.readme").compareDocumentPosition(document.querySelector("table")) & Node.DOCUMENT_POSITION_FOLLOWING),
+		Scripts: document.scripts.length,
+		Handlers: [...document.querySelectorAll("*")].filter(e => [...e.attributes].some(a => a.name.startsWith("on"))).length,
+		Frames: document.querySelectorAll("iframe, object, embed").length,
+		Hidden: getComputedStyle(document.body).display === "none",
+	})`)
+	if got.Heading != "Title" || got.Image != 1 || !got.Above {
+		t.Errorf("README: heading %q, image width %d (want 1: loaded), above the table %v", got.Heading, got.Image, got.Above)
+	}
+	if got.Scripts+got.Handlers+got.Frames != 0 || got.Hidden {
+		t.Errorf("hostile README: %d scripts, %d handlers, %d frames, body hidden %v; want none", got.Scripts, got.Handlers, got.Frames, got.Hidden)
+	}
+	if links := eval[[]string](b, `[...document.querySelectorAll("section.readme a[href]")].map(a => a.getAttribute("href")).filter(h => !h.startsWith("/") && !h.startsWith("#") && !h.startsWith("https://example.com/"))`); len(links) > 0 {
+		t.Errorf("README links elsewhere: %q", links)
+	}
+	b.screenshot("readme", false)
+	b.navigate("README link to sub/", chromedp.Click(chromedp.CSS(`section.readme a[href$="/r/sub/"]`)))
+	b.expect("sub, from the README", "x")
 
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -44,6 +44,7 @@
 //	cursor.go       opaque, versioned, bound cursors
 //	listhandler.go  GET /list-bucket-content: the streamed JSON listing, ETags, paging
 //	view.go         sort= and match=: the whole directory read up to the cap, sorted, filtered, paged
+//	readme.go       a directory's README above its index: found, read, rendered, sanitised, kept by ETag
 //	filehandler.go  GET /files (--serve-objects): an object's bytes through http.ServeContent, ranged GetObject calls, safe headers
 //	respond.go      writeJSON, writeError and the one error-to-status table
 //	index.go        the browser index: negotiation, links, what a row shows

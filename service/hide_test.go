@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bucketls/bucketls/internal/hidden"
 )
 
 // hideKeys has hidden names at several depths, a root directory whose
@@ -96,3 +98,6 @@ func TestHideIndex(t *testing.T) {
 		t.Errorf("index of h with .* hidden: %d %s", r.status, r.body)
 	}
 }
+
+// hiddenFor parses patterns for a test.
+func hiddenFor(patterns ...string) (*hidden.Set, error) { return hidden.Parse(patterns) }

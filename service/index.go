@@ -39,6 +39,11 @@ var (
 	// is a plain GET form to the listing itself).
 	indexCSP = "default-src 'none'; style-src '" + cspHash(indexCSS) + "'; img-src data:; " +
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+	// readmeCSP is indexCSP on a page that shows a README: its images may
+	// come from this origin too, where the object route serves them
+	// (as images: no script runs in an <img>, SVG included).
+	readmeCSP = strings.Replace(indexCSP, "img-src data:", "img-src data: 'self'", 1)
 )
 
 func cspHash(s string) string {
@@ -128,9 +133,15 @@ func varyOn(h http.Header, field string) {
 }
 
 // setIndexHeaders marks an answer as an HTML page and locks it down.
-func setIndexHeaders(h http.Header) {
+// withReadme allows the images of a README, which are the bucket's
+// objects on this origin (readme.go).
+func setIndexHeaders(h http.Header, withReadme bool) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Content-Security-Policy", indexCSP)
+	if withReadme {
+		h.Set("Content-Security-Policy", readmeCSP)
+	} else {
+		h.Set("Content-Security-Policy", indexCSP)
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer") // key names in URLs stay here
 }
@@ -238,6 +249,7 @@ type indexPage struct {
 	// Search is the filter form; OverCap the cap a directory is over.
 	Search  search
 	OverCap int
+	Readme  *readme // the directory's README, shown above the table
 
 	// Error pages only.
 	Status     int
@@ -283,10 +295,18 @@ type search struct {
 	Hidden    [][2]string // name, value
 }
 
-// renderIndex writes the page for one page of path's listing; overCap is
-// the cap a view's directory is over (0: it is not).
-func renderIndex(path string, opts listOptions, entries []Entry, cursor string, overCap int) ([]byte, error) {
+// pageExtras are what a page shows beside its entries: the cap a view's
+// directory is over (0: it is not) and the directory's README (nil: none).
+type pageExtras struct {
+	overCap int
+	readme  *readme
+}
+
+// renderIndex writes the page for one page of path's listing.
+func renderIndex(path string, opts listOptions, entries []Entry, cursor string, extra pageExtras) ([]byte, error) {
+	overCap := extra.overCap
 	p := indexPage{
+		Readme:  extra.readme,
 		Title:   "/" + displayName(path),
 		Crumbs:  crumbs(path),
 		Count:   len(entries),
@@ -509,7 +529,7 @@ func errorPage(w http.ResponseWriter, r *http.Request, status int, msg string) b
 		panic(err) // a tree of our own into memory; cannot fail
 	}
 	h := w.Header()
-	setIndexHeaders(h)
+	setIndexHeaders(h, false)
 	h.Set("Content-Length", strconv.Itoa(len(page)))
 	w.WriteHeader(status)
 	_, _ = w.Write(page)

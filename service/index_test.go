@@ -517,10 +517,10 @@ func TestIndexPageWeight(t *testing.T) {
 		entries []Entry
 		budget  int
 	}{
-		{"reference root", "", []Entry{{Name: "dir1", Dir: true}, {Name: "dir2", Dir: true}, {Name: "file1", Size: 5}, {Name: "file2", Size: 5}}, 6 << 10},
+		{"reference root", "", []Entry{{Name: "dir1", Dir: true}, {Name: "dir2", Dir: true}, {Name: "file1", Size: 5}, {Name: "file2", Size: 5}}, 7 << 10},
 		{"500 files", "photos/2026/", entries, 100 << 10},
 	} {
-		page, err := renderIndex(tt.path, opts, tt.entries, "next-cursor", 0)
+		page, err := renderIndex(tt.path, opts, tt.entries, "next-cursor", pageExtras{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -528,7 +528,7 @@ func TestIndexPageWeight(t *testing.T) {
 		zw := gzip.NewWriter(&z)
 		_, _ = zw.Write(page)
 		_ = zw.Close()
-		empty, _ := renderIndex(tt.path, opts, nil, "next-cursor", 0)
+		empty, _ := renderIndex(tt.path, opts, nil, "next-cursor", pageExtras{})
 		t.Logf("%s: %d bytes, %d gzipped; %d bytes without rows, %d a row", tt.name, len(page), z.Len(), len(empty), (len(page)-len(empty))/len(tt.entries))
 		if len(page) > tt.budget {
 			t.Errorf("%s: page is %d bytes, budget %d", tt.name, len(page), tt.budget)
@@ -547,7 +547,7 @@ func TestIndexPageTree(t *testing.T) {
 	for _, n := range tricky {
 		entries = append(entries, Entry{Name: n, Size: 5}, Entry{Name: n, Dir: true})
 	}
-	page, err := renderIndex(`x"><b>/`, listOptions{details: true, limit: 10, prefix: `<q>`}, entries, "c", 0)
+	page, err := renderIndex(`x"><b>/`, listOptions{details: true, limit: 10, prefix: `<q>`}, entries, "c", pageExtras{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,11 @@ import (
 
 // renderIndexPage writes the page for one page of a listing.
 func renderIndexPage(p indexPage) ([]byte, error) {
-	main := el(atom.Main, nil, searchNode(p.Search))
+	main := el(atom.Main, nil)
+	if p.Readme != nil {
+		main.AppendChild(readmeNodes(p.Readme))
+	}
+	main.AppendChild(searchNode(p.Search))
 	if p.OverCap > 0 {
 		main.AppendChild(el(atom.P, attrs("class", "note", "role", "status"), text(
 			"This directory has more than "+groupDigits(p.OverCap)+" entries, the most a sorted or filtered view reads, "+

@@ -30,8 +30,9 @@ type listLimits struct {
 // (sort= or match=, view.go) through views, every other listing as the
 // lister walks it, without what hide hides (a hidden path is a 404).
 // fileLinks (--serve-objects) links files to their bytes: the index's
-// rows, and an href in each file of a details listing.
-func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness, limits listLimits, fileLinks bool) http.Handler {
+// rows, and an href in each file of a details listing; readmes (nil
+// without it) puts a directory's README above its index.
+func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness, limits listLimits, fileLinks bool, readmes *readmes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path, err := parseListPath(r.PathValue("path"))
 		if err != nil {
@@ -60,6 +61,9 @@ func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness
 		}
 		lw := newListWriter(w, r, opts, path, limits.stall)
 		lw.html = html
+		if html {
+			lw.readmes = readmes
+		}
 		switch {
 		case opts.isView() && opts.cursor == nil:
 			err = views.serve(ctx, lister, req, opts, path, lw)
@@ -126,6 +130,9 @@ type listWriter struct {
 	wrote   bool    // at least one entry streamed (a comma is due before the next)
 	overCap int     // a view's directory is over this cap: say so (view.go)
 
+	readmes     *readmes // the index shows the directory's README (nil: never)
+	readmeShown bool     // the page holds one: its CSP allows its images
+
 	committed bool // status and headers are sent
 }
 
@@ -187,7 +194,7 @@ func (lw *listWriter) setHeaders() {
 	h := lw.w.Header()
 	h.Set("Content-Type", "application/json") // Cache-Control: cachePolicy, as the status goes out
 	if lw.html {
-		setIndexHeaders(h)
+		setIndexHeaders(h, lw.readmeShown)
 	}
 }
 
@@ -338,13 +345,32 @@ func (lw *listWriter) render(cursor, path string) ([]byte, error) {
 	entries := lw.entries
 	switch {
 	case lw.html:
-		return renderIndex(path, lw.opts, entries, cursor, lw.overCap)
+		return renderIndex(path, lw.opts, entries, cursor, pageExtras{overCap: lw.overCap, readme: lw.readme(path, entries, cursor)})
 	case lw.opts.details:
 		base := entryBase(path, entries, lw.opts.cursor == nil && cursor == "")
 		return json.Marshal(detailBody{Content: toJSON(entries, lw.opts.fileLinks, base), Next: cursor, OverCap: lw.overCap})
 	default:
 		return json.Marshal(listBody{Content: entryNames(entries), Next: cursor, OverCap: lw.overCap})
 	}
+}
+
+// readme is the README of the listed directory for the index's first
+// page of it (readme.go), or nil: none, objects not served, a later page,
+// or a path that names an object.
+func (lw *listWriter) readme(path string, entries []Entry, cursor string) *readme {
+	resumed := lw.opts.cursor != nil || lw.opts.after != nil
+	if lw.readmes == nil || resumed {
+		return nil
+	}
+	dir := dirBase(path)
+	if entryBase(path, entries, cursor == "") != dir {
+		return nil
+	}
+	// Over the cap match filtered nothing.
+	filtered := lw.opts.prefix != "" || (lw.opts.match != "" && lw.overCap == 0)
+	r := lw.readmes.section(lw.r.Context(), dir, entries, cursor == "" && !filtered)
+	lw.readmeShown = r != nil
+	return r
 }
 
 // send answers with body, its ETag and the Link to the page cursor starts.

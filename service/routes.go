@@ -20,6 +20,7 @@ type routeDeps struct {
 	caching  cachePolicy // Cache-Control of the listing routes
 	access   access
 	objects  ObjectReader // nil: --serve-objects is off, and /files does not exist
+	readmes  *readmes     // nil: no READMEs above the index (they need objects)
 }
 
 // addRoutes registers every endpoint of the service; this is the one place
@@ -30,7 +31,7 @@ type routeDeps struct {
 // outside the password check, so its 401 says no-store too.
 func addRoutes(mux *http.ServeMux, d routeDeps) {
 	gzip := compress() // one compressor configuration for every route that compresses
-	list := d.cors.wrap(gzip(d.caching.wrap(d.access.users(handleList(d.lister, d.views, d.hide, d.ready, d.limits, d.objects != nil)))))
+	list := d.cors.wrap(gzip(d.caching.wrap(d.access.users(handleList(d.lister, d.views, d.hide, d.ready, d.limits, d.objects != nil, d.readmes)))))
 	// Both patterns: without the bare one, the mux answers
 	// /list-bucket-content with a redirect to /list-bucket-content/.
 	getRoute(mux, "/list-bucket-content", list, d.cors)

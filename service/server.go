@@ -56,17 +56,19 @@ func NewServer(logger *slog.Logger, lister Lister, users *Users, cfg Config) *Se
 	ready := &readiness{}
 	mux := http.NewServeMux()
 	cors := newCORSPolicy(cfg.CORSOrigins)
+	objects, hide := servedObjects(lister, cfg.ServeObjects), mustHide(cfg.Hide)
 	addRoutes(mux, routeDeps{
 		lister:   lister,
 		ready:    ready,
 		gatherer: reg,
 		limits:   listLimits{request: cfg.RequestTimeout, stall: cfg.StallTimeout},
 		views:    newViewer(cfg.ViewCap),
-		hide:     mustHide(cfg.Hide),
+		hide:     hide,
 		cors:     cors,
 		caching:  newCachePolicy(cfg, users),
 		access:   newAccess(users, cfg.MetricsPublic),
-		objects:  servedObjects(lister, cfg.ServeObjects),
+		objects:  objects,
+		readmes:  readmesFor(objects, lister, hide),
 	})
 	flight := &inFlight{}
 	https := httpsOnlyFor(cfg, users)
@@ -163,6 +165,15 @@ func (s *Server) waitRequests(timeout time.Duration) int64 {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// readmesFor shows directories' READMEs when objects are served, since
+// a README's link, images and relative links go to the object route.
+func readmesFor(objects ObjectReader, lister Lister, hide *hidden.Set) *readmes {
+	if objects == nil {
+		return nil
+	}
+	return newReadmes(objects, lister, hide)
 }
 
 // ServeHTTP implements http.Handler.
