@@ -7,9 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bucketls/bucketls/service"
 	"github.com/johannesboyne/gofakes3"
 )
@@ -33,13 +30,7 @@ func TestSortedBackend(t *testing.T) {
 	for name, b := range map[string]gofakes3.Backend{"s3mem": mem, "sorted": newSortedBackend(benchBucket, keys)} {
 		srv := httptest.NewServer(gofakes3.New(b).Server())
 		t.Cleanup(srv.Close)
-		client := s3.New(s3.Options{
-			Region:       "us-east-1",
-			Credentials:  credentials.NewStaticCredentialsProvider("t", "t", ""),
-			BaseEndpoint: aws.String(srv.URL),
-			UsePathStyle: true,
-		})
-		listers[name] = service.NewS3Lister(client, benchBucket, service.S3ListerOptions{})
+		listers[name] = service.NewS3Lister(service.NewStaticS3Client(srv.URL), benchBucket, service.S3ListerOptions{})
 	}
 	list := func(l *service.S3Lister, path string) []string {
 		var out []string

@@ -10,9 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/johannesboyne/gofakes3"
 
 	"github.com/bucketls/bucketls/internal/cloudfronttest"
@@ -72,13 +69,7 @@ func referenceServer(t *testing.T) http.Handler {
 	}
 	s3srv := httptest.NewServer(gofakes3.New(mem).Server())
 	t.Cleanup(s3srv.Close)
-	client := s3.New(s3.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("t", "t", ""),
-		BaseEndpoint: aws.String(s3srv.URL),
-		UsePathStyle: true,
-	})
-	lister := service.NewS3Lister(client, bucket, service.S3ListerOptions{})
+	lister := service.NewS3Lister(service.NewStaticS3Client(s3srv.URL), bucket, service.S3ListerOptions{})
 	return service.NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), lister, nil, service.Config{})
 }
 

@@ -6,7 +6,9 @@ import (
 	"net"
 	"strings"
 
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/bucketls/bucketls/service/internal/fakes3"
+	"github.com/bucketls/bucketls/service/internal/s3store"
 	"github.com/johannesboyne/gofakes3"
 )
 
@@ -22,6 +24,12 @@ func ReferenceKeys() []string { return fakes3.ReferenceKeys() }
 func NewMemBackend(bucket string, keys []string) (gofakes3.Backend, error) {
 	return fakes3.NewBackend(bucket, keys)
 }
+
+// NewStaticS3Client returns the S3 client the demo lists its in-memory
+// bucket with (see [s3store.NewStaticClient]): the service's own client
+// for an endpoint at endpoint, with fixed region and credentials, untouched
+// by the environment. Tests and the benchmark list a [NewMemBackend] with it.
+func NewStaticS3Client(endpoint string) *s3.Client { return s3store.NewStaticClient(endpoint) }
 
 // demoKeys is what the demo bucket holds: the reference tree, under
 // rootPrefix+"/" when one is set, beside decoys that --root-prefix must
