@@ -247,6 +247,7 @@ func summary(f *figures) ([]string, error) {
 		fmt.Sprintf("hot dir2, S3 answering in %s, --cache-ttl %s, %d listings/s on schedule @64, p99 (median of 3 alternating runs): %s %s with --cache-stale 0, %s %s with --cache-stale %s; listings that waited for S3: %.2f%% and %.2f%%",
 			slowS3Latency, stackCacheTTL, hotRate, ms(medianP99(staleOffRuns)), p99List(staleOffRuns), ms(medianP99(staleRuns)), p99List(staleRuns), stackCacheTTL, 100*staleOff.waitedShare, 100*stale.waitedShare),
 		viewsLine(p.views, viewPlain, viewSorted),
+		readmeLine(p.readme),
 		filesLine(p.files, mid),
 	}, nil
 }

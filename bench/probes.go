@@ -15,6 +15,7 @@ type probes struct {
 	tenK              tenKTimes
 	api               apiTimes
 	views             viewTimes
+	readme            readmeTimes
 	heapRise, rssRise float64 // MiB a 100,000-entry listing adds in a fresh process
 	files             fileTimes
 }
@@ -43,6 +44,9 @@ func measureProbes(r *rig, p *probes) error {
 		return err
 	}
 	if p.views, err = timeViews(r); err != nil {
+		return err
+	}
+	if p.readme, err = timeReadme(r); err != nil {
 		return err
 	}
 	if p.files, err = timeFiles(r); err != nil {
