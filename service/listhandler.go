@@ -347,7 +347,7 @@ func (lw *listWriter) render(cursor, path string) ([]byte, error) {
 	case lw.html:
 		return renderIndex(path, lw.opts, entries, cursor, pageExtras{overCap: lw.overCap, readme: lw.readme(path, entries, cursor)})
 	case lw.opts.details:
-		base := entryBase(path, entries, lw.opts.cursor == nil && cursor == "")
+		base := entryBase(path, entries, lw.opts.cursor == nil && lw.opts.after == nil && cursor == "")
 		return json.Marshal(detailBody{Content: toJSON(entries, lw.opts.fileLinks, base), Next: cursor, OverCap: lw.overCap})
 	default:
 		return json.Marshal(listBody{Content: entryNames(entries), Next: cursor, OverCap: lw.overCap})
