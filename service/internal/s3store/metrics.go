@@ -28,39 +28,18 @@ type s3Metrics struct {
 
 func newS3Metrics() *s3Metrics {
 	m := &s3Metrics{
-		calls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bucketls_s3_requests_total",
-			Help: "ListObjectsV2 calls sent to S3 (SDK retries included in one call), by result: ok, bucket_unavailable, throttled, timeout, canceled, error.",
-		}, []string{"result"}),
+		calls: counterVec("bucketls_s3_requests_total", "ListObjectsV2 calls sent to S3 (SDK retries included in one call), by result: ok, bucket_unavailable, throttled, timeout, canceled, error.", "result"),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "bucketls_s3_request_duration_seconds",
 			Help:    "Duration of ListObjectsV2 calls to S3, SDK retries included.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
-		cacheHits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bucketls_s3_cache_hits_total",
-			Help: "ListObjectsV2 pages served from the --cache-ttl cache.",
-		}),
-		staleHits: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bucketls_s3_cache_stale_hits_total",
-			Help: "Cache hits answered with a page past its --cache-ttl, within --cache-stale, while one call refreshed it.",
-		}),
-		refreshes: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bucketls_s3_cache_refreshes_total",
-			Help: "Background ListObjectsV2 calls started to refresh a page answered stale (one per page at a time; also counted in bucketls_s3_requests_total).",
-		}),
-		coalesced: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "bucketls_s3_coalesced_total",
-			Help: "ListObjectsV2 pages a request got from an identical call already in flight.",
-		}),
-		paginationErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bucketls_s3_pagination_errors_total",
-			Help: "Listings ended because S3's pages did not form a sequence, by reason: repeated_token, backwards, too_many_pages.",
-		}, []string{"reason"}),
-		objectCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "bucketls_s3_object_requests_total",
-			Help: "HeadObject (head) and GetObject (get) calls sent to S3 for --serve-objects, SDK retries included in one call, by result: ok, not_found, bucket_unavailable, throttled, timeout, canceled, error.",
-		}, []string{"operation", "result"}),
+		cacheHits:        counter("bucketls_s3_cache_hits_total", "ListObjectsV2 pages served from the --cache-ttl cache."),
+		staleHits:        counter("bucketls_s3_cache_stale_hits_total", "Cache hits answered with a page past its --cache-ttl, within --cache-stale, while one call refreshed it."),
+		refreshes:        counter("bucketls_s3_cache_refreshes_total", "Background ListObjectsV2 calls started to refresh a page answered stale (one per page at a time; also counted in bucketls_s3_requests_total)."),
+		coalesced:        counter("bucketls_s3_coalesced_total", "ListObjectsV2 pages a request got from an identical call already in flight."),
+		paginationErrors: counterVec("bucketls_s3_pagination_errors_total", "Listings ended because S3's pages did not form a sequence, by reason: repeated_token, backwards, too_many_pages.", "reason"),
+		objectCalls:      counterVec("bucketls_s3_object_requests_total", "HeadObject (head) and GetObject (get) calls sent to S3 for --serve-objects, SDK retries included in one call, by result: ok, not_found, bucket_unavailable, throttled, timeout, canceled, error.", "operation", "result"),
 	}
 	// Exposed from the start, at 0: a counter that appears only with the
 	// first call reads as missing, not as none, to whoever scrapes it.
@@ -107,24 +86,29 @@ func resultLabel(err error) string {
 	}
 }
 
+// counter is a metric that counts, declared by its name and help.
+func counter(name, help string) prometheus.Counter {
+	return prometheus.NewCounter(prometheus.CounterOpts{Name: name, Help: help})
+}
+
+// counterVec is a counter by labels, declared by its name, help and labels.
+func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
+	return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+}
+
+// collectors is every metric of m, for describe and collect.
+func (m *s3Metrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{m.calls, m.duration, m.cacheHits, m.staleHits, m.refreshes, m.coalesced, m.paginationErrors, m.objectCalls}
+}
+
 func (m *s3Metrics) describe(ch chan<- *prometheus.Desc) {
-	m.calls.Describe(ch)
-	m.duration.Describe(ch)
-	m.cacheHits.Describe(ch)
-	m.staleHits.Describe(ch)
-	m.refreshes.Describe(ch)
-	m.coalesced.Describe(ch)
-	m.paginationErrors.Describe(ch)
-	m.objectCalls.Describe(ch)
+	for _, c := range m.collectors() {
+		c.Describe(ch)
+	}
 }
 
 func (m *s3Metrics) collect(ch chan<- prometheus.Metric) {
-	m.calls.Collect(ch)
-	m.duration.Collect(ch)
-	m.cacheHits.Collect(ch)
-	m.staleHits.Collect(ch)
-	m.refreshes.Collect(ch)
-	m.coalesced.Collect(ch)
-	m.paginationErrors.Collect(ch)
-	m.objectCalls.Collect(ch)
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
 }
