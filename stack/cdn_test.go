@@ -68,17 +68,10 @@ func withCDN(t *testing.T, f func(t *testing.T, c *synthCase)) {
 	}
 }
 
-// dataName returns the name of the only data source of type typ.
+// dataName returns the name and body of the only data source of type typ.
 func (c *synthCase) dataName(t *testing.T, typ string) (string, map[string]any) {
 	t.Helper()
-	ds := c.tf.Data[typ]
-	if len(ds) != 1 {
-		t.Fatalf("%d %s data sources, want 1", len(ds), typ)
-	}
-	for name, body := range ds {
-		return name, body
-	}
-	panic("unreachable")
+	return onlyEntry(t, typ+" data sources", c.tf.Data[typ])
 }
 
 // TestCDNConfigsAreValid: what the cdn tests synthesize is deployable,

@@ -43,30 +43,35 @@ func TestGoldenHA(t *testing.T) {
 func checkGolden(t *testing.T, cases map[string]*synthCase) {
 	t.Helper()
 	for name, c := range cases {
-		path := filepath.Join("testdata", "golden", name+".cdk.tf.json")
-		got := c.normalize()
-		if *update {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
+		checkGoldenFile(t, filepath.Join("testdata", "golden", name+".cdk.tf.json"), c.normalize())
+	}
+}
+
+// checkGoldenFile compares got with the file at path, or rewrites the file
+// with -update. A difference leaves got in a temporary file, for the diff.
+func checkGoldenFile(t *testing.T, path string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(path)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./stack -run %s -update to create it)", err, t.Name())
+	}
+	if !bytes.Equal(got, want) {
+		dir, err := os.MkdirTemp("", "bucketls-golden-")
 		if err != nil {
-			t.Fatalf("%v (run go test ./stack -run Golden -update to create it)", err)
+			t.Fatal(err)
 		}
-		if !bytes.Equal(got, want) {
-			// Kept after the test, for the diff.
-			dir, err := os.MkdirTemp("", "bucketls-golden-")
-			if err != nil {
-				t.Fatal(err)
-			}
-			_ = os.WriteFile(filepath.Join(dir, name+".cdk.tf.json"), got, 0o644)
-			t.Errorf("%s stack differs from %s; compare with: diff %s %s\n(if the change is intended: go test ./stack -run Golden -update)",
-				name, path, path, filepath.Join(dir, name+".cdk.tf.json"))
-		}
+		gotPath := filepath.Join(dir, filepath.Base(path))
+		_ = os.WriteFile(gotPath, got, 0o644)
+		t.Errorf("%s differs; compare with: diff %s %s\n(if the change is intended: go test ./stack -run %s -update)",
+			path, path, gotPath, t.Name())
 	}
 }

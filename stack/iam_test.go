@@ -2,6 +2,7 @@ package stack
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -74,71 +75,45 @@ func TestSSMManagedPolicyARN(t *testing.T) {
 	}
 }
 
-// TestInstancePolicyRootPrefixAndPassword asserts the whole document, byte
-// for byte, with a root prefix and a password: no policy evaluator that
-// runs here evaluates s3:prefix conditions (see TestRootPrefixPolicyEvaluated),
-// so the exact text is what the tests can hold.
-func TestInstancePolicyRootPrefixAndPassword(t *testing.T) {
-	doc := instancePolicy(instanceAccess{
-		served:               servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports"},
-		artifactObjectARN:    "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64",
-		s3EndpointID:         "vpce-0123456789abcdef0",
-		htpasswdParameterARN: ssmParameterARN("aws", "eu-west-1", "123456789012", "/bucketls/htpasswd"),
-	})
-	want := `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "ListServedBucket",
-      "Effect": "Allow",
-      "Action": [
-        "s3:ListBucket"
-      ],
-      "Resource": [
-        "arn:aws:s3:::served"
-      ],
-      "Condition": {
-        "StringEquals": {
-          "aws:SourceVpce": "vpce-0123456789abcdef0"
-        },
-        "StringLike": {
-          "s3:prefix": [
-            "team/reports/",
-            "team/reports/*"
-          ]
-        }
-      }
-    },
-    {
-      "Sid": "ReadArtifact",
-      "Effect": "Allow",
-      "Action": [
-        "s3:GetObject"
-      ],
-      "Resource": [
-        "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
-      ],
-      "Condition": {
-        "StringEquals": {
-          "aws:SourceVpce": "vpce-0123456789abcdef0"
-        }
-      }
-    },
-    {
-      "Sid": "ReadHtpasswd",
-      "Effect": "Allow",
-      "Action": [
-        "ssm:GetParameter"
-      ],
-      "Resource": [
-        "arn:aws:ssm:eu-west-1:123456789012:parameter/bucketls/htpasswd"
-      ]
-    }
-  ]
+// TestPolicyDocuments pins policy documents byte for byte, in
+// testdata/policies: no policy evaluator that runs here evaluates s3:prefix
+// conditions (see TestRootPrefixPolicyEvaluated), so the exact text is what
+// the tests can hold. With a root prefix the listing is conditioned on it;
+// serveObjects adds s3:GetObject on the served keys and nothing more,
+// through the endpoint only, and under a root prefix on its keys only.
+// After an intended change: go test ./stack -run TestPolicyDocuments -update,
+// and review the diff.
+func TestPolicyDocuments(t *testing.T) {
+	const artifact = "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
+	const vpce = "vpce-0123456789abcdef0"
+	whole := servedAccess{bucketARN: "arn:aws:s3:::served"}
+	sub := servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports"}
+	wholeObjects, subObjects := whole, sub
+	wholeObjects.objects, subObjects.objects = true, true
+	for _, tc := range []struct {
+		name string
+		doc  string
+	}{
+		{"instance-root-prefix-password", instancePolicy(instanceAccess{served: sub, artifactObjectARN: artifact, s3EndpointID: vpce,
+			htpasswdParameterARN: ssmParameterARN("aws", "eu-west-1", "123456789012", "/bucketls/htpasswd")})},
+		{"instance-serve-objects", instancePolicy(instanceAccess{served: wholeObjects, artifactObjectARN: artifact, s3EndpointID: vpce})},
+		{"instance-serve-objects-root-prefix", instancePolicy(instanceAccess{served: subObjects, artifactObjectARN: artifact, s3EndpointID: vpce})},
+		{"endpoint-serve-objects-root-prefix", s3EndpointPolicy("aws", "eu-west-1", subObjects, artifact)},
+	} {
+		checkGoldenFile(t, filepath.Join("testdata", "policies", tc.name+".json"), []byte(tc.doc))
+	}
+	// Without serveObjects, not a word more.
+	off := instancePolicy(instanceAccess{served: sub, artifactObjectARN: artifact, s3EndpointID: vpce})
+	if strings.Contains(off, "ReadServedObjects") || strings.Contains(s3EndpointPolicy("aws", "eu-west-1", whole, artifact), "ReadServedObjects") {
+		t.Errorf("serveObjects off, but a policy reads the served objects:\n%s", off)
+	}
 }
-`
-	if doc != want {
-		t.Errorf("instance policy =\n%s\nwant\n%s", doc, want)
+
+// TestSSMParameterARN: a parameter name with a hierarchy starts with a
+// slash, which the ARN has once; a plain name gets one.
+func TestSSMParameterARN(t *testing.T) {
+	if got := ssmParameterARN("aws", "eu-west-1", "123456789012", "/bucketls/htpasswd"); got != "arn:aws:ssm:eu-west-1:123456789012:parameter/bucketls/htpasswd" {
+		t.Errorf("ARN of a name with a hierarchy = %s", got)
 	}
 	if got := ssmParameterARN("aws-cn", "cn-north-1", "123456789012", "plain-name"); got != "arn:aws-cn:ssm:cn-north-1:123456789012:parameter/plain-name" {
 		t.Errorf("ARN of a name without a hierarchy = %s", got)
@@ -148,12 +123,12 @@ func TestInstancePolicyRootPrefixAndPassword(t *testing.T) {
 // TestRootPrefixPolicyEvaluated would show the s3:prefix condition at work
 // in a real policy evaluator: a listing inside the prefix allowed, one
 // outside denied. None that runs here evaluates it, so it says why and
-// skips; TestInstancePolicyRootPrefixAndPassword asserts the document.
+// skips; TestPolicyDocuments asserts the documents.
 func TestRootPrefixPolicyEvaluated(t *testing.T) {
 	t.Skip("no policy evaluator here evaluates s3:prefix conditions: moto 5.2.1 (moto_server with INITIAL_NO_AUTH_ACTION_COUNT) " +
 		"enforces IAM identity policies but evaluates only StringEquals, and only on sts:ExternalId (moto/iam/policy_conditions.py, " +
 		"moto/iam/utils.py format_incoming_conditional_values); it ignores StringLike and never sees s3:prefix. Measured: with " +
-		"enforcement on (ListBuckets denied), a user holding only this statement listed Prefix other/ as freely as P/. TestInstancePolicyRootPrefixAndPassword asserts the policy document exactly instead")
+		"enforcement on (ListBuckets denied), a user holding only this statement listed Prefix other/ as freely as P/. TestPolicyDocuments asserts the policy documents exactly instead")
 }
 
 func TestInstanceRole(t *testing.T) {
@@ -234,110 +209,4 @@ func servedKeysARN(bucketARN, rootPrefix string) string {
 		return bucketARN + "/*"
 	}
 	return bucketARN + "/" + rootPrefix + "/*"
-}
-
-// TestServeObjectsPolicies asserts both documents with serveObjects,
-// byte for byte: s3:GetObject on the served keys and nothing more, through
-// the endpoint only; under a root prefix, on its keys only.
-func TestServeObjectsPolicies(t *testing.T) {
-	const vpce = "vpce-0123456789abcdef0"
-	const artifact = "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
-	whole := instancePolicy(instanceAccess{served: servedAccess{bucketARN: "arn:aws:s3:::served", objects: true}, artifactObjectARN: artifact, s3EndpointID: vpce})
-	want := `{
-  "Version": "2012-10-17",
-  "Statement": [
-    {
-      "Sid": "ListServedBucket",
-      "Effect": "Allow",
-      "Action": [
-        "s3:ListBucket"
-      ],
-      "Resource": [
-        "arn:aws:s3:::served"
-      ],
-      "Condition": {
-        "StringEquals": {
-          "aws:SourceVpce": "vpce-0123456789abcdef0"
-        }
-      }
-    },
-    {
-      "Sid": "ReadServedObjects",
-      "Effect": "Allow",
-      "Action": [
-        "s3:GetObject"
-      ],
-      "Resource": [
-        "arn:aws:s3:::served/*"
-      ],
-      "Condition": {
-        "StringEquals": {
-          "aws:SourceVpce": "vpce-0123456789abcdef0"
-        }
-      }
-    },
-    {
-      "Sid": "ReadArtifact",
-      "Effect": "Allow",
-      "Action": [
-        "s3:GetObject"
-      ],
-      "Resource": [
-        "arn:aws:s3:::artifacts/bucketls/abc/bucketls-linux-amd64"
-      ],
-      "Condition": {
-        "StringEquals": {
-          "aws:SourceVpce": "vpce-0123456789abcdef0"
-        }
-      }
-    }
-  ]
-}
-`
-	if whole != want {
-		t.Errorf("instance policy with serveObjects =\n%s\nwant\n%s", whole, want)
-	}
-	sub := instancePolicy(instanceAccess{served: servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports", objects: true}, artifactObjectARN: artifact, s3EndpointID: vpce})
-	wantSub := `    {
-      "Sid": "ReadServedObjects",
-      "Effect": "Allow",
-      "Action": [
-        "s3:GetObject"
-      ],
-      "Resource": [
-        "arn:aws:s3:::served/team/reports/*"
-      ],
-      "Condition": {
-        "StringEquals": {
-          "aws:SourceVpce": "vpce-0123456789abcdef0"
-        }
-      }
-    },
-`
-	if !strings.Contains(sub, wantSub) || strings.Count(sub, "s3:GetObject") != 2 {
-		t.Errorf("instance policy with serveObjects under team/reports =\n%s\nwant the statement\n%s", sub, wantSub)
-	}
-	endpoint := s3EndpointPolicy("aws", "eu-west-1", servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports", objects: true}, artifact)
-	wantEndpoint := `    {
-      "Sid": "ReadServedObjects",
-      "Effect": "Allow",
-      "Principal": {
-        "AWS": "*"
-      },
-      "Action": [
-        "s3:GetObject"
-      ],
-      "Resource": [
-        "arn:aws:s3:::served/team/reports/*"
-      ]
-    },
-`
-	if !strings.Contains(endpoint, wantEndpoint) {
-		t.Errorf("endpoint policy with serveObjects =\n%s\nwant the statement\n%s", endpoint, wantEndpoint)
-	}
-	// Without it, not a word more.
-	off := instancePolicy(instanceAccess{served: servedAccess{bucketARN: "arn:aws:s3:::served", rootPrefix: "team/reports"}, artifactObjectARN: artifact, s3EndpointID: vpce})
-	if strings.Contains(off, "ReadServedObjects") || strings.Contains(s3EndpointPolicy("aws", "eu-west-1", servedAccess{bucketARN: "arn:aws:s3:::served"}, artifact), "ReadServedObjects") {
-		t.Errorf("serveObjects off, but a policy reads the served objects:\n%s", off)
-	}
 }

@@ -268,24 +268,25 @@ func allStacks(t *testing.T, f func(t *testing.T, c *synthCase)) {
 // one returns the name and body of the only resource of type typ.
 func (c *synthCase) one(t *testing.T, typ string) (string, map[string]any) {
 	t.Helper()
-	rs := c.tf.Resource[typ]
-	if len(rs) != 1 {
-		t.Fatalf("%d %s resources, want 1", len(rs), typ)
-	}
-	for name, body := range rs {
-		return name, body
-	}
-	panic("unreachable")
+	return onlyEntry(t, typ+" resources", c.tf.Resource[typ])
 }
 
 // only returns the name of the only element of m.
 func only[V any](t *testing.T, m map[string]V) string {
 	t.Helper()
+	k, _ := onlyEntry(t, "entries", m)
+	return k
+}
+
+// onlyEntry returns the only key of m and its value, and fails t unless m
+// has exactly one; what names m's elements in the message.
+func onlyEntry[V any](t *testing.T, what string, m map[string]V) (string, V) {
+	t.Helper()
 	if len(m) != 1 {
-		t.Fatalf("%d entries, want 1: %v", len(m), m)
+		t.Fatalf("%d %s, want 1: %v", len(m), what, m)
 	}
-	for k := range m {
-		return k
+	for k, v := range m {
+		return k, v
 	}
 	panic("unreachable")
 }
