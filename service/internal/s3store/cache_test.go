@@ -347,14 +347,41 @@ func (r *staleRig) letGo(t *testing.T) {
 	}
 }
 
+// serveCall waits for the next S3 call to start and lets it end.
+func (r *staleRig) serveCall(t *testing.T) {
+	t.Helper()
+	r.callStarts(t)
+	r.letGo(t)
+}
+
 // fill makes the first call, which caches the page.
 func (r *staleRig) fill(t *testing.T) {
 	t.Helper()
 	ch := r.start()
-	r.callStarts(t)
-	r.letGo(t)
+	r.serveCall(t)
 	if a := answered(t, ch); a.err != nil {
 		t.Fatalf("first list: %v", a.err)
+	}
+}
+
+// newStaleRigPastTTL is a rig whose page [dir/old] is cached and now 2.5 s
+// old: past its 2 s TTL, within its 2 s stale window. S3 answers the next
+// call with err and keys.
+func newStaleRigPastTTL(t *testing.T, err error, keys ...string) *staleRig {
+	t.Helper()
+	r := newStaleRig(2*time.Second, 2*time.Second, "dir/old")
+	r.fill(t)
+	r.s3.answer(err, keys...)
+	r.clock.add(2500 * time.Millisecond)
+	return r
+}
+
+// checkRefreshed checks that a refresh replaced the page with [dir/new]:
+// fresh again, it is answered without a call.
+func (r *staleRig) checkRefreshed(t *testing.T) {
+	t.Helper()
+	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/new]" {
+		t.Errorf("after the refresh: %v, want [dir/new]", a.keys)
 	}
 }
 
@@ -402,8 +429,7 @@ func TestCacheStale(t *testing.T) {
 			} else {
 				a = answered(t, ch) // no S3 call has been let go
 				if tt.wantCalls > 0 {
-					r.callStarts(t)
-					r.letGo(t)
+					r.serveCall(t)
 				}
 			}
 			if fmt.Sprint(a.keys) != tt.wantKeys || a.err != nil {
@@ -413,10 +439,7 @@ func TestCacheStale(t *testing.T) {
 				t.Errorf("%d more S3 calls started, want %d in all", got, tt.wantCalls)
 			}
 			if !tt.wantWait && tt.wantCalls > 0 {
-				// The refresh replaced the page: fresh again, no call.
-				if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/new]" {
-					t.Errorf("after the refresh: %v, want [dir/new]", a.keys)
-				}
+				r.checkRefreshed(t)
 			}
 		})
 	}
@@ -427,10 +450,7 @@ func TestCacheStale(t *testing.T) {
 // between them.
 func TestCacheStaleOneRefresh(t *testing.T) {
 	t.Parallel()
-	r := newStaleRig(2*time.Second, 2*time.Second, "dir/old")
-	r.fill(t)
-	r.s3.answer(nil, "dir/new")
-	r.clock.add(2500 * time.Millisecond)
+	r := newStaleRigPastTTL(t, nil, "dir/new")
 	const clients = 32
 	chs := make([]<-chan pageAnswer, clients)
 	for i := range chs {
@@ -449,14 +469,11 @@ func TestCacheStaleOneRefresh(t *testing.T) {
 	if got := counterValue(r.c.m.staleHits); got != clients {
 		t.Errorf("stale hits %.0f, want %d", got, clients)
 	}
-	r.callStarts(t)
-	r.letGo(t)
+	r.serveCall(t)
 	if got := len(r.s3.started); got != 0 {
 		t.Errorf("%d more S3 calls started, want one in all", got)
 	}
-	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/new]" {
-		t.Errorf("after the refresh: %v, want [dir/new]", a.keys)
-	}
+	r.checkRefreshed(t)
 }
 
 // TestCacheStaleIfError checks that a failing refresh keeps the stale page
@@ -464,21 +481,16 @@ func TestCacheStaleOneRefresh(t *testing.T) {
 // window the request waits for S3 and gets its error.
 func TestCacheStaleIfError(t *testing.T) {
 	t.Parallel()
-	r := newStaleRig(2*time.Second, 2*time.Second, "dir/old")
-	r.fill(t)
-	r.s3.answer(errors.New("S3 is down"))
-	r.clock.add(2500 * time.Millisecond)
+	r := newStaleRigPastTTL(t, errors.New("S3 is down"))
 	for i := range 2 {
 		if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/old]" || a.err != nil {
 			t.Fatalf("list %d within the window, S3 failing: %v, %v; want the stale page", i, a.keys, a.err)
 		}
-		r.callStarts(t) // each stale answer after a failed refresh tries again
-		r.letGo(t)
+		r.serveCall(t) // each stale answer after a failed refresh tries again
 	}
 	r.clock.add(1600 * time.Millisecond) // 4.1s: past TTL + window
 	ch := r.start()
-	r.callStarts(t)
-	r.letGo(t)
+	r.serveCall(t)
 	if a := answered(t, ch); a.err == nil || a.keys != nil {
 		t.Errorf("list past the window, S3 failing: %v, %v; want S3's error", a.keys, a.err)
 	}
