@@ -15,15 +15,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/bucketls/bucketls/service/internal/fakes3"
 	"github.com/bucketls/bucketls/service/internal/listing"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
 
-// countingS3 wraps a fake S3 handler to count ListObjectsV2 calls and
-// optionally hold each one, so concurrent requests overlap for sure.
-func countingS3(delay time.Duration, calls *atomic.Int32) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
+// startCountingS3 serves the reference tree like startFakeS3 and counts
+// its ListObjectsV2 calls in calls, holding each one for delay, so
+// concurrent requests overlap for sure.
+func startCountingS3(t *testing.T, delay time.Duration) (f *fakes3.Server, calls *atomic.Int32) {
+	t.Helper()
+	calls = new(atomic.Int32)
+	f = startFakeS3(t, referenceKeys(), func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Query().Get("list-type") == "2" {
 				calls.Add(1)
@@ -31,15 +35,15 @@ func countingS3(delay time.Duration, calls *atomic.Int32) func(http.Handler) htt
 			}
 			next.ServeHTTP(w, r)
 		})
-	}
+	})
+	return f, calls
 }
 
 // TestCoalescing checks that identical concurrent listings share S3 calls:
 // one call for a one-page directory, one per page for a larger one.
 func TestCoalescing(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int32
-	f := startFakeS3(t, referenceKeys(), countingS3(300*time.Millisecond, &calls))
+	f, calls := startCountingS3(t, 300*time.Millisecond)
 	for _, n := range names("f", 2500) {
 		f.Put(t, "big/"+n)
 	}
@@ -80,8 +84,7 @@ func TestCoalescing(t *testing.T) {
 // served from memory, and S3 is asked again once it expires.
 func TestCacheTTL(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int32
-	f := startFakeS3(t, referenceKeys(), countingS3(0, &calls))
+	f, calls := startCountingS3(t, 0)
 	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Second})
 	start := time.Now()
 	var cached time.Time // by then the page is cached, so it expires by cached+TTL
@@ -141,8 +144,7 @@ func TestCacheBudget(t *testing.T) {
 // within its budget.
 func TestCacheFlood(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int32
-	f := startFakeS3(t, referenceKeys(), countingS3(0, &calls))
+	f, calls := startCountingS3(t, 0)
 	const flood = 400
 	for i := range flood {
 		f.Put(t, fmt.Sprintf("small%04d/file", i))
@@ -524,17 +526,23 @@ func TestCacheStaleLister(t *testing.T) {
 		t.Fatalf("list dir2 past its TTL with S3 held: %q, %v; want the stale listing at once", got, err)
 	}
 	close(gate)
-	lister.api.mu.Lock()
-	var flights []*flight
-	for _, fl := range lister.api.flights {
-		flights = append(flights, fl)
-	}
-	lister.api.mu.Unlock()
-	for _, fl := range flights {
-		<-fl.done
-	}
+	waitFlights(lister.api)
 	if got, err := ls(t, lister, "dir2"); fmt.Sprint(got) != "[file1 file2 file3]" || err != nil {
 		t.Errorf("list dir2 after the refresh: %q, %v; want the new file", got, err)
+	}
+}
+
+// waitFlights waits until the S3 calls c has in flight have ended, so
+// the refreshes a stale answer started have replaced their pages.
+func waitFlights(c *pageCache) {
+	c.mu.Lock()
+	var flights []*flight
+	for _, fl := range c.flights {
+		flights = append(flights, fl)
+	}
+	c.mu.Unlock()
+	for _, fl := range flights {
+		<-fl.done
 	}
 }
 
@@ -567,15 +575,7 @@ func TestCacheStaleMultiPage(t *testing.T) {
 		if i == 0 {
 			clock.add(2 * time.Second)
 		}
-		lister.api.mu.Lock()
-		var flights []*flight
-		for _, fl := range lister.api.flights {
-			flights = append(flights, fl)
-		}
-		lister.api.mu.Unlock()
-		for _, fl := range flights {
-			<-fl.done
-		}
+		waitFlights(lister.api)
 	}
 	if got := counterValue(lister.m.refreshes); got != 3 {
 		t.Errorf("%v refreshes, want 3 (one per S3 page)", got)
@@ -590,8 +590,7 @@ func TestCacheStaleMultiPage(t *testing.T) {
 // -junk 48000 prints the figure).
 func TestEmptyPagesApart(t *testing.T) {
 	t.Parallel()
-	var calls atomic.Int32
-	f := startFakeS3(t, referenceKeys(), countingS3(0, &calls))
+	f, calls := startCountingS3(t, 0)
 	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Hour})
 	clock := time.Now()
 	lister.api.now = func() time.Time { return clock }
