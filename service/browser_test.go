@@ -1,9 +1,13 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"image"
+	pngenc "image/png"
+	"iter"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 )
@@ -520,4 +526,144 @@ func TestBrowserReadme(t *testing.T) {
 	if len(b.dialogs) > 0 {
 		t.Errorf("dialogs opened: %q", b.dialogs)
 	}
+}
+
+// TestBrowserFiles opens files from the index with --serve-objects, as a
+// person would (issue 21): an image renders, a text file shows as text
+// (markup in it too), and neither document can read the index's cookies,
+// being sandboxed into an opaque origin; an HTML object with a script is
+// saved, not shown, so its script never runs: no dialog, and nothing it
+// would send reaches the service.
+func TestBrowserFiles(t *testing.T) {
+	b := newBrowser(t) // first: it skips when Chromium is missing
+	var png bytes.Buffer
+	img := image.NewRGBA(image.Rect(0, 0, 3, 2))
+	for i := range img.Pix {
+		img.Pix[i] = 0xff
+	}
+	if err := pngenc.Encode(&png, img); err != nil {
+		t.Fatal(err)
+	}
+	f := startFakeS3(t, nil, nil)
+	f.PutFile(t, "media/pic.png", "image/png", png.String())
+	f.PutFile(t, "media/notes.txt", "text/plain; charset=utf-8", "<script>alert('from the text')</script> plain words")
+	f.PutFile(t, "media/page.html", "text/html", `<title>pwned</title><script>alert(document.cookie);new Image().src="/leak?"+encodeURIComponent(document.cookie);try{opener.document.title="pwned"}catch(e){}</script>`)
+	f.PutFile(t, "media/draw.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>`)
+	srv, sink := loggedServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{ServeObjects: true})
+	index := srv.URL + listHref("media", true)
+	// A cookie of the index's origin, which no object may read.
+	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: "session", Value: "index-secret", URL: srv.URL}); err != nil {
+		t.Fatal(err)
+	}
+	downloads := eventChan(chromedp.Events(b.ctx, cdpbrowser.DownloadWillBegin))
+	if _, err := chromedp.Call(b.ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+		Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: t.TempDir(), EventsEnabled: new(true),
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	b.open(index)
+	b.expect("media", "draw.svg", "notes.txt", "page.html", "pic.png")
+	b.openFile("pic.png")
+	if w := eval[int](b, `document.images.length === 1 ? document.images[0].naturalWidth : -1`); w != 3 {
+		t.Errorf("pic.png: the image is %d pixels wide, want it shown, 3 wide", w)
+	}
+	b.sandboxed("pic.png")
+
+	b.open(index)
+	b.openFile("notes.txt")
+	if text := eval[string](b, `document.body.innerText`); text != "<script>alert('from the text')</script> plain words" {
+		t.Errorf("notes.txt shows %q", text)
+	}
+	if n := eval[int](b, `document.scripts.length`); n != 0 {
+		t.Errorf("notes.txt: %d scripts in the document; its markup must stay text", n)
+	}
+	b.sandboxed("notes.txt")
+
+	// Active types are saved, not shown: the tab stays on the index.
+	for _, name := range []string{"page.html", "draw.svg"} {
+		b.open(index)
+		b.clickOnly(name)
+		select {
+		case <-b.ctx.Done():
+			t.Fatalf("%s: no download began", name)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no download began within 10 s", name)
+		case ev := <-downloads:
+			if ev.SuggestedFilename != name {
+				t.Errorf("clicking %s downloads %q", name, ev.SuggestedFilename)
+			}
+		}
+		if loc, title := b.location(), eval[string](b, `document.title`); loc != "/list-bucket-content/media/" || strings.Contains(title, "pwned") {
+			t.Errorf("after clicking %s: at %s, titled %q; want the index, untouched", name, loc, title)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // anything a script sent would be in by now
+	for _, l := range sink.all() {
+		if strings.Contains(l, `"path":"/leak`) {
+			t.Errorf("an object's script reached the service: %s", l)
+		}
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.dialogs) > 0 {
+		t.Errorf("dialogs opened: %q", b.dialogs)
+	}
+}
+
+// openFile clicks the link of the file name on an index page and checks
+// that the object came with its safety headers and broke no CSP rule.
+func (b *browser) openFile(name string) {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, b.linkOf(name))
+	if err != nil {
+		b.t.Fatalf("click %s: %v", name, err)
+	}
+	if csp, _ := resp.Headers["Content-Security-Policy"].(string); resp.Status != 200 || csp != objectCSP {
+		b.t.Errorf("click %s: %s answered %d with Content-Security-Policy %q, want 200 with %q", name, resp.URL, resp.Status, csp, objectCSP)
+	}
+	if v := eval[[]string](b, `window.__violations`); len(v) > 0 {
+		b.t.Errorf("click %s: CSP violations on %s: %q", name, resp.URL, v)
+	}
+}
+
+// clickOnly clicks the link of name without waiting for a page.
+func (b *browser) clickOnly(name string) {
+	b.t.Helper()
+	b.do("click "+name, b.linkOf(name))
+}
+
+// linkOf is a click on the link of name in the index's table.
+func (b *browser) linkOf(name string) chromedp.Action[chromedp.Void] {
+	b.t.Helper()
+	q, _ := json.Marshal(name)
+	i := eval[int](b, `[...document.querySelectorAll("tbody tr")].findIndex(tr => tr.querySelector("td:first-child a")?.textContent === `+string(q)+`)`)
+	if i < 0 {
+		b.t.Fatalf("no entry %q on %s (entries %q)", name, b.location(), b.entries())
+	}
+	return chromedp.Click(chromedp.CSS(fmt.Sprintf("tbody tr:nth-child(%d) td:first-child a", i+1)))
+}
+
+// sandboxed checks the document shown is in an opaque origin: it cannot
+// read the cookies of the index's origin.
+func (b *browser) sandboxed(name string) {
+	b.t.Helper()
+	got := eval[string](b, `(() => { let c; try { c = document.cookie } catch (e) { c = e.name } return origin + " " + c })()`)
+	if got != "null SecurityError" {
+		b.t.Errorf("%s: origin and document.cookie read %q, want an opaque origin (null) refused the cookies (SecurityError)", name, got)
+	}
+}
+
+// eventChan passes events on through a channel, until their stream ends.
+func eventChan[E any](events iter.Seq2[E, error]) <-chan E {
+	ch := make(chan E, 16)
+	go func() {
+		for ev, err := range events {
+			if err != nil {
+				return
+			}
+			ch <- ev
+		}
+	}()
+	return ch
 }
