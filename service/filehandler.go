@@ -38,9 +38,11 @@ const objectCSP = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'
 // other content. Everything else, HTML, SVG, XML, JavaScript, CSS and every
 // type not named here, is sent as an attachment, which browsers save
 // instead of showing; nosniff keeps them from guessing a type that would
-// show.
+// show. PDF is saved too: Chromium's PDF viewer counts as a plugin, which
+// the sandbox blocks ("This page has been blocked by Chrome",
+// crbug.com/413851), and a download opens in a viewer of its own.
 var passiveTypes = map[string]bool{
-	"text/plain": true, "text/csv": true, "application/json": true, "application/pdf": true,
+	"text/plain": true, "text/csv": true, "application/json": true,
 	"image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true, "image/avif": true, "image/bmp": true,
 	"image/x-icon": true, "image/vnd.microsoft.icon": true,
 	"audio/mpeg": true, "audio/ogg": true, "audio/wav": true, "audio/webm": true, "audio/flac": true, "audio/aac": true, "audio/mp4": true,

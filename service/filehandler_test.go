@@ -29,6 +29,7 @@ var fileKeys = []struct{ key, ctype, body string }{
 	{"media/page.html", "text/html; charset=utf-8", "<script>alert(1)</script>"},
 	{"media/draw.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`},
 	{"media/none", "", "no type at all"},
+	{"media/doc.pdf", "application/pdf", "%PDF-1.1"},
 	{"media/bad type", "text/html;;;", "a type that does not parse"},
 	{"odd/a b#?%\"é.txt", "text/plain", "awkward name"},
 	{"odd/dir1", "text/plain", "a file beside the directory odd/dir1/"},
@@ -159,6 +160,7 @@ func TestFiles(t *testing.T) {
 			"Content-Type": "text/html; charset=utf-8", "Content-Disposition": `attachment; filename="page.html"`, "Content-Security-Policy": objectCSP}},
 		{"SVG", "GET", "/files/media/draw.svg", nil, 200, fileKeys[2].body, map[string]string{"Content-Disposition": `attachment; filename="draw.svg"`}},
 		{"PNG", "GET", "/files/media/pic.png", nil, 200, fileKeys[0].body, map[string]string{"Content-Type": "image/png", "Content-Disposition": `inline; filename="pic.png"`}},
+		{"PDF: Chromium's viewer is a plugin the sandbox blocks", "GET", "/files/media/doc.pdf", nil, 200, "%PDF-1.1", map[string]string{"Content-Disposition": `attachment; filename="doc.pdf"`}},
 		{"no type", "GET", "/files/media/none", nil, 200, "no type at all", map[string]string{"Content-Type": "application/octet-stream"}},
 		{"a type that does not parse", "GET", "/files/media/bad%20type", nil, 200, "a type that does not parse", map[string]string{
 			"Content-Type": "application/octet-stream", "Content-Disposition": `attachment; filename="bad type"`}},
