@@ -37,15 +37,7 @@ const envVersityGW = "BUCKETLS_VERSITYGW"
 // (.ci/run installs one); once opted in, a missing binary fails the test
 // instead of skipping it.
 func TestVersityGW(t *testing.T) {
-	endpoint := startVersityGW(t)
-	ctx := context.Background()
-	client := s3.New(s3.Options{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	}, s3store.ClientOptions(endpoint, true))
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
-		t.Fatal(err)
-	}
+	endpoint, client := versityBucket(t)
 	var keys []string
 	keys = append(keys, ReferenceKeys()...)
 	files := names("f", 2600) // over two S3 pages and a half
@@ -111,6 +103,21 @@ func TestVersityGW(t *testing.T) {
 	if r := get(t, wrong.URL, "/list-bucket-content"); r.status != 502 {
 		t.Errorf("GET on a missing bucket: %d %s, want 502", r.status, r.body)
 	}
+}
+
+// versityBucket starts versitygw (see startVersityGW) with the bucket
+// testBucket and returns its endpoint and a client to fill it with.
+func versityBucket(t *testing.T) (string, *s3.Client) {
+	t.Helper()
+	endpoint := startVersityGW(t)
+	client := s3.New(s3.Options{
+		Region:      "us-east-1",
+		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
+	}, s3store.ClientOptions(endpoint, true))
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
+		t.Fatal(err)
+	}
+	return endpoint, client
 }
 
 // startVersityGW starts the versitygw binary named by envVersityGW with a
@@ -339,15 +346,8 @@ func checkObjectAndDirectory(t *testing.T, client *s3.Client, base string) {
 // gofakes3's (which ignores If-Match), and a large object is streamed
 // with its SHA-256 checked.
 func TestVersityGWFiles(t *testing.T) {
-	endpoint := startVersityGW(t)
+	endpoint, client := versityBucket(t)
 	ctx := context.Background()
-	client := s3.New(s3.Options{
-		Region:      "us-east-1",
-		Credentials: credentials.NewStaticCredentialsProvider("test", "test", ""),
-	}, s3store.ClientOptions(endpoint, true))
-	if _, err := client.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(testBucket)}); err != nil {
-		t.Fatal(err)
-	}
 	const big = 8 << 20
 	bigBody, err := io.ReadAll(&generated{size: big})
 	if err != nil {
