@@ -185,17 +185,7 @@ func TestAuth(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			method := tt.method
-			if method == "" {
-				method = http.MethodGet
-			}
-			r := do(t, nil, method, tt.srv.URL, tt.path, tt.header)
-			if r.status != tt.wantStatus {
-				t.Fatalf("%s %s: status = %d, want %d (body %.200q)", method, tt.path, r.status, tt.wantStatus, r.body)
-			}
-			if tt.wantBody != "" && r.body != tt.wantBody {
-				t.Errorf("%s %s: body %s, want %s", method, tt.path, r.body, tt.wantBody)
-			}
+			method, r := checkAnswer(t, tt.method, tt.srv.URL, tt.path, tt.header, tt.wantStatus, tt.wantBody)
 			challenge := r.header.Get("WWW-Authenticate")
 			if (r.status == 401) != (challenge == `Basic realm="bucketls"`) {
 				t.Errorf("%s %s: status %d with WWW-Authenticate %q", method, tt.path, r.status, challenge)

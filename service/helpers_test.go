@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -112,6 +113,23 @@ func do(t testing.TB, client *http.Client, method, base, rawPath string, header 
 func get(t testing.TB, base, rawPath string) response {
 	t.Helper()
 	return do(t, nil, http.MethodGet, base, rawPath, nil)
+}
+
+// checkAnswer sends a table row's request as do does, method "" being
+// GET, and checks the answer: its status, fatally (a row's later checks
+// assume it), and with wantBody set, the whole body. It returns the method
+// sent and the answer, for the row's own checks.
+func checkAnswer(t testing.TB, method, base, rawPath string, header http.Header, wantStatus int, wantBody string) (string, response) {
+	t.Helper()
+	method = cmp.Or(method, http.MethodGet)
+	r := do(t, nil, method, base, rawPath, header)
+	if r.status != wantStatus {
+		t.Fatalf("%s %s: status = %d, want %d (body %.200q)", method, rawPath, r.status, wantStatus, r.body)
+	}
+	if wantBody != "" && r.body != wantBody {
+		t.Errorf("%s %s: body = %s, want %s", method, rawPath, r.body, wantBody)
+	}
+	return method, r
 }
 
 // contentOf decodes a {"content":[...]} body strictly.

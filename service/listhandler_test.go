@@ -275,17 +275,7 @@ func TestReference(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			method := tt.method
-			if method == "" {
-				method = http.MethodGet
-			}
-			r := do(t, nil, method, srv.URL, tt.path, nil)
-			if r.status != tt.wantStatus {
-				t.Fatalf("%s %s: status = %d, want %d (body %.200q)", method, tt.path, r.status, tt.wantStatus, r.body)
-			}
-			if tt.wantBody != "" && r.body != tt.wantBody {
-				t.Errorf("%s %s: body = %s, want %s", method, tt.path, r.body, tt.wantBody)
-			}
+			method, r := checkAnswer(t, tt.method, srv.URL, tt.path, nil, tt.wantStatus, tt.wantBody)
 			if ct := r.header.Get("Content-Type"); ct != "application/json" {
 				t.Errorf("%s %s: Content-Type = %q, want application/json", method, tt.path, ct)
 			}
