@@ -50,12 +50,8 @@ func gunzip(t *testing.T, b []byte) []byte {
 func TestCompression(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	for _, n := range names("f", 10_000) {
-		f.Put(t, "big/"+n)
-	}
-	for _, n := range names("g", 500) {
-		f.Put(t, "mid/"+n)
-	}
+	f.Put(t, names("big/f", 10_000)...)
+	f.Put(t, names("mid/g", 500)...)
 	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
 	gz := map[string]string{"Accept-Encoding": "gzip"}
 	for _, target := range []string{"/list-bucket-content/big", "/list-bucket-content/mid", "/list-bucket-content/big?details=true", "/list-bucket-content/big?limit=1000"} {
@@ -121,12 +117,8 @@ func TestCompressedMidStreamFailure(t *testing.T) {
 func TestHeadAsGet(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	for _, n := range names("f", 1500) {
-		f.Put(t, "big/"+n)
-	}
-	for _, n := range names("g", 300) {
-		f.Put(t, "mid/"+n)
-	}
+	f.Put(t, names("big/f", 1500)...)
+	f.Put(t, names("mid/g", 300)...)
 	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{CORSOrigins: []string{"https://app.example"}})
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	defer client.CloseIdleConnections()

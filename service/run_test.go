@@ -342,9 +342,7 @@ func TestShutdownCutIsLogged(t *testing.T) {
 		})
 	}
 	f := startFakeS3(t, ReferenceKeys(), slowS3)
-	for _, n := range names(strings.Repeat("k", 60), 6000) {
-		f.Put(t, "big/"+n)
-	}
+	f.Put(t, names("big/"+strings.Repeat("k", 60), 6000)...)
 	out := newLogSink()
 	logger := slog.New(slog.NewJSONHandler(out, nil))
 	cfg := Config{Addr: "127.0.0.1:0", Bucket: testBucket}

@@ -44,9 +44,7 @@ func startCountingS3(t *testing.T, delay time.Duration) (f *fakes3.Server, calls
 func TestCoalescing(t *testing.T) {
 	t.Parallel()
 	f, calls := startCountingS3(t, 300*time.Millisecond)
-	for _, n := range names("f", 2500) {
-		f.Put(t, "big/"+n)
-	}
+	f.Put(t, names("big/f", 2500)...)
 	lister := New(testS3Client(f.URL()), testBucket, Options{})
 
 	for _, tt := range []struct {
@@ -121,9 +119,7 @@ func TestCacheBudget(t *testing.T) {
 	t.Parallel()
 	const total = 23_000
 	f := startFakeS3(t, nil, nil)
-	for _, n := range names("f", total) {
-		f.Put(t, "huge/"+n)
-	}
+	f.Put(t, names("huge/f", total)...)
 	const budget = 1 << 20
 	lister := New(testS3Client(f.URL()), testBucket, Options{CacheTTL: time.Minute, CacheBytes: budget})
 	n := 0

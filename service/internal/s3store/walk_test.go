@@ -94,9 +94,7 @@ func TestSlashedLess(t *testing.T) {
 func TestStreamingBatches(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, nil, nil)
-	for _, n := range names("f", 2100) {
-		f.Put(t, "big/"+n)
-	}
+	f.Put(t, names("big/f", 2100)...)
 	l := New(testS3Client(f.URL()), testBucket, Options{})
 	var sizes []int
 	var lasts []bool
