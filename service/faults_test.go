@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -228,12 +227,7 @@ func s3Fault(t *testing.T, status int, code string, hang bool) (*httptest.Server
 // the way S3 does, and checks the mapping and the SDK's retries.
 func TestS3Faults(t *testing.T) {
 	t.Parallel()
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	refused := "http://" + closed.Addr().String()
-	closed.Close()
+	refused := "http://" + freeAddr(t)
 
 	tests := []struct {
 		name         string

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -113,6 +114,31 @@ func do(t testing.TB, client *http.Client, method, base, rawPath string, header 
 func get(t testing.TB, base, rawPath string) response {
 	t.Helper()
 	return do(t, nil, http.MethodGet, base, rawPath, nil)
+}
+
+// busyAddr is a loopback address something listens on until the test
+// ends, so whatever else tries to listen there fails.
+func busyAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln.Addr().String()
+}
+
+// freeAddr is a loopback address nothing listens on: a port just given up,
+// so a connection to it is refused until something takes it.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return addr
 }
 
 // checkAnswer sends a table row's request as do does, method "" being

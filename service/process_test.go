@@ -281,12 +281,7 @@ func TestProcessBadConfig(t *testing.T) {
 // not 2 (configuration mistake), with one line naming the address.
 func TestProcessPortInUse(t *testing.T) {
 	t.Parallel()
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
-	addr := busy.Addr().String()
+	addr := busyAddr(t)
 	p := startProc(t, []string{"--demo", "--addr", addr})
 	if code := p.exit(t, 10*time.Second); code != 1 {
 		t.Errorf("exit status = %d, want 1", code)
@@ -340,12 +335,7 @@ func TestProcessWrongBucketAndTLS(t *testing.T) {
 // endpoint is given through the SDK's own AWS_ENDPOINT_URL_S3.
 func TestProcessS3LateStart(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	addr := freeAddr(t)
 
 	p := startProc(t, nil, "BUCKETLS_BUCKET="+testBucket, "AWS_ENDPOINT_URL_S3=http://"+addr, "BUCKETLS_ADDR=127.0.0.1:0")
 	base := p.base(t)
@@ -363,7 +353,7 @@ func TestProcessS3LateStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err = net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Skipf("port %s was taken in between: %v", addr, err)
 	}

@@ -189,11 +189,7 @@ func TestRun(t *testing.T) {
 // TestRunErrors checks Run's synchronous failures and their exit codes.
 func TestRunErrors(t *testing.T) {
 	t.Parallel()
-	busy, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer busy.Close()
+	busy := busyAddr(t)
 	tests := []struct {
 		name     string
 		args     []string
@@ -201,9 +197,9 @@ func TestRunErrors(t *testing.T) {
 		want     string
 	}{
 		{"no bucket", nil, 2, "no bucket"},
-		{"port in use", []string{"--bucket", "bkt", "--addr", busy.Addr().String(), "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on"},
+		{"port in use", []string{"--bucket", "bkt", "--addr", busy, "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on"},
 		{"pprof on every interface", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--pprof-addr", ":0", "--s3-endpoint", "http://127.0.0.1:1"}, 2, "add --pprof-public"},
-		{"pprof port in use", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--pprof-addr", busy.Addr().String(), "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on " + busy.Addr().String()},
+		{"pprof port in use", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--pprof-addr", busy, "--s3-endpoint", "http://127.0.0.1:1"}, 1, "listen on " + busy},
 		{"missing cert file", []string{"--bucket", "bkt", "--addr", "127.0.0.1:0", "--s3-endpoint", "http://127.0.0.1:1",
 			"--tls-addr", "127.0.0.1:0", "--tls-cert", "/nonexistent/c.pem", "--tls-key", "/nonexistent/k.pem"}, 2, "--tls-cert"},
 	}

@@ -133,12 +133,7 @@ func startVersityGW(t *testing.T) string {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("%s=%s: %v", envVersityGW, bin, err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	root := t.TempDir()
 	cmd := exec.Command(bin, "--access", "test", "--secret", "test", "--port", addr, "--quiet", "posix", root)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
