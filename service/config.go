@@ -220,48 +220,19 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 		fs.StringVar(p, name, def, usage+" (env "+env+")")
 	}
 	boolean := func(p *bool, name, env, usage string) {
-		def := false
-		if v := getenv(env); v != "" {
-			b, err := strconv.ParseBool(v)
-			if err != nil {
-				envErrs[name] = fmt.Errorf("%s=%q is not a boolean (use true or false)", env, v)
-			}
-			def = b
-		}
+		def := envDefault(getenv, envErrs, name, env, false, strconv.ParseBool, "is not a boolean (use true or false)")
 		fs.BoolVar(p, name, def, usage+" (env "+env+")")
 	}
-
 	duration := func(p *time.Duration, name, env string, def time.Duration, usage string) {
-		if v := getenv(env); v != "" {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				envErrs[name] = fmt.Errorf("%s=%q is not a duration (use e.g. 1s or 500ms)", env, v)
-			}
-			def = d
-		}
+		def = envDefault(getenv, envErrs, name, env, def, time.ParseDuration, "is not a duration (use e.g. 1s or 500ms)")
 		fs.DurationVar(p, name, def, usage+" (env "+env+")")
 	}
-
 	integer := func(p *int, name, env string, def int, usage string) {
-		if v := getenv(env); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil {
-				envErrs[name] = fmt.Errorf("%s=%q is not a whole number", env, v)
-			}
-			def = n
-		}
+		def = envDefault(getenv, envErrs, name, env, def, strconv.Atoi, "is not a whole number")
 		fs.IntVar(p, name, def, usage+" (env "+env+")")
 	}
-
 	size := func(p *int64, name, env string, def int64, usage string) {
-		if v := getenv(env); v != "" {
-			n, err := parseBytes(v)
-			if err != nil {
-				envErrs[name] = fmt.Errorf("%s=%q %v", env, v, err)
-			}
-			def = n
-		}
-		*p = def
+		*p = envDefault(getenv, envErrs, name, env, def, parseBytes, notASize)
 		fs.Var((*byteSize)(p), name, usage+" (env "+env+")")
 	}
 
@@ -304,6 +275,21 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	// environment would make the service exit instead of serving.
 	fs.Bool("version", false, "print the version and exit")
 	return fs
+}
+
+// envDefault is the default of flag name: env's value parsed by parse when
+// env is set, else def. A value that does not parse is noted in envErrs as
+// "ENV=value <reason>", reported only if the flag does not override it.
+func envDefault[T any](getenv func(string) string, envErrs map[string]error, name, env string, def T, parse func(string) (T, error), reason string) T {
+	v := getenv(env)
+	if v == "" {
+		return def
+	}
+	x, err := parse(v)
+	if err != nil {
+		envErrs[name] = fmt.Errorf("%s=%q %s", env, v, reason)
+	}
+	return x
 }
 
 // errVersion is parseConfig's answer to --version, which, like --help,
@@ -434,6 +420,9 @@ var byteUnits = []struct {
 	shift  uint
 }{{"GiB", 30}, {"MiB", 20}, {"KiB", 10}, {"B", 0}}
 
+// notASize is why parseBytes refuses a value.
+const notASize = "is not a size like 24MiB, 512KiB or 0 (whole bytes, KiB, MiB or GiB, at most 1TiB)"
+
 // parseBytes reads a size like 24MiB, 512KiB or 25165824 (bytes).
 func parseBytes(v string) (int64, error) {
 	num, shift := v, uint(0)
@@ -445,7 +434,7 @@ func parseBytes(v string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
 	if err != nil || n < 0 || n > (1<<40)>>shift {
-		return 0, errors.New("is not a size like 24MiB, 512KiB or 0 (whole bytes, KiB, MiB or GiB, at most 1TiB)")
+		return 0, errors.New(notASize)
 	}
 	return n << shift, nil
 }
