@@ -7,6 +7,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/bucketls/bucketls/internal/s3name"
 )
 
 // maxPathLen bounds a listing path. S3 keys are at most 1,024 bytes, so a
@@ -20,8 +22,6 @@ type badPathError struct{ reason string }
 func (e *badPathError) Error() string { return "invalid path: " + e.reason }
 
 var (
-	errDotSegment   = &badPathError{`"." or ".." segment`}
-	errEmptySegment = &badPathError{"empty segment"}
 	errControlChar  = &badPathError{"control character"}
 	errNonCharacter = &badPathError{"U+FFFE or U+FFFF, which S3 cannot list"}
 	errInvalidUTF8  = &badPathError{"not valid UTF-8"}
@@ -63,29 +63,20 @@ func parseListPath(p string) (string, error) {
 	return p, nil
 }
 
-// checkSegments validates a slash-separated path without its leading slash.
-// One trailing slash is allowed ("dir2/" lists like "dir2"); any other empty
-// segment ("a//b", "//") is rejected because S3 would treat it as a distinct
-// key and the mux would redirect it.
+// checkSegments validates a slash-separated path without its leading slash,
+// by the segment rule root prefixes follow too (s3name.CheckSegments). One
+// trailing slash is allowed ("dir2/" lists like "dir2"); any other empty
+// segment ("a//b", and "/": "//" after the route prefix) is rejected
+// because S3 would treat it as a distinct key and the mux would redirect it.
 func checkSegments(p string) error {
 	if err := checkChars(p); err != nil {
 		return err
 	}
-	body := strings.TrimSuffix(p, "/")
-	if body == "" {
-		if p == "/" {
-			// "//" after the route prefix: the root with an empty segment.
-			return errEmptySegment
-		}
-		return nil
+	if p == "" {
+		return nil // the root
 	}
-	for seg := range strings.SplitSeq(body, "/") {
-		switch seg {
-		case "":
-			return errEmptySegment
-		case ".", "..":
-			return errDotSegment
-		}
+	if err := s3name.CheckSegments(strings.TrimSuffix(p, "/")); err != nil {
+		return &badPathError{err.Error()}
 	}
 	return nil
 }

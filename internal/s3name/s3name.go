@@ -36,7 +36,8 @@ func ValidBucket(name string) bool {
 // half of that for the prefix still leaves room for real paths below it.
 const MaxRootPrefixLen = 512
 
-// Why a root prefix is refused; CheckRootPrefix returns one of these.
+// Why a root prefix is refused; CheckRootPrefix returns one of these
+// (CheckSegments the last two).
 var (
 	ErrTooLong      = errors.New("longer than 512 bytes")
 	ErrLeadingSlash = errors.New("starts with a slash")
@@ -68,6 +69,14 @@ func CheckRootPrefix(p string) error {
 	case strings.ContainsFunc(p, unicode.IsControl):
 		return ErrControlChar
 	}
+	return CheckSegments(p)
+}
+
+// CheckSegments applies the segment rule that root prefixes and the
+// service's listing paths share to p, a path without a slash at either
+// end: no empty segment ("a//b") and no "." or ".." segment. S3 has no path
+// semantics, so each would name a distinct, surprising key prefix.
+func CheckSegments(p string) error {
 	for seg := range strings.SplitSeq(p, "/") {
 		switch seg {
 		case "":
