@@ -62,17 +62,9 @@ func queryErrorf(format string, args ...any) error {
 // parameter.
 func parseListOptions(rawQuery, path string) (listOptions, error) {
 	var o listOptions
-	q, err := url.ParseQuery(rawQuery)
+	q, err := parseQuery(rawQuery)
 	if err != nil {
-		return o, queryErrorf("invalid query string: %s", printable(err.Error()))
-	}
-	for name, vs := range q {
-		if !isQueryParam(name) {
-			return o, queryErrorf("unknown query parameter %q; accepted: %s", printable(name), strings.Join(queryParams, ", "))
-		}
-		if len(vs) > 1 {
-			return o, queryErrorf("query parameter %q given %d times; give it once", name, len(vs))
-		}
+		return o, err
 	}
 	if o.details, err = boolParam(q, "details"); err != nil {
 		return o, err
@@ -80,16 +72,51 @@ func parseListOptions(rawQuery, path string) (listOptions, error) {
 	if o.recursive, err = boolParam(q, "recursive"); err != nil {
 		return o, err
 	}
+	if err := o.parseShape(q); err != nil {
+		return o, err
+	}
+	if err := o.parseView(q); err != nil {
+		return o, err
+	}
+	if v, ok := q["cursor"]; ok {
+		if err := o.parseCursor(v[0], path); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// parseQuery parses the raw query and refuses unknown and repeated
+// parameters, naming them.
+func parseQuery(rawQuery string) (url.Values, error) {
+	q, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return nil, queryErrorf("invalid query string: %s", printable(err.Error()))
+	}
+	for name, vs := range q {
+		if !isQueryParam(name) {
+			return nil, queryErrorf("unknown query parameter %q; accepted: %s", printable(name), strings.Join(queryParams, ", "))
+		}
+		if len(vs) > 1 {
+			return nil, queryErrorf("query parameter %q given %d times; give it once", name, len(vs))
+		}
+	}
+	return q, nil
+}
+
+// parseShape reads limit, prefix and format: how much of the listing,
+// which names, and which representation.
+func (o *listOptions) parseShape(q url.Values) error {
 	if v, ok := q["limit"]; ok {
 		n, err := strconv.Atoi(v[0])
 		if err != nil || n < 1 || n > maxLimit {
-			return o, queryErrorf("limit=%q: use a whole number from 1 to %d", printable(v[0]), maxLimit)
+			return queryErrorf("limit=%q: use a whole number from 1 to %d", printable(v[0]), maxLimit)
 		}
 		o.limit = n
 	}
 	if v, ok := q["prefix"]; ok {
 		if err := checkNamePrefix(v[0]); err != nil {
-			return o, err
+			return err
 		}
 		o.prefix = v[0]
 	}
@@ -100,26 +127,25 @@ func parseListOptions(rawQuery, path string) (listOptions, error) {
 		case "html":
 			o.format = formatHTML
 		default:
-			return o, queryErrorf("format=%q: use json or html", printable(v[0]))
+			return queryErrorf("format=%q: use json or html", printable(v[0]))
 		}
 	}
-	if err := o.parseView(q); err != nil {
-		return o, err
+	return nil
+}
+
+// parseCursor decodes a cursor against the listing it must belong to: a
+// view's cursor for a sorted or filtered view, else a key-order one.
+func (o *listOptions) parseCursor(v, path string) error {
+	if o.limit == 0 {
+		return queryErrorf("cursor needs the limit it was given with")
 	}
-	if v, ok := q["cursor"]; ok {
-		if o.limit == 0 {
-			return o, queryErrorf("cursor needs the limit it was given with")
-		}
-		if o.isView() && isViewCursor(v[0]) {
-			o.after, err = decodeViewCursor(v[0], o.binding(path))
-		} else {
-			o.cursor, err = decodeCursor(v[0], o.binding(path))
-		}
-		if err != nil {
-			return o, err
-		}
+	var err error
+	if o.isView() && isViewCursor(v) {
+		o.after, err = decodeViewCursor(v, o.binding(path))
+	} else {
+		o.cursor, err = decodeCursor(v, o.binding(path))
 	}
-	return o, nil
+	return err
 }
 
 // parseView reads sort, order and match. An empty match is no filter, so
