@@ -23,6 +23,17 @@ const (
 	BobPassword   = "s3:cret"
 )
 
+// Entry is an htpasswd line for user with password hashed by bcrypt at
+// the lowest cost: a user of a test's own, checked quickly.
+func Entry(t testing.TB, user, password string) string {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return user + ":" + string(hash) + "\n"
+}
+
 // SlowHash is a bcrypt hash of password at the lowest cost, 8 at most,
 // that takes 20 ms here: 8 on a normal build (htpasswd -B writes 5), less
 // under -race, where bcrypt runs some 25 times slower, so flood tests stay
