@@ -233,51 +233,30 @@ func (r *rig) measure(tg target, conns int) (result, error) {
 	if tg.sdkLoop != "" {
 		return runSDKLoop(r.ctx, tg.sdkLoop, conns, r.opts.dur)
 	}
-	switch {
-	case tg.rate > 0:
-		rateLoad(r.ctx, r.walker, tg.url, tg.rate, conns, time.Second)
-	case tg.walk == nil:
-		if _, err := runWrk(r.ctx, r.opts.wrk, tg.url, tg.script, tg.header, conns, time.Second); err != nil {
-			return result{}, err
-		}
-	}
-	var before counts
-	var cpuBefore time.Duration
-	if tg.svc != nil {
-		var err error
-		if err = tg.svc.resetPeakRSS(); err != nil {
-			return result{}, err
-		}
-		if before, err = readCounts(r.walker, tg.svc.base); err != nil {
-			return result{}, err
-		}
-		if cpuBefore, err = pidCPU(tg.svc.cmd.Process.Pid); err != nil {
-			return result{}, err
-		}
-	}
-	var res result
-	switch {
-	case tg.rate > 0:
-		res = rateLoad(r.ctx, r.walker, tg.url, tg.rate, conns, r.opts.dur)
-	case tg.walk != nil:
-		res = goLoad(r.ctx, conns, r.opts.dur, tg.walk)
-	default:
-		var err error
-		if res, err = runWrk(r.ctx, r.opts.wrk, tg.url, tg.script, tg.header, conns, r.opts.dur); err != nil {
+	if tg.walk == nil {
+		// A second of warm-up: connections open, caches filled.
+		if _, err := r.load(tg, conns, time.Second); err != nil {
 			return result{}, err
 		}
 	}
 	if tg.svc == nil {
-		return res, nil
+		return r.load(tg, conns, r.opts.dur)
 	}
-	cpuAfter, err := pidCPU(tg.svc.cmd.Process.Pid)
+	if err := tg.svc.resetPeakRSS(); err != nil {
+		return result{}, err
+	}
+	before, err := r.sample(tg.svc)
+	if err != nil {
+		return result{}, err
+	}
+	res, err := r.load(tg, conns, r.opts.dur)
 	if err != nil {
 		return result{}, err
 	}
 	if res.peakKiB, err = tg.svc.rssKiB("VmHWM"); err != nil {
 		return result{}, err
 	}
-	after, err := readCounts(r.walker, tg.svc.base)
+	after, err := r.sample(tg.svc)
 	if err != nil {
 		return result{}, err
 	}
@@ -288,9 +267,38 @@ func (r *rig) measure(tg target, conns int) (result, error) {
 	// S3 calls of either kind: ListObjectsV2, and HeadObject and
 	// GetObject for files.
 	res.s3PerReq = (after.s3 - before.s3 + after.objects - before.objects) / served
-	res.waitedShare = after.waits(before) / served
-	res.cpuPerReq = time.Duration(float64(cpuAfter-cpuBefore) / served)
+	res.waitedShare = after.waits(before.counts) / served
+	res.cpuPerReq = time.Duration(float64(after.cpu-before.cpu) / served)
 	return res, nil
+}
+
+// load puts tg under conns connections for d: on schedule at tg.rate, by
+// tg.walk's own loop, or with wrk.
+func (r *rig) load(tg target, conns int, d time.Duration) (result, error) {
+	switch {
+	case tg.rate > 0:
+		return rateLoad(r.ctx, r.walker, tg.url, tg.rate, conns, d), nil
+	case tg.walk != nil:
+		return goLoad(r.ctx, conns, d, tg.walk), nil
+	default:
+		return runWrk(r.ctx, r.opts.wrk, tg.url, tg.script, tg.header, conns, d)
+	}
+}
+
+// serviceSample is what a service process has counted and spent so far.
+type serviceSample struct {
+	counts
+	cpu time.Duration
+}
+
+// sample reads the service's counters and CPU time.
+func (r *rig) sample(svc *svcProc) (serviceSample, error) {
+	c, err := readCounts(r.walker, svc.base)
+	if err != nil {
+		return serviceSample{}, err
+	}
+	cpu, err := pidCPU(svc.cmd.Process.Pid)
+	return serviceSample{counts: c, cpu: cpu}, err
 }
 
 func printRow(tg target, conns int, r result) {
