@@ -158,18 +158,8 @@ func BuildImage(dir, suite, mirror string, log func(string, ...any)) (Image, err
 	defer os.RemoveAll(work)
 
 	overlay := filepath.Join(work, "overlay")
-	for p, content := range imageFiles {
-		mode := os.FileMode(0o644)
-		if strings.HasPrefix(content, "#!") {
-			mode = 0o755
-		}
-		full := filepath.Join(overlay, p)
-		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
-			return img, err
-		}
-		if err := os.WriteFile(full, []byte(content), mode); err != nil {
-			return img, err
-		}
+	if err := writeOverlay(overlay); err != nil {
+		return img, err
 	}
 	rootfs := filepath.Join(work, "rootfs")
 	args := []string{
@@ -190,15 +180,7 @@ func BuildImage(dir, suite, mirror string, log func(string, ...any)) (Image, err
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return img, fmt.Errorf("mmdebstrap: %w\n%s", err, tail(out, 40))
 	}
-	kernels, _ := filepath.Glob(filepath.Join(rootfs, "boot", "vmlinuz-*"))
-	initrds, _ := filepath.Glob(filepath.Join(rootfs, "boot", "initrd.img-*"))
-	if len(kernels) != 1 || len(initrds) != 1 {
-		return img, fmt.Errorf("want one kernel and one initrd in /boot, found %v %v", kernels, initrds)
-	}
-	if err := copyFile(kernels[0], img.Kernel); err != nil {
-		return img, err
-	}
-	if err := copyFile(initrds[0], img.Initrd); err != nil {
+	if err := copyBootFiles(rootfs, img); err != nil {
 		return img, err
 	}
 	tmpRoot := img.Root + ".tmp"
@@ -207,6 +189,39 @@ func BuildImage(dir, suite, mirror string, log func(string, ...any)) (Image, err
 		return img, fmt.Errorf("mkfs.ext4: %w: %s", err, out)
 	}
 	return img, os.Rename(tmpRoot, img.Root)
+}
+
+// writeOverlay writes imageFiles under dir, scripts executable, for
+// mmdebstrap to copy into the guest's root.
+func writeOverlay(dir string) error {
+	for p, content := range imageFiles {
+		mode := os.FileMode(0o644)
+		if strings.HasPrefix(content, "#!") {
+			mode = 0o755
+		}
+		full := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(full, []byte(content), mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// copyBootFiles copies the guest's one kernel and initrd out of rootfs to
+// where img boots them from.
+func copyBootFiles(rootfs string, img Image) error {
+	kernels, _ := filepath.Glob(filepath.Join(rootfs, "boot", "vmlinuz-*"))
+	initrds, _ := filepath.Glob(filepath.Join(rootfs, "boot", "initrd.img-*"))
+	if len(kernels) != 1 || len(initrds) != 1 {
+		return fmt.Errorf("want one kernel and one initrd in /boot, found %v %v", kernels, initrds)
+	}
+	if err := copyFile(kernels[0], img.Kernel); err != nil {
+		return err
+	}
+	return copyFile(initrds[0], img.Initrd)
 }
 
 func allExist(paths ...string) bool {
