@@ -124,7 +124,7 @@ func TestNewServerNeedsLoadedUsers(t *testing.T) {
 func authServer(t *testing.T, logger *slog.Logger, users *Users, cfg Config) *httptest.Server {
 	t.Helper()
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	srv := NewServer(logger, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), users, cfg)
+	srv := NewServer(logger, fakeLister(f), users, cfg)
 	if err := srv.CheckBucket(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -549,7 +549,7 @@ func TestBrowserFiles(t *testing.T) {
 	f.PutFile(t, "media/notes.txt", "text/plain; charset=utf-8", "<script>alert('from the text')</script> plain words")
 	f.PutFile(t, "media/page.html", "text/html", `<title>pwned</title><script>alert(document.cookie);new Image().src="/leak?"+encodeURIComponent(document.cookie);try{opener.document.title="pwned"}catch(e){}</script>`)
 	f.PutFile(t, "media/draw.svg", "image/svg+xml", `<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>`)
-	srv, sink := loggedServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{ServeObjects: true})
+	srv, sink := loggedServer(t, fakeLister(f), Config{ServeObjects: true})
 	index := srv.URL + listHref("media", true)
 	// A cookie of the index's origin, which no object may read.
 	if _, err := chromedp.Call(b.ctx, network.SetCookie, network.SetCookieParams{Name: "session", Value: "index-secret", URL: srv.URL}); err != nil {

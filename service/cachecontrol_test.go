@@ -44,7 +44,7 @@ func TestCacheControl(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, ReferenceKeys(), nil)
 	f.Put(t, names("big/f", 2500)...) // streamed: more than one S3 page
-	lister := faultsOn(NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}))
+	lister := faultsOn(fakeLister(f))
 	serve := func(users *Users, cfg Config) string {
 		hs := httptest.NewServer(conformingTo(t, NewServer(discard, lister, users, cfg)))
 		t.Cleanup(hs.Close)

@@ -52,7 +52,7 @@ func TestCompression(t *testing.T) {
 	f := startFakeS3(t, ReferenceKeys(), nil)
 	f.Put(t, names("big/f", 10_000)...)
 	f.Put(t, names("mid/g", 500)...)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	srv := testServer(t, fakeLister(f), Config{})
 	gz := map[string]string{"Accept-Encoding": "gzip"}
 	for _, target := range []string{"/list-bucket-content/big", "/list-bucket-content/mid", "/list-bucket-content/big?details=true", "/list-bucket-content/big?limit=1000"} {
 		_, plain, err := rawGet(t, srv.URL+target, nil)
@@ -119,7 +119,7 @@ func TestHeadAsGet(t *testing.T) {
 	f := startFakeS3(t, ReferenceKeys(), nil)
 	f.Put(t, names("big/f", 1500)...)
 	f.Put(t, names("mid/g", 300)...)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{CORSOrigins: []string{"https://app.example"}})
+	srv := testServer(t, fakeLister(f), Config{CORSOrigins: []string{"https://app.example"}})
 	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 	defer client.CloseIdleConnections()
 	compared := []string{"Content-Encoding", "Content-Length", "Content-Type", "Etag", "Vary", "Cache-Control", "Link",

@@ -15,7 +15,7 @@ import (
 func TestCORS(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{})
+	lister := fakeLister(f)
 	named := testServer(t, lister, Config{CORSOrigins: []string{"https://app.example", "http://localhost:3000"}})
 	anyOrigin := testServer(t, lister, Config{CORSOrigins: []string{"*"}})
 	off := testServer(t, lister, Config{})
@@ -82,7 +82,7 @@ func TestCORSEveryAnswer(t *testing.T) {
 	t.Parallel()
 	const origin = "https://app.example"
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{})
+	lister := fakeLister(f)
 	cfg := Config{CORSOrigins: []string{origin}}
 	open := testServer(t, lister, cfg)
 	broken := testServer(t, funcLister(func(context.Context, string, func([]string, bool) error) error { return ErrUpstream }), cfg)

@@ -65,7 +65,7 @@ func filesS3(t testing.TB, wrap func(http.Handler) http.Handler) *fakes3.Server 
 func filesServer(t testing.TB, f *fakes3.Server, cfg Config) *httptest.Server {
 	t.Helper()
 	cfg.ServeObjects = true
-	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), cfg)
+	return testServer(t, fakeLister(f), cfg)
 }
 
 // etagOfObject is the ETag S3 has for the object at path.
@@ -422,7 +422,7 @@ func TestFileAccess(t *testing.T) {
 func TestFileLogAndMetrics(t *testing.T) {
 	t.Parallel()
 	f := filesS3(t, nil)
-	srv, sink := loggedServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{ServeObjects: true})
+	srv, sink := loggedServer(t, fakeLister(f), Config{ServeObjects: true})
 	r := do(t, nil, http.MethodGet, srv.URL, "/files/dir2/file1", hdr("Range", "bytes=-6"))
 	if r.status != 206 {
 		t.Fatalf("GET with a range: %d", r.status)
@@ -551,7 +551,7 @@ func TestFileFailureMidBody(t *testing.T) {
 	t.Parallel()
 	const size, cut = 4 << 20, 1 << 20
 	f := startFakeS3(t, ReferenceKeys(), serveGenerated("big.bin", size, cut))
-	srv, sink := loggedServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{ServeObjects: true})
+	srv, sink := loggedServer(t, fakeLister(f), Config{ServeObjects: true})
 	resp, err := http.Get(srv.URL + "/files/big.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -618,7 +618,7 @@ func TestFileFailureBeforeHeaders(t *testing.T) {
 func TestFileStalledClient(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, ReferenceKeys(), serveGenerated("big.bin", 64<<20, 0))
-	srv, sink := loggedServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{ServeObjects: true, StallTimeout: 300 * time.Millisecond})
+	srv, sink := loggedServer(t, fakeLister(f), Config{ServeObjects: true, StallTimeout: 300 * time.Millisecond})
 	resp, err := http.Get(srv.URL + "/files/big.bin")
 	if err != nil {
 		t.Fatal(err)

@@ -219,7 +219,7 @@ func TestTokenCycle(t *testing.T) {
 func TestEchoedCharactersEscaped(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	srv, sink := loggedServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	srv, sink := loggedServer(t, fakeLister(f), Config{})
 	tests := []struct {
 		name    string
 		path    string // raw, percent-encoded

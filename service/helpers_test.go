@@ -74,7 +74,12 @@ func testServer(t testing.TB, lister Lister, cfg Config) *httptest.Server {
 func refServer(t testing.TB) *httptest.Server {
 	t.Helper()
 	f := startFakeS3(t, ReferenceKeys(), nil)
-	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	return testServer(t, fakeLister(f), Config{})
+}
+
+// fakeLister is the S3 lister, uncached, over f's test bucket.
+func fakeLister(f *fakes3.Server) *S3Lister {
+	return NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{})
 }
 
 // response is what a test looks at in an answer.

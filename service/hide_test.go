@@ -20,7 +20,7 @@ var hideKeys = []string{
 func hideServer(t testing.TB, patterns ...string) string {
 	t.Helper()
 	f := startFakeS3(t, hideKeys, nil)
-	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{Hide: patterns}).URL
+	return testServer(t, fakeLister(f), Config{Hide: patterns}).URL
 }
 
 // TestHide: hidden names leave listings, recursive ones, views and paged

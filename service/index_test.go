@@ -70,7 +70,7 @@ func indexKeys() []string {
 func indexServer(t testing.TB) string {
 	t.Helper()
 	f := startFakeS3(t, indexKeys(), nil)
-	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{}).URL
+	return testServer(t, fakeLister(f), Config{}).URL
 }
 
 func accept(v string) http.Header {
@@ -633,7 +633,7 @@ func nameCells(t testing.TB, page string) []nameCell {
 func TestIndexUnreachableNames(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, dotKeys, nil)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{}).URL
+	srv := testServer(t, fakeLister(f), Config{}).URL
 	for _, tt := range []struct {
 		target, json string
 		want         []nameCell // title "" = must have none; "?" = must have one

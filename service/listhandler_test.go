@@ -43,7 +43,7 @@ func TestPagination(t *testing.T) {
 		f.Put(t, "mixed/"+d+"/x")
 	}
 	slices.Sort(mixed)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	srv := testServer(t, fakeLister(f), Config{})
 
 	tests := []struct {
 		name     string
@@ -107,7 +107,7 @@ func TestAwkwardNames(t *testing.T) {
 	f.Put(t, "odd dir+%/sub 🎉/x")
 	want := slices.Clone(awkward)
 	slices.Sort(want)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	srv := testServer(t, fakeLister(f), Config{})
 
 	r := get(t, srv.URL, "/list-bucket-content/odd")
 	if got := contentOf(t, r.body); !slices.Equal(got, want) {
@@ -153,7 +153,7 @@ func TestDedupeAndOrder(t *testing.T) {
 		"photos.zip", "photos/1.jpg",
 		"z",
 	}, nil)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	srv := testServer(t, fakeLister(f), Config{})
 	want := `{"content":["a","a!x","a-b","a.txt","b","c","photos.zip","photos","z"]}`
 	if r := get(t, srv.URL, "/list-bucket-content"); r.body != want {
 		t.Errorf("GET root: %s\nwant %s", r.body, want)

@@ -83,7 +83,7 @@ func TestListOptions(t *testing.T) {
 func TestPrefixDots(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, []string{"d/..hidden", "d/.env", "d/.x/y", "d/a", "d/b/.c"}, nil)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+	srv := testServer(t, fakeLister(f), Config{})
 	for _, tt := range []struct{ target, want string }{
 		{"/list-bucket-content/d?prefix=.", `{"content":["..hidden",".env",".x"]}`},
 		{"/list-bucket-content/d?prefix=..", `{"content":["..hidden"]}`},

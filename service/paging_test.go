@@ -174,7 +174,7 @@ func TestPagingProperties(t *testing.T) {
 					m.sizes[k] = 1
 				}
 			}
-			srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{})
+			srv := testServer(t, fakeLister(f), Config{})
 			dirs := map[string]bool{"": true}
 			for _, k := range keys {
 				for i := range len(k) {

@@ -31,7 +31,7 @@ func readmeS3(t testing.TB, wrap func(http.Handler) http.Handler) *fakes3.Server
 
 func readmeServer(t testing.TB, f *fakes3.Server, cfg Config) string {
 	t.Helper()
-	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), cfg).URL
+	return testServer(t, fakeLister(f), cfg).URL
 }
 
 // TestReadme: with objects served, the index shows a directory's README

@@ -342,7 +342,7 @@ func TestShutdownCutIsLogged(t *testing.T) {
 	out := newLogSink()
 	logger := slog.New(slog.NewJSONHandler(out, nil))
 	cfg := Config{Addr: "127.0.0.1:0", Bucket: testBucket}
-	srv := NewServer(logger, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), nil, cfg)
+	srv := NewServer(logger, fakeLister(f), nil, cfg)
 	l, err := listen(cfg, srv, logger)
 	if err != nil {
 		t.Fatal(err)

@@ -20,7 +20,7 @@ var viewKeys = []string{"v/B.txt", "v/Zed/y", "v/a.txt", "v/c-long-name.txt", "v
 func viewServer(t testing.TB, cfg Config) string {
 	t.Helper()
 	f := startFakeS3(t, viewKeys, nil)
-	return testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), cfg).URL
+	return testServer(t, fakeLister(f), cfg).URL
 }
 
 // TestViewSort: sort and order over a real walk, directories first in
@@ -174,7 +174,7 @@ func TestViewPaging(t *testing.T) {
 func TestViewPagingStable(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, []string{"s/b", "s/d", "s/f", "s/h"}, nil)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{}).URL
+	srv := testServer(t, fakeLister(f), Config{}).URL
 	p1 := pageAll(t, srv, "/list-bucket-content/s", "sort=name&limit=2")[0]
 	f.Put(t, "s/a", "s/e")
 	r := get(t, srv, "/list-bucket-content/s?sort=name&limit=2&cursor="+url.QueryEscape(p1.Next))
@@ -442,7 +442,7 @@ func attr(n *xhtml.Node, key string) string {
 func TestViewPageHrefs(t *testing.T) {
 	t.Parallel()
 	f := startFakeS3(t, []string{"x/a", "x/x"}, nil)
-	srv := testServer(t, NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{}), Config{ServeObjects: true}).URL
+	srv := testServer(t, fakeLister(f), Config{ServeObjects: true}).URL
 	p1 := get(t, srv, "/list-bucket-content/x?sort=name&details=true&limit=1")
 	var first struct{ Next string }
 	if err := json.Unmarshal([]byte(p1.body), &first); err != nil || first.Next == "" {
