@@ -123,8 +123,7 @@ func TestNewServerNeedsLoadedUsers(t *testing.T) {
 // document.
 func authServer(t *testing.T, logger *slog.Logger, users *Users, cfg Config) *httptest.Server {
 	t.Helper()
-	f := startFakeS3(t, ReferenceKeys(), nil)
-	srv := NewServer(logger, fakeLister(f), users, cfg)
+	srv := NewServer(logger, refLister(t), users, cfg)
 	if err := srv.CheckBucket(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -14,8 +14,7 @@ import (
 // preflight, others get none, and without the setting nothing changes.
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	f := startFakeS3(t, ReferenceKeys(), nil)
-	lister := fakeLister(f)
+	lister := refLister(t)
 	named := testServer(t, lister, Config{CORSOrigins: []string{"https://app.example", "http://localhost:3000"}})
 	anyOrigin := testServer(t, lister, Config{CORSOrigins: []string{"*"}})
 	off := testServer(t, lister, Config{})
@@ -81,8 +80,7 @@ func TestCORS(t *testing.T) {
 func TestCORSEveryAnswer(t *testing.T) {
 	t.Parallel()
 	const origin = "https://app.example"
-	f := startFakeS3(t, ReferenceKeys(), nil)
-	lister := fakeLister(f)
+	lister := refLister(t)
 	cfg := Config{CORSOrigins: []string{origin}}
 	open := testServer(t, lister, cfg)
 	broken := testServer(t, funcLister(func(context.Context, string, func([]string, bool) error) error { return ErrUpstream }), cfg)

@@ -218,8 +218,7 @@ func TestTokenCycle(t *testing.T) {
 // echoed, so a 404 body, a log line or a terminal cannot be made to lie.
 func TestEchoedCharactersEscaped(t *testing.T) {
 	t.Parallel()
-	f := startFakeS3(t, ReferenceKeys(), nil)
-	srv, sink := loggedServer(t, fakeLister(f), Config{})
+	srv, sink := loggedServer(t, refLister(t), Config{})
 	tests := []struct {
 		name    string
 		path    string // raw, percent-encoded

@@ -73,8 +73,14 @@ func testServer(t testing.TB, lister Lister, cfg Config) *httptest.Server {
 // refServer is the service over gofakes3 holding the reference tree.
 func refServer(t testing.TB) *httptest.Server {
 	t.Helper()
-	f := startFakeS3(t, ReferenceKeys(), nil)
-	return testServer(t, fakeLister(f), Config{})
+	return testServer(t, refLister(t), Config{})
+}
+
+// refLister is the S3 lister, uncached, over gofakes3 holding the
+// reference tree.
+func refLister(t testing.TB) *S3Lister {
+	t.Helper()
+	return fakeLister(startFakeS3(t, ReferenceKeys(), nil))
 }
 
 // fakeLister is the S3 lister, uncached, over f's test bucket.
