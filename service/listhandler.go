@@ -34,19 +34,9 @@ type listLimits struct {
 // without it) puts a directory's README above its index.
 func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness, limits listLimits, fileLinks bool, readmes *readmes) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		path, err := parseListPath(r.PathValue("path"))
+		path, opts, err := parseListRequest(r, hide)
 		if err != nil {
 			writeError(w, r, err)
-			return
-		}
-		opts, err := parseListOptions(r.URL.RawQuery, path)
-		if err != nil {
-			writeError(w, r, err)
-			return
-		}
-		if hide.Hidden(path) {
-			// Exactly the answer for a path that names nothing.
-			writeError(w, r, fmt.Errorf("list %q: hidden: %w", path, ErrNotFound))
 			return
 		}
 		opts.fileLinks = fileLinks
@@ -75,25 +65,50 @@ func handleList(lister Lister, views *viewer, hide *hidden.Set, ready *readiness
 		default:
 			err = listKeyOrder(ctx, lister, req, path, lw)
 		}
-		switch {
-		case err == nil || errors.Is(err, errStopWalk):
-			ready.answered()
-			return
-		case errors.Is(err, ErrNotFound):
-			ready.answered() // storage did answer
-		}
-		if context.Cause(ctx) == errRequestTimeout {
-			noteLimit(r, limitRequest)
-		}
-		if lw.committed {
-			// Status and part of the list are out: the only honest thing
-			// left is to break the transfer (recoverPanics lets http.ErrAbortHandler through).
-			noteError(r, err)
-			markAborted(r)
-			panic(http.ErrAbortHandler)
-		}
-		writeError(w, r, err)
+		finishList(ctx, w, r, err, lw, ready)
 	})
+}
+
+// parseListRequest is the listing's validated path and typed options; a
+// hidden path is refused exactly as a path that names nothing.
+func parseListRequest(r *http.Request, hide *hidden.Set) (string, listOptions, error) {
+	path, err := parseListPath(r.PathValue("path"))
+	if err != nil {
+		return "", listOptions{}, err
+	}
+	opts, err := parseListOptions(r.URL.RawQuery, path)
+	if err != nil {
+		return "", listOptions{}, err
+	}
+	if hide.Hidden(path) {
+		return "", listOptions{}, fmt.Errorf("list %q: hidden: %w", path, ErrNotFound)
+	}
+	return path, opts, nil
+}
+
+// finishList ends a listing by how its walk ended: done, an error still
+// answered with its status, or, once part of the list is out, a broken
+// transfer.
+func finishList(ctx context.Context, w http.ResponseWriter, r *http.Request, err error, lw *listWriter, ready *readiness) {
+	switch {
+	case err == nil || errors.Is(err, errStopWalk):
+		ready.answered()
+		return
+	case errors.Is(err, ErrNotFound):
+		ready.answered() // storage did answer
+	}
+	if context.Cause(ctx) == errRequestTimeout {
+		noteLimit(r, limitRequest)
+	}
+	if lw.committed {
+		// Status and part of the list are out: the only honest thing
+		// left is to break the transfer (recoverPanics lets
+		// http.ErrAbortHandler through).
+		noteError(r, err)
+		markAborted(r)
+		panic(http.ErrAbortHandler)
+	}
+	writeError(w, r, err)
 }
 
 // listKeyOrder answers a listing in S3's key order, as the lister walks it.
