@@ -367,18 +367,8 @@ func (c Config) validate() error {
 	if err := checkAddr("--addr", c.Addr); err != nil {
 		return err
 	}
-	if c.PprofAddr != "" {
-		if err := checkAddr("--pprof-addr", c.PprofAddr); err != nil {
-			return err
-		}
-		if c.PprofAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
-			return configErrorf("--pprof-addr %q is also --addr; give the profiles their own port", c.PprofAddr)
-		}
-		if host, port, _ := net.SplitHostPort(c.PprofAddr); !c.PprofPublic && !isLoopback(host) {
-			return configErrorf("--pprof-addr %q listens beyond this host, and the profiles (goroutine dumps, CPU profiles) have no password: use 127.0.0.1:%s, or add --pprof-public (%s=true) if that is meant", c.PprofAddr, port, envPprofPublic)
-		}
-	} else if c.PprofPublic {
-		return configErrorf("--pprof-public needs --pprof-addr")
+	if err := c.checkPprof(); err != nil {
+		return err
 	}
 	if _, err := hidden.Parse(c.Hide); err != nil {
 		return configErrorf("--hide (%s): %v", envHide, err)
@@ -392,6 +382,33 @@ func (c Config) validate() error {
 			return configErrorf("--s3-endpoint %q is not an http(s) URL like http://127.0.0.1:9000", c.S3Endpoint)
 		}
 	}
+	return c.checkTLS()
+}
+
+// checkPprof checks --pprof-addr: a port of its own, and loopback unless
+// --pprof-public says otherwise.
+func (c Config) checkPprof() error {
+	if c.PprofAddr == "" {
+		if c.PprofPublic {
+			return configErrorf("--pprof-public needs --pprof-addr")
+		}
+		return nil
+	}
+	if err := checkAddr("--pprof-addr", c.PprofAddr); err != nil {
+		return err
+	}
+	if c.PprofAddr == c.Addr && !strings.HasSuffix(c.Addr, ":0") {
+		return configErrorf("--pprof-addr %q is also --addr; give the profiles their own port", c.PprofAddr)
+	}
+	if host, port, _ := net.SplitHostPort(c.PprofAddr); !c.PprofPublic && !isLoopback(host) {
+		return configErrorf("--pprof-addr %q listens beyond this host, and the profiles (goroutine dumps, CPU profiles) have no password: use 127.0.0.1:%s, or add --pprof-public (%s=true) if that is meant", c.PprofAddr, port, envPprofPublic)
+	}
+	return nil
+}
+
+// checkTLS checks the HTTPS listener's flags: an address of its own and
+// exactly one source of a certificate.
+func (c Config) checkTLS() error {
 	hasFiles := c.TLSCert != "" || c.TLSKey != ""
 	switch {
 	case c.TLSAddr == "" && (hasFiles || c.TLSSelfSigned):
