@@ -345,7 +345,9 @@ func TestBootRehearsal(t *testing.T) {
 		}{
 			{"no credentials", "/list-bucket-content", "", "", 401, ""},
 			{"wrong password", "/list-bucket-content", rehearsalUser, "wrong", 401, ""},
-			{"the subtree's root", "/list-bucket-content", rehearsalUser, rehearsalPassword, 200, `{"content":["dir1","dir2","file1","file2"]}`},
+			// The reference tree the stack seeds under the prefix, and
+			// the blob this boot put there for checkFiles.
+			{"the subtree's root", "/list-bucket-content", rehearsalUser, rehearsalPassword, 200, `{"content":["` + rehearsalBlob + `","dir1","dir2","file1","file2"]}`},
 			{"a directory in it", "/list-bucket-content/dir2", rehearsalUser, rehearsalPassword, 200, `{"content":["file1","file2"]}`},
 			{"out through a dot segment", "/list-bucket-content/..", rehearsalUser, rehearsalPassword, 400, ""},
 			{"out through an encoded slash", "/list-bucket-content/%2E%2E%2Fsecret-outside", rehearsalUser, rehearsalPassword, 400, ""},
