@@ -210,71 +210,87 @@ const (
 // parse are collected in envErrs and reported only if the flag did not
 // override them.
 func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]error) *flag.FlagSet {
-	fs := flag.NewFlagSet("bucketls", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors become one line; --help prints usage itself
+	d := flagDecls{fs: flag.NewFlagSet("bucketls", flag.ContinueOnError), getenv: getenv, envErrs: envErrs}
+	d.fs.SetOutput(io.Discard) // errors become one line; --help prints usage itself
 
-	str := func(p *string, name, env, def, usage string) {
-		if v := getenv(env); v != "" {
-			def = v
-		}
-		fs.StringVar(p, name, def, usage+" (env "+env+")")
-	}
-	boolean := func(p *bool, name, env, usage string) {
-		def := envDefault(getenv, envErrs, name, env, false, strconv.ParseBool, "is not a boolean (use true or false)")
-		fs.BoolVar(p, name, def, usage+" (env "+env+")")
-	}
-	duration := func(p *time.Duration, name, env string, def time.Duration, usage string) {
-		def = envDefault(getenv, envErrs, name, env, def, time.ParseDuration, "is not a duration (use e.g. 1s or 500ms)")
-		fs.DurationVar(p, name, def, usage+" (env "+env+")")
-	}
-	integer := func(p *int, name, env string, def int, usage string) {
-		def = envDefault(getenv, envErrs, name, env, def, strconv.Atoi, "is not a whole number")
-		fs.IntVar(p, name, def, usage+" (env "+env+")")
-	}
-	size := func(p *int64, name, env string, def int64, usage string) {
-		*p = envDefault(getenv, envErrs, name, env, def, parseBytes, notASize)
-		fs.Var((*byteSize)(p), name, usage+" (env "+env+")")
-	}
-
-	str(&cfg.Bucket, "bucket", envBucket, "", "S3 bucket to list; required unless --demo")
-	str(&cfg.RootPrefix, "root-prefix", envRootPrefix, "", "serve only the keys under this prefix and a slash, e.g. reports/2024; paths are relative to it")
-	str(&cfg.Htpasswd, "htpasswd", envHtpasswd, "", "require HTTP Basic auth on the listing routes and /metrics, against this Apache htpasswd file of bcrypt entries (htpasswd -B)")
-	boolean(&cfg.MetricsPublic, "metrics-public", envMetricsPublic, "serve /metrics without credentials even with --htpasswd")
-	str(&cfg.Addr, "addr", envAddr, defaultAddr, "HTTP listen address")
-	str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
-	duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
-	duration(&cfg.CacheMaxAge, "cache-max-age", envCacheMaxAge, 0, "let clients and CDNs reuse a listing this long (Cache-Control max-age, whole seconds), e.g. 60s; 0 makes them revalidate every time; default: the --cache-ttl value")
-	duration(&cfg.CacheStale, "cache-stale", envCacheStale, 0, "answer a listing up to this long past its --cache-ttl (and let clients past --cache-max-age) while one refresh runs or while refreshes fail; 0 turns it off; try the --cache-ttl value")
-	duration(&cfg.RequestTimeout, "request-timeout", envRequestTO, 0, "end a listing request that takes longer than this in all; 0 means no such bound")
-	duration(&cfg.StallTimeout, "stall-timeout", envStallTO, defaultStallTimeout, "cut off a client that takes no listing bytes for this long")
-	fs.Func("cors-origins", "origins whose pages may call the listing routes, comma-separated (https://a.example,http://localhost:3000,https://*.example.com), or * for any (env "+envCORSOrigins+")", func(v string) error {
-		cfg.CORSOrigins = splitOrigins(v)
-		return nil
-	})
-	cfg.CORSOrigins = splitOrigins(getenv(envCORSOrigins))
-	str(&cfg.TLSAddr, "tls-addr", envTLSAddr, "", "HTTPS listen address, served beside HTTP; needs --tls-cert and --tls-key, or --tls-self-signed")
-	str(&cfg.TLSCert, "tls-cert", envTLSCert, "", "PEM certificate file for HTTPS")
-	str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
-	boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
-	size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
-	cfg.Hide = splitList(getenv(envHide))
-	hideFromFlags := false
-	fs.Func("hide", "leave out of listings the names matching this glob pattern (.*, *.bak) or paths from the root (private/*); comma-separated or repeated; presentation, not access control (env "+envHide+")", func(v string) error {
-		if !hideFromFlags {
-			cfg.Hide, hideFromFlags = nil, true // the flag replaces the variable
-		}
-		cfg.Hide = append(cfg.Hide, splitList(v)...)
-		return nil
-	})
-	integer(&cfg.ViewCap, "view-cap", envViewCap, defaultViewCap, "most entries sort= and match= read from one directory; a larger one is listed in key order, unsorted and unfiltered, marked overCap")
-	str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
-	boolean(&cfg.PprofPublic, "pprof-public", envPprofPublic, "let --pprof-addr listen beyond this host (the profiles have no password)")
-	boolean(&cfg.ServeObjects, "serve-objects", envServeObjects, "serve objects' bytes at /files/<key> (ranges, conditional requests) and link the index's files there; on with --demo unless set")
-	boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
+	d.str(&cfg.Bucket, "bucket", envBucket, "", "S3 bucket to list; required unless --demo")
+	d.str(&cfg.RootPrefix, "root-prefix", envRootPrefix, "", "serve only the keys under this prefix and a slash, e.g. reports/2024; paths are relative to it")
+	d.str(&cfg.Htpasswd, "htpasswd", envHtpasswd, "", "require HTTP Basic auth on the listing routes and /metrics, against this Apache htpasswd file of bcrypt entries (htpasswd -B)")
+	d.boolean(&cfg.MetricsPublic, "metrics-public", envMetricsPublic, "serve /metrics without credentials even with --htpasswd")
+	d.str(&cfg.Addr, "addr", envAddr, defaultAddr, "HTTP listen address")
+	d.str(&cfg.S3Endpoint, "s3-endpoint", envS3Endpoint, "", "S3-compatible endpoint URL, path-style addressing (AWS_ENDPOINT_URL_S3 works too)")
+	d.duration(&cfg.CacheTTL, "cache-ttl", envCacheTTL, 0, "keep S3 listing pages this long, e.g. 1s; 0 turns the cache off")
+	d.duration(&cfg.CacheMaxAge, "cache-max-age", envCacheMaxAge, 0, "let clients and CDNs reuse a listing this long (Cache-Control max-age, whole seconds), e.g. 60s; 0 makes them revalidate every time; default: the --cache-ttl value")
+	d.duration(&cfg.CacheStale, "cache-stale", envCacheStale, 0, "answer a listing up to this long past its --cache-ttl (and let clients past --cache-max-age) while one refresh runs or while refreshes fail; 0 turns it off; try the --cache-ttl value")
+	d.duration(&cfg.RequestTimeout, "request-timeout", envRequestTO, 0, "end a listing request that takes longer than this in all; 0 means no such bound")
+	d.duration(&cfg.StallTimeout, "stall-timeout", envStallTO, defaultStallTimeout, "cut off a client that takes no listing bytes for this long")
+	d.list(&cfg.CORSOrigins, "cors-origins", envCORSOrigins, splitOrigins, false, "origins whose pages may call the listing routes, comma-separated (https://a.example,http://localhost:3000,https://*.example.com), or * for any")
+	d.str(&cfg.TLSAddr, "tls-addr", envTLSAddr, "", "HTTPS listen address, served beside HTTP; needs --tls-cert and --tls-key, or --tls-self-signed")
+	d.str(&cfg.TLSCert, "tls-cert", envTLSCert, "", "PEM certificate file for HTTPS")
+	d.str(&cfg.TLSKey, "tls-key", envTLSKey, "", "PEM private key file for HTTPS")
+	d.boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
+	d.size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
+	d.list(&cfg.Hide, "hide", envHide, splitList, true, "leave out of listings the names matching this glob pattern (.*, *.bak) or paths from the root (private/*); comma-separated or repeated; presentation, not access control")
+	d.integer(&cfg.ViewCap, "view-cap", envViewCap, defaultViewCap, "most entries sort= and match= read from one directory; a larger one is listed in key order, unsorted and unfiltered, marked overCap")
+	d.str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
+	d.boolean(&cfg.PprofPublic, "pprof-public", envPprofPublic, "let --pprof-addr listen beyond this host (the profiles have no password)")
+	d.boolean(&cfg.ServeObjects, "serve-objects", envServeObjects, "serve objects' bytes at /files/<key> (ranges, conditional requests) and link the index's files there; on with --demo unless set")
+	d.boolean(&cfg.Demo, "demo", envDemo, "serve an in-memory bucket seeded with a small tree; no AWS account needed")
 	// The one flag without a variable: BUCKETLS_VERSION=true in a unit's
 	// environment would make the service exit instead of serving.
-	fs.Bool("version", false, "print the version and exit")
-	return fs
+	d.fs.Bool("version", false, "print the version and exit")
+	return d.fs
+}
+
+// flagDecls declares typed flags whose default is their environment
+// variable's value, else the built-in default; a variable that does not
+// parse is noted in envErrs (see envDefault).
+type flagDecls struct {
+	fs      *flag.FlagSet
+	getenv  func(string) string
+	envErrs map[string]error
+}
+
+func (d flagDecls) str(p *string, name, env, def, usage string) {
+	if v := d.getenv(env); v != "" {
+		def = v
+	}
+	d.fs.StringVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (d flagDecls) boolean(p *bool, name, env, usage string) {
+	def := envDefault(d.getenv, d.envErrs, name, env, false, strconv.ParseBool, "is not a boolean (use true or false)")
+	d.fs.BoolVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (d flagDecls) duration(p *time.Duration, name, env string, def time.Duration, usage string) {
+	def = envDefault(d.getenv, d.envErrs, name, env, def, time.ParseDuration, "is not a duration (use e.g. 1s or 500ms)")
+	d.fs.DurationVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (d flagDecls) integer(p *int, name, env string, def int, usage string) {
+	def = envDefault(d.getenv, d.envErrs, name, env, def, strconv.Atoi, "is not a whole number")
+	d.fs.IntVar(p, name, def, usage+" (env "+env+")")
+}
+
+func (d flagDecls) size(p *int64, name, env string, def int64, usage string) {
+	*p = envDefault(d.getenv, d.envErrs, name, env, def, parseBytes, notASize)
+	d.fs.Var((*byteSize)(p), name, usage+" (env "+env+")")
+}
+
+// list declares a comma-separated list flag: the variable's value unless
+// the flag is given, which replaces it. With repeat, each use of the flag
+// adds to the list; without, the last use wins.
+func (d flagDecls) list(p *[]string, name, env string, split func(string) []string, repeat bool, usage string) {
+	*p = split(d.getenv(env))
+	fromFlags := false
+	d.fs.Func(name, usage+" (env "+env+")", func(v string) error {
+		if !repeat || !fromFlags {
+			*p, fromFlags = nil, true // the flag replaces the variable
+		}
+		*p = append(*p, split(v)...)
+		return nil
+	})
 }
 
 // envDefault is the default of flag name: env's value parsed by parse when
