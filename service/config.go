@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bucketls/bucketls/internal/corsorigin"
 	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/internal/s3name"
 	"github.com/bucketls/bucketls/service/internal/htpasswd"
@@ -77,8 +78,9 @@ type Config struct {
 	// CORSOrigins are the origins whose web pages may call the listing
 	// routes, or just "*" for any (--cors-origins, BUCKETLS_CORS_ORIGINS,
 	// comma-separated). An origin's host may start with "*." for any one
-	// label there (https://*.example.com). Default: none (no CORS headers
-	// at all).
+	// label there (https://*.example.com). parseConfig writes them as
+	// browsers send them (package corsorigin states the rule the stack's
+	// corsOrigins shares). Default: none (no CORS headers at all).
 	CORSOrigins []string
 	// Demo serves an in-process gofakes3 bucket seeded with the reference
 	// tree instead of S3 (--demo, BUCKETLS_DEMO). It turns ServeObjects on
@@ -389,8 +391,8 @@ func (c Config) validate() error {
 	if _, err := hidden.Parse(c.Hide); err != nil {
 		return configErrorf("--hide (%s): %v", envHide, err)
 	}
-	if err := checkOrigins(c.CORSOrigins); err != nil {
-		return err
+	if _, err := corsorigin.Parse(c.CORSOrigins); err != nil {
+		return configErrorf("--cors-origins: %v", err)
 	}
 	if c.S3Endpoint != "" {
 		u, err := url.Parse(c.S3Endpoint)
@@ -506,43 +508,16 @@ func splitList(v string) []string {
 	return out
 }
 
-// splitOrigins splits a comma-separated list, dropping blanks and a
-// trailing slash, lowercasing scheme and host as browsers send them.
+// splitOrigins splits a comma-separated list and writes the origins as
+// browsers send them (package corsorigin: lowercase, no trailing slash or
+// default port), so that they match the Origin header; a list with a bad
+// entry is kept as written, for validate to name the entry.
 func splitOrigins(v string) []string {
-	var out []string
-	for o := range strings.SplitSeq(v, ",") {
-		if o = strings.TrimSuffix(strings.TrimSpace(o), "/"); o != "" {
-			out = append(out, strings.ToLower(o))
-		}
+	list := splitList(v)
+	if origins, err := corsorigin.Parse(list); err == nil {
+		return origins
 	}
-	return out
-}
-
-// checkOrigins accepts "*" alone or http(s) origins without a path, whose
-// host may start with a wildcard label ("https://*.example.com", see
-// wildOrigin). A "*" anywhere else would be taken as a literal no browser
-// ever sends, a setting that silently does nothing, so it is refused.
-func checkOrigins(origins []string) error {
-	for _, o := range origins {
-		if o == "*" {
-			if len(origins) > 1 {
-				return configErrorf("--cors-origins: * allows every origin; give it alone, not with others")
-			}
-			continue
-		}
-		if before, after, ok := strings.Cut(o, "*"); ok {
-			host, _, _ := strings.Cut(after, ":")
-			if !strings.HasSuffix(before, "://") || !strings.HasPrefix(after, ".") || strings.Contains(after, "*") || strings.Count(host, ".") < 2 {
-				return configErrorf("--cors-origins: %q: a wildcard stands only for the whole first label of a host with at least two more, like https://*.example.com", o)
-			}
-			o = before + "x" + after // checked below as the origin it stands for
-		}
-		u, err := url.Parse(o)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return configErrorf("--cors-origins: %q is not an origin like https://app.example or http://localhost:3000 (scheme and host, no path)", o)
-		}
-	}
-	return nil
+	return list
 }
 
 // isLoopback reports whether a listen host reaches this machine only:

@@ -3,10 +3,14 @@ package service
 import (
 	"errors"
 	"flag"
+	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bucketls/bucketls/internal/corsorigin/corsorigintest"
 )
 
 func envFunc(kv ...string) func(string) string {
@@ -150,16 +154,17 @@ func TestParseConfigErrors(t *testing.T) {
 		{"cert without key", []string{"--bucket", "bkt", "--tls-addr", ":8443", "--tls-cert", "c"}, nil, "set both"},
 		{"both tls kinds", []string{"--bucket", "bkt", "--tls-addr", ":8443", "--tls-cert", "c", "--tls-key", "k", "--tls-self-signed"}, nil, "not both"},
 		{"bad tls addr", []string{"--bucket", "bkt", "--tls-addr", "x", "--tls-self-signed"}, nil, "--tls-addr"},
-		{"cors origin with a path", []string{"--bucket", "bkt", "--cors-origins", "https://a.example/app"}, nil, `--cors-origins: "https://a.example/app" is not an origin`},
+		{"cors origin with a path", []string{"--bucket", "bkt", "--cors-origins", "https://a.example/app"}, nil, `--cors-origins: "https://a.example/app" has a path`},
 		{"cors origin without scheme", []string{"--bucket", "bkt", "--cors-origins", "a.example"}, nil, "--cors-origins"},
+		{"cors origin with a port out of range", []string{"--bucket", "bkt", "--cors-origins", "https://a.example:99999"}, nil, `--cors-origins: "https://a.example:99999" has port 99999, outside 1 to 65535`},
 		{"cors star with others", []string{"--bucket", "bkt", "--cors-origins", "*,https://a.example"}, nil, "give it alone"},
-		{"cors wildcard inside a label", []string{"--bucket", "bkt", "--cors-origins", "https://app-*.example.com"}, nil, `--cors-origins: "https://app-*.example.com": a wildcard stands only for the whole first label`},
+		{"cors wildcard inside a label", []string{"--bucket", "bkt", "--cors-origins", "https://app-*.example.com"}, nil, `--cors-origins: "https://app-*.example.com" has a * that is not the whole first label`},
 		{"cors wildcard in the middle", []string{"--bucket", "bkt", "--cors-origins", "https://a.*.example.com"}, nil, "whole first label"},
-		{"cors wildcard over a top-level domain", []string{"--bucket", "bkt", "--cors-origins", "https://*.com"}, nil, "at least two more"},
+		{"cors wildcard over a top-level domain", []string{"--bucket", "bkt", "--cors-origins", "https://*.com"}, nil, "fewer than two labels after it"},
 		{"cors wildcard twice", []string{"--bucket", "bkt", "--cors-origins", "https://*.*.example.com"}, nil, "whole first label"},
 		{"cors wildcard scheme", []string{"--bucket", "bkt", "--cors-origins", "*://app.example.com"}, nil, "whole first label"},
 		{"cors wildcard port", []string{"--bucket", "bkt", "--cors-origins", "https://app.example.com:*"}, nil, "whole first label"},
-		{"cors wildcard with a path", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CORS_ORIGINS", "https://*.example.com/app"}, "is not an origin"},
+		{"cors wildcard with a path", []string{"--bucket", "bkt"}, []string{"BUCKETLS_CORS_ORIGINS", "https://*.example.com/app"}, `--cors-origins: "https://*.example.com/app" has a path`},
 		{"negative request timeout", []string{"--bucket", "bkt", "--request-timeout", "-1s"}, nil, "--request-timeout"},
 		{"zero stall timeout", []string{"--bucket", "bkt", "--stall-timeout", "0"}, nil, "--stall-timeout"},
 		{"bad stall env", []string{"--bucket", "bkt"}, []string{"BUCKETLS_STALL_TIMEOUT", "long"}, "BUCKETLS_STALL_TIMEOUT"},
@@ -198,6 +203,28 @@ func TestParseConfigErrors(t *testing.T) {
 		}
 		if ExitCode(err) != 2 {
 			t.Errorf("%s: ExitCode = %d, want 2", tt.name, ExitCode(err))
+		}
+	}
+}
+
+// TestCORSOriginsRule: --cors-origins takes the lists the stack's
+// corsOrigins takes (corsorigintest's examples, which the stack's tests
+// run too), written the same way, and refuses the rest with exit status 2
+// and a message naming the entry.
+func TestCORSOriginsRule(t *testing.T) {
+	t.Parallel()
+	for _, ex := range corsorigintest.Examples() {
+		args := []string{"--bucket", "bkt", "--cors-origins", strings.Join(ex.Origins, ",")}
+		cfg, err := parseConfig(args, envFunc())
+		if ex.Want != nil {
+			if err != nil || !slices.Equal(cfg.CORSOrigins, ex.Want) {
+				t.Errorf("%q: CORSOrigins %q, %v; want %q", args, cfg.CORSOrigins, err, ex.Want)
+			}
+			continue
+		}
+		var ce *ConfigError
+		if want := fmt.Sprintf("--cors-origins: %q ", ex.Bad); !errors.As(err, &ce) || ExitCode(err) != 2 || !strings.HasPrefix(ce.Msg, want) || !strings.Contains(ce.Msg, ex.Problem) {
+			t.Errorf("%q: %v; want exit status 2 and a message starting %s and saying %q", args, err, want, ex.Problem)
 		}
 	}
 }

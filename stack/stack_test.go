@@ -154,7 +154,9 @@ func variantConfig() Config {
 		SSM:          false,
 		FlowLogs:     true,
 		CacheTTL:     0,
-		CORSOrigins:  []string{"https://example.com", "http://localhost:3000"},
+		// As an operator may write them: the unit carries them as
+		// browsers send them (corsOriginsUnit), the wildcard included.
+		CORSOrigins:  []string{"https://example.com", "HTTP://LocalHost:3000/", "https://*.example.com"},
 		RootPrefix:   "team/reports",
 		Hide:         []string{".*", "private/*"},
 		ServeObjects: true,

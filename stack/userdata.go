@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bucketls/bucketls/internal/corsorigin"
 	"github.com/bucketls/bucketls/stack/internal/bootscript"
 )
 
@@ -13,6 +14,13 @@ import (
 // generated at apply time. Both modes use it; mode "ha" leaves the
 // instance's own TLS off, since the load balancer terminates it.
 func userData(cfg Config, art artifact, served servedBucket) (string, error) {
+	// The origins as the service itself would write them (Validate has
+	// checked them with the same rule): lowercase, no trailing slash or
+	// default port, each once.
+	origins, err := corsorigin.Parse(cfg.CORSOrigins)
+	if err != nil {
+		return "", fmt.Errorf("corsOrigins: %w", err)
+	}
 	return bootscript.Script{
 		Region:            cfg.Region,
 		ArtifactBucket:    art.bucketName,
@@ -21,7 +29,7 @@ func userData(cfg Config, art artifact, served servedBucket) (string, error) {
 		ServedBucket:      served.name,
 		TLS:               cfg.instanceTLS(),
 		CacheTTL:          cfg.CacheTTL,
-		CORSOrigins:       cfg.CORSOrigins,
+		CORSOrigins:       origins,
 		RootPrefix:        cfg.RootPrefix,
 		Hide:              cfg.Hide,
 		ServeObjects:      cfg.ServeObjects,

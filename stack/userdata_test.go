@@ -69,7 +69,7 @@ func (c *synthCase) checkScript(t *testing.T, script string, tls bool) {
 		ServedBucket:      c.cfg.BucketName,
 		TLS:               tls,
 		CacheTTL:          c.cfg.CacheTTL,
-		CORSOrigins:       c.cfg.CORSOrigins,
+		CORSOrigins:       unitOrigins(t, c.cfg.CORSOrigins),
 		RootPrefix:        c.cfg.RootPrefix,
 		Hide:              c.cfg.Hide,
 		ServeObjects:      c.cfg.ServeObjects,
@@ -136,6 +136,28 @@ var rootPrefixEnv = map[string]string{
 	"ünïcode prefix/with 'quotes' and %": `Environment="BUCKETLS_ROOT_PREFIX=ünïcode prefix/with 'quotes' and %%"`,
 }
 
+// corsOriginsUnit are the origins the unit must carry for each test
+// stack's corsOrigins, written out by hand as browsers send them:
+// lowercase, no trailing slash, a wildcard first label kept.
+var corsOriginsUnit = map[string][]string{
+	"*":                   {"*"},
+	"https://example.com": {"https://example.com"},
+	"https://example.com,HTTP://LocalHost:3000/,https://*.example.com": {"https://example.com", "http://localhost:3000", "https://*.example.com"},
+}
+
+// unitOrigins returns corsOriginsUnit's entry for origins; none for none.
+func unitOrigins(t *testing.T, origins []string) []string {
+	t.Helper()
+	if len(origins) == 0 {
+		return nil
+	}
+	want, ok := corsOriginsUnit[strings.Join(origins, ",")]
+	if !ok {
+		t.Fatalf("no unit origins for corsOrigins %q in corsOriginsUnit", origins)
+	}
+	return want
+}
+
 // renderUserData does what Terraform does to the user data ud with the
 // values of its references.
 func renderUserData(t *testing.T, ud string, values map[string]string) string {
@@ -173,7 +195,7 @@ func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 		t.Errorf("no htpasswdParameter, but the boot script mentions htpasswd")
 	}
 	if len(c.cfg.CORSOrigins) > 0 {
-		want = append(want, "\nEnvironment=BUCKETLS_CORS_ORIGINS="+strings.Join(c.cfg.CORSOrigins, ",")+"\n")
+		want = append(want, "\nEnvironment=BUCKETLS_CORS_ORIGINS="+strings.Join(unitOrigins(t, c.cfg.CORSOrigins), ",")+"\n")
 	} else if strings.Contains(script, "BUCKETLS_CORS_ORIGINS") {
 		t.Errorf("no corsOrigins, but the unit sets BUCKETLS_CORS_ORIGINS")
 	}

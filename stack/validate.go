@@ -1,15 +1,16 @@
 package stack
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
-	"net/url"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/bucketls/bucketls/internal/corsorigin"
 	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/internal/s3name"
 )
@@ -126,45 +127,22 @@ func checkCacheTTL(_ Config, v time.Duration) []problem {
 // more origins than this wants "*" or a proxy.
 const maxCORSOrigins = 20
 
-// checkCORSOrigins accepts "*" alone, or origins as browsers send them in
-// the Origin header (lowercase scheme://host[:port], no path), each once.
+// checkCORSOrigins applies the rule of the service's --cors-origins
+// (package corsorigin states it once for both, with the examples both
+// sides' tests run), so a list tried locally deploys as it is; the unit
+// carries the origins as the rule writes them (see userData).
 func checkCORSOrigins(_ Config, origins []string) []problem {
 	if len(origins) > maxCORSOrigins {
-		return bad(fmt.Sprintf("%d origins, more than %d", len(origins), maxCORSOrigins), `list fewer, or use ["*"] for any origin`)
+		return bad(fmt.Sprintf("%d origins, more than %d", len(origins), maxCORSOrigins), `list fewer, use a wildcard such as "https://*.example.com", or ["*"] for any origin`)
 	}
+	_, err := corsorigin.Parse(origins)
+	var errs corsorigin.Errors
+	errors.As(err, &errs)
 	var ps []problem
-	seen := map[string]bool{}
-	for _, o := range origins {
-		one := func(what, fix string) { ps = append(ps, problem{strconv.Quote(o), what, fix}) }
-		switch {
-		case o == "*" && len(origins) > 1:
-			one(`"*" allows every origin, so it stands alone`, `use ["*"] alone, or list the origins without it`)
-		case o == "*":
-		case !validOrigin(o):
-			one("not a web origin as a browser sends it",
-				`write lowercase scheme://host or scheme://host:port with http or https and no path or trailing slash, such as "https://example.com"`)
-		case seen[o]:
-			one("listed twice", "remove the duplicate")
-		}
-		seen[o] = true
+	for _, e := range errs {
+		ps = append(ps, problem{strconv.Quote(e.Origin), e.Problem, e.Fix})
 	}
 	return ps
-}
-
-// validOrigin reports whether o is the serialization of an http(s) origin:
-// what a browser puts in the Origin header and compares the answer with.
-func validOrigin(o string) bool {
-	u, err := url.Parse(o)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil ||
-		u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.Opaque != "" || strings.HasSuffix(o, "?") || strings.HasSuffix(o, "#") {
-		return false
-	}
-	if port := u.Port(); port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != port {
-			return false
-		}
-	}
-	return o == strings.ToLower(o) && u.Scheme+"://"+u.Host == o && u.Hostname() != ""
 }
 
 // checkRootPrefix applies the rules the service applies to --root-prefix

@@ -13,18 +13,21 @@
 // The package also owns what the stack must know about the service it
 // configures: the ports it listens on and the paths the boot script and
 // the load balancer probe. It imports nothing from the stack or the
-// service, only the stack's leaf package tftemplate and the module's leaf
-// internal/hidden (the --hide patterns both sides agree on).
+// service, only the stack's leaf package tftemplate and the module's
+// leaves internal/hidden and internal/corsorigin (the --hide patterns and
+// the --cors-origins both sides agree on).
 package bootscript
 
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/bucketls/bucketls/internal/corsorigin"
 	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/stack/tftemplate"
 )
@@ -119,9 +122,6 @@ var (
 	// wordRE matches what bash and systemd read unquoted as one plain word
 	// (the region, the SSM parameter name): nothing they expand or split.
 	wordRE = regexp.MustCompile(`^[A-Za-z0-9_./-]+$`)
-	// originRE matches "*" or scheme://host[:port] with characters systemd
-	// reads unquoted and the service does not split at (no comma).
-	originRE = regexp.MustCompile(`^(\*|[a-z][a-z0-9+.-]*://[A-Za-z0-9.:\[\]-]+)$`)
 )
 
 // check rejects values that would break the script's quoting.
@@ -153,11 +153,11 @@ func (s Script) check() error {
 			return fmt.Errorf("boot script: bad hide %v", err)
 		}
 	}
-	// Origins go into the unit unquoted.
-	for _, o := range s.CORSOrigins {
-		if !originRE.MatchString(o) {
-			return fmt.Errorf("boot script: bad CORS origin %q", o)
-		}
+	// Origins go into the unit unquoted: as the service writes them
+	// (package corsorigin), they have no character systemd would read
+	// otherwise and no comma the service would split at.
+	if origins, err := corsorigin.Parse(s.CORSOrigins); err != nil || !slices.Equal(origins, s.CORSOrigins) {
+		return fmt.Errorf("boot script: CORS origins %q are not as the service writes them (%q, %v)", s.CORSOrigins, origins, err)
 	}
 	return nil
 }

@@ -149,6 +149,8 @@ func TestBootScriptRejectsUnsafeValues(t *testing.T) {
 		"origin with a space": func(b *Script) {
 			b.CORSOrigins = []string{"https://a.example Environment=X=1"}
 		},
+		"origin not as the service writes it": func(b *Script) { b.CORSOrigins = []string{"https://A.example/"} },
+		"origin with a comma":                 func(b *Script) { b.CORSOrigins = []string{"https://a.example,https://b.example"} },
 	} {
 		b := good
 		mutate(&b)
@@ -165,7 +167,7 @@ func variants() []Script {
 	for _, tls := range []bool{true, false} {
 		for _, password := range []string{"", "/bucketls/htpasswd"} {
 			for _, prefix := range []string{"", "team/reports", "ünïcode prefix/with 'quotes' and %"} {
-				for _, origins := range [][]string{nil, {"*"}, {"https://a.example", "http://localhost:3000"}} {
+				for _, origins := range [][]string{nil, {"*"}, {"https://a.example", "http://localhost:3000", "https://*.example.com"}} {
 					s := sampleScript(sha256Hex(nil))
 					s.TLS, s.HTPasswdParameter, s.RootPrefix, s.CORSOrigins = tls, password, prefix, origins
 					out = append(out, s)
