@@ -47,19 +47,30 @@ const (
 // filesEnv turns the object route on.
 const filesEnv = "BUCKETLS_SERVE_OBJECTS=true"
 
-// objectsBackend holds benchObjects. Their bytes repeat one pattern, so
-// the backend serves any range of them at memory speed without holding
-// them: the service and its client, not the backend, are what is measured.
-func objectsBackend() gofakes3.Backend {
-	sizes := map[string]int64{}
-	keys := make([]string, 0, len(benchObjects))
-	for _, o := range benchObjects {
-		sizes[o.key] = o.size
-		keys = append(keys, o.key)
+// s3FlowRate is the most one download from S3 can be given on a deployed
+// instance, in bytes per second: "Bandwidth for single-flow traffic is
+// limited to 5 Gbps when instances are not in the same cluster placement
+// group" (Amazon EC2 instance network bandwidth,
+// https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/ec2-instance-network-bandwidth.html),
+// and a GetObject body is one TCP flow.
+const s3FlowRate = 5e9 / 8
+
+// objectsBackend holds benchObjects, each body at most rate bytes per
+// second (0: as fast as the machine goes). Their bytes repeat one
+// pattern, so the backend serves any range of them without holding them:
+// the service and its client, not the backend, are what is measured.
+func objectsBackend(rate float64) func() gofakes3.Backend {
+	return func() gofakes3.Backend {
+		sizes := map[string]int64{}
+		keys := make([]string, 0, len(benchObjects))
+		for _, o := range benchObjects {
+			sizes[o.key] = o.size
+			keys = append(keys, o.key)
+		}
+		b := newSortedBackend(benchBucket, keys)
+		b.size = func(key string) int64 { return sizes[key] }
+		return &generatedObjects{sortedBackend: b, sizes: sizes, rate: rate}
 	}
-	b := newSortedBackend(benchBucket, keys)
-	b.size = func(key string) int64 { return sizes[key] }
-	return &generatedObjects{sortedBackend: b, sizes: sizes}
 }
 
 // generatedObjects answers GetObject and HeadObject for its listed keys;
@@ -67,6 +78,7 @@ func objectsBackend() gofakes3.Backend {
 type generatedObjects struct {
 	*sortedBackend
 	sizes map[string]int64
+	rate  float64 // bytes per second of each body; 0: unpaced
 }
 
 // objectPattern is what every generated object repeats.
@@ -93,7 +105,11 @@ func (b *generatedObjects) GetObject(bucket, key string, rng *gofakes3.ObjectRan
 		start, n = r.Start, r.Length
 	}
 	obj.Range = r
-	obj.Contents = io.NopCloser(io.LimitReader(&patternReader{pos: start}, n))
+	var body io.Reader = io.LimitReader(&patternReader{pos: start}, n)
+	if b.rate > 0 {
+		body = &pacedReader{r: body, rate: b.rate}
+	}
+	obj.Contents = io.NopCloser(body)
 	return obj, nil
 }
 
@@ -119,14 +135,45 @@ func (p *patternReader) Read(b []byte) (int, error) {
 	return n, nil
 }
 
+// pacedReader reads r at rate bytes per second on average, from its first
+// read: it sleeps after a read that got ahead of that schedule, as a
+// network link would hold the bytes back.
+type pacedReader struct {
+	r     io.Reader
+	rate  float64
+	start time.Time
+	n     int64 // bytes read so far
+}
+
+func (p *pacedReader) Read(b []byte) (int, error) {
+	if p.start.IsZero() {
+		p.start = time.Now()
+	}
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	due := p.start.Add(time.Duration(float64(p.n) / p.rate * float64(time.Second)))
+	time.Sleep(time.Until(due))
+	return n, err
+}
+
 type eofReader struct{}
 
 func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
 
+// objectsEndpoint is the URL of the objects backend whose bodies go at
+// most rate bytes per second (0: unpaced), started on first use.
+func (r *rig) objectsEndpoint(rate float64) (string, error) {
+	name := "objects"
+	if rate > 0 {
+		name = fmt.Sprintf("objects at %.0f bytes/s", rate)
+	}
+	return r.backend(name, objectsBackend(rate))
+}
+
 // filesService is the service with --serve-objects over the objects
-// backend.
-func (r *rig) filesService() (*svcProc, string, error) {
-	endpoint, err := r.backend("objects", objectsBackend)
+// backend at rate (0: unpaced).
+func (r *rig) filesService(rate float64) (*svcProc, string, error) {
+	endpoint, err := r.objectsEndpoint(rate)
 	if err != nil {
 		return nil, "", err
 	}
@@ -137,7 +184,7 @@ func (r *rig) filesService() (*svcProc, string, error) {
 // fileGet GETs key through the object route, with wrk.
 func fileGet(key string) setup {
 	return func(r *rig) (target, error) {
-		svc, _, err := r.filesService()
+		svc, _, err := r.filesService(0)
 		if err != nil {
 			return target{}, err
 		}
@@ -149,7 +196,7 @@ func fileGet(key string) setup {
 // unsigned GetObject.
 func backendObject(key string) setup {
 	return func(r *rig) (target, error) {
-		endpoint, err := r.backend("objects", objectsBackend)
+		endpoint, err := r.objectsEndpoint(0)
 		return target{url: endpoint + "/" + benchBucket + "/" + key}, err
 	}
 }
@@ -159,7 +206,7 @@ func backendObject(key string) setup {
 // bodies' bytes only to count them).
 func fileDownload(key string) setup {
 	return func(r *rig) (target, error) {
-		svc, _, err := r.filesService()
+		svc, _, err := r.filesService(0)
 		if err != nil {
 			return target{}, err
 		}
@@ -169,37 +216,56 @@ func fileDownload(key string) setup {
 }
 
 // fileTimes are the object route's figures, one request at a time:
-//   - bigRate and bigRateSDK: bytes/s downloading the 256 MiB object
-//     through the service and straight from the backend with the AWS
-//     SDK's GetObject (medians of 9, taking turns);
+//   - flowRate and flowRateSDK: bytes/s downloading the 256 MiB object
+//     from the backend paced at s3FlowRate, the most one S3 download gets
+//     on a deployed instance, through the service and straight from the
+//     backend with the AWS SDK's GetObject: whether the service keeps up
+//     with S3 (medians of 9);
+//   - memRate, memRelayRate and memSDKRate: the same download from the
+//     unpaced backend through the service, through the bare relay
+//     (relay.go) and with the SDK: what relaying costs where only the
+//     machine's CPUs limit the rate (medians of 9; all five take turns);
 //   - ttfb and ttfbSDK: the time to the first byte of the 1 KiB object,
-//     the same two ways (medians of 201);
+//     through the service and with the SDK (medians of 201);
 //   - lastByte and oneByte: the last byte of the 256 MiB object by range,
 //     and the 1-byte object, through the service (medians of 101).
 type fileTimes struct {
-	bigRate, bigRateSDK float64
-	ttfb, ttfbSDK       time.Duration
-	lastByte, oneByte   time.Duration
+	flowRate, flowRateSDK             float64
+	memRate, memRelayRate, memSDKRate float64
+	ttfb, ttfbSDK                     time.Duration
+	lastByte, oneByte                 time.Duration
 }
 
 // timeFiles measures fileTimes.
-func timeFiles(r *rig) (fileTimes, error) {
-	var ft fileTimes
-	svc, endpoint, err := r.filesService()
+func timeFiles(r *rig) (ft fileTimes, err error) {
+	paced, pacedEndpoint, err := r.filesService(s3FlowRate)
 	if err != nil {
 		return ft, err
 	}
-	sdk := sdkClient(endpoint)
-	files := svc.base + "/files/"
+	svc, endpoint, err := r.filesService(0)
+	if err != nil {
+		return ft, err
+	}
+	relay, err := r.relay(endpoint)
+	if err != nil {
+		return ft, err
+	}
+	sdk, pacedSDK := sdkClient(endpoint), sdkClient(pacedEndpoint)
 	big := benchObjects[0].size
 	times, err := mediansTimed(9,
-		timed(func() error { return fetchN(r.walker, files+bigObject, nil, big) }),
+		timed(func() error { return fetchN(r.walker, paced.base+"/files/"+bigObject, nil, big) }),
+		timed(func() error { return sdkGetN(r.ctx, pacedSDK, bigObject, big) }),
+		timed(func() error { return fetchN(r.walker, svc.base+"/files/"+bigObject, nil, big) }),
+		timed(func() error { return fetchN(r.walker, relay+"/"+bigObject, nil, big) }),
 		timed(func() error { return sdkGetN(r.ctx, sdk, bigObject, big) }),
 	)
 	if err != nil {
 		return ft, err
 	}
-	ft.bigRate, ft.bigRateSDK = float64(big)/times[0].Seconds(), float64(big)/times[1].Seconds()
+	rate := func(d time.Duration) float64 { return float64(big) / d.Seconds() }
+	ft.flowRate, ft.flowRateSDK = rate(times[0]), rate(times[1])
+	ft.memRate, ft.memRelayRate, ft.memSDKRate = rate(times[2]), rate(times[3]), rate(times[4])
+	files := svc.base + "/files/"
 	times, err = mediansTimed(201,
 		func() (time.Duration, error) { return firstByte(r.walker, files+smallObject) },
 		func() (time.Duration, error) { return sdkFirstByte(r.ctx, sdk, smallObject) },
@@ -294,10 +360,18 @@ func untilFirstByte(start time.Time, body io.Reader) (time.Duration, error) {
 
 // filesLine is the summary's line of the object route.
 func filesLine(ft fileTimes, mid result) string {
-	return fmt.Sprintf("--serve-objects: 256 MiB in one download (median of 9): %.0f MiB/s through the service, %.0f MiB/s straight from the backend with the SDK (%.0f%%); "+
-		"1 KiB object, time to the first byte (median of 201): %s through the service, %s with the SDK (+%s); last byte of 256 MiB by range %s, a 1-byte object %s (median of 101); "+
-		"64 clients downloading 64 MiB each: %.0f MiB/s in all, peak RSS %.1f MiB",
-		ft.bigRate/(1<<20), ft.bigRateSDK/(1<<20), 100*ft.bigRate/ft.bigRateSDK,
-		ms(ft.ttfb), ms(ft.ttfbSDK), ms(ft.ttfb-ft.ttfbSDK), ms(ft.lastByte), ms(ft.oneByte),
-		mid.rps*float64(benchObjects[1].size)/(1<<20), float64(mid.peakKiB)/1024)
+	return fmt.Sprintf("%s; 64 clients downloading 64 MiB each: %.0f MiB/s in all, peak RSS %.1f MiB",
+		fileTimesLine(ft), mid.rps*float64(benchObjects[1].size)/(1<<20), float64(mid.peakKiB)/1024)
+}
+
+// fileTimesLine is the part of filesLine that fileTimes hold, what -files
+// prints.
+func fileTimesLine(ft fileTimes) string {
+	mib := func(rate float64) float64 { return rate / (1 << 20) }
+	return fmt.Sprintf("--serve-objects: 256 MiB in one download (medians of 9): from a backend at one S3 flow's 5 Gbit/s, %.0f MiB/s through the service, %.0f MiB/s with the SDK (%.0f%%); "+
+		"from the unpaced backend, %.0f MiB/s through the service, %.0f MiB/s through a bare relay (%.0f%%), %.0f MiB/s with the SDK (%.0f%%); "+
+		"1 KiB object, time to the first byte (median of 201): %s through the service, %s with the SDK (+%s); last byte of 256 MiB by range %s, a 1-byte object %s (median of 101)",
+		mib(ft.flowRate), mib(ft.flowRateSDK), 100*ft.flowRate/ft.flowRateSDK,
+		mib(ft.memRate), mib(ft.memRelayRate), 100*ft.memRate/ft.memRelayRate, mib(ft.memSDKRate), 100*ft.memRate/ft.memSDKRate,
+		ms(ft.ttfb), ms(ft.ttfbSDK), ms(ft.ttfb-ft.ttfbSDK), ms(ft.lastByte), ms(ft.oneByte))
 }

@@ -4,6 +4,7 @@
 //	go run ./bench              # about 2 minutes; wrk from Debian's wrk package
 //	go run ./bench -d 10s       # longer runs, steadier numbers
 //	go run ./bench -junk 48000  # only the RSS 48,000 missing paths leave behind the cache
+//	go run ./bench -files       # only the object route's one-request figures (about 30 s)
 //
 // It builds the service as deployed (with the stack's own build definition,
 // package stack/gobuild), serves an in-memory S3 (gofakes3 over a backend
@@ -71,6 +72,8 @@ type options struct {
 	conns       int           // internal: the stock-SDK loop's goroutines
 	only        string        // a regular expression over row names
 	junk        int           // flood the cached service with this many missing paths and report its memory
+	files       bool          // only the object route's one-request figures
+	relay       string        // internal: be the bare relay in front of this endpoint
 }
 
 func parseFlags() options {
@@ -83,6 +86,8 @@ func parseFlags() options {
 	flag.IntVar(&o.conns, "conns", 64, "internal: goroutines of -sdk-loop")
 	flag.StringVar(&o.only, "only", "", "load only the targets whose name matches this regular expression and print their rows, without the rest (for profiling by hand; the figures in docs/benchmarks.md come from a full run)")
 	flag.IntVar(&o.junk, "junk", 0, "only send this many distinct missing paths to a service with --cache-ttl 1h and print its RSS and whether dir2 stays cached (e.g. 48000)")
+	flag.BoolVar(&o.files, "files", false, "only time the object route of --serve-objects one request at a time (256 MiB through the service, a bare relay and the SDK; first byte; last byte by range) and print those figures")
+	flag.StringVar(&o.relay, "relay", "", "internal: serve the bare relay in front of this endpoint, print its URL and serve until stdin ends")
 	flag.Parse()
 	return o
 }
@@ -94,6 +99,8 @@ func run() error {
 		return serveBackend(o.backendOnly, o.s3Latency)
 	case o.sdkLoop != "":
 		return sdkLoop(o.sdkLoop, o.conns, o.dur)
+	case o.relay != "":
+		return serveRelay(o.relay)
 	case o.junk > 0:
 		r, err := newRig(context.Background(), o)
 		if err != nil {
@@ -101,6 +108,17 @@ func run() error {
 		}
 		defer r.close()
 		return junkFlood(r, o.junk)
+	case o.files:
+		r, err := newRig(context.Background(), o)
+		if err != nil {
+			return err
+		}
+		defer r.close()
+		ft, err := timeFiles(r)
+		if err == nil {
+			fmt.Println(fileTimesLine(ft))
+		}
+		return err
 	}
 	return benchmark(o)
 }
