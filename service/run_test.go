@@ -424,6 +424,7 @@ func TestRunHTTPSOnlyWithPassword(t *testing.T) {
 		{"GET", "/readyz"},
 		{"GET", "/metrics"},
 		{"GET", "/openapi.json"},
+		{"GET", "/files/dir2/file1"},
 		{"GET", "/nope"},
 	} {
 		h := basic("alice", htpasswdtest.AlicePassword)
@@ -434,6 +435,12 @@ func TestRunHTTPSOnlyWithPassword(t *testing.T) {
 		}
 		if strings.Contains(r.body, `"content"`) || r.header.Get("Strict-Transport-Security") != "" {
 			t.Errorf("%s %s over HTTP: body %q, HSTS %q; want neither a listing nor HSTS in clear", tt.method, tt.target, r.body, r.header.Get("Strict-Transport-Security"))
+		}
+		if tt.method == "GET" {
+			req := httptest.NewRequest(tt.method, tt.target, nil)
+			if err := checkAgainstSpec(specRouter(t), req, r.status, r.header, []byte(r.body)); err != nil {
+				t.Errorf("GET %s over HTTP: the 308 does not match api/openapi.json: %v", tt.target, err)
+			}
 		}
 	}
 	if r := get(t, base, "/healthz"); r.status != 200 || r.body != `{"status":"ok"}` {
