@@ -145,13 +145,6 @@ func checkCORSOrigins(_ Config, origins []string) []problem {
 	return ps
 }
 
-// checkRootPrefix applies the rules the service applies to --root-prefix
-// (package s3name states them once for both: no slash at either end, no
-// empty or dot segments, no control characters, valid UTF-8, bounded), and
-// refuses what the stack itself cannot carry: "*" and "?" would be
-// wildcards in the IAM condition that limits listing to the prefix,
-// widening it; "$" starts IAM policy variables and, like "%{", Terraform
-// templates in every string of cdk.tf.json.
 // checkHide accepts the patterns the service's --hide takes (package
 // hidden states the rules for both), each once.
 func checkHide(_ Config, patterns []string) []problem {
@@ -175,6 +168,13 @@ func checkHide(_ Config, patterns []string) []problem {
 	return ps
 }
 
+// checkRootPrefix applies the rules the service applies to --root-prefix
+// (package s3name states them once for both: no slash at either end, no
+// empty or dot segments, no control characters, valid UTF-8, bounded), and
+// refuses what the stack itself cannot carry: "*" and "?" would be
+// wildcards in the IAM condition that limits listing to the prefix,
+// widening it; "$" starts IAM policy variables and, like "%{", Terraform
+// templates in every string of cdk.tf.json.
 func checkRootPrefix(_ Config, p string) []problem {
 	const fix = `write the key prefix without a slash at either end, such as "reports" or "team/2024", or leave it empty for the whole bucket`
 	if err := s3name.CheckRootPrefix(p); err != nil {
