@@ -15,6 +15,7 @@ import (
 	"github.com/bucketls/bucketls/internal/corsorigin"
 	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/internal/s3name"
+	"github.com/bucketls/bucketls/internal/viewcap"
 	"github.com/bucketls/bucketls/service/internal/htpasswd"
 )
 
@@ -233,7 +234,7 @@ func newFlagSet(cfg *Config, getenv func(string) string, envErrs map[string]erro
 	d.boolean(&cfg.TLSSelfSigned, "tls-self-signed", envTLSSelfSigned, "serve HTTPS with a certificate generated in memory at start")
 	d.size(&cfg.MemoryTarget, "memory-target", envMemoryTarget, defaultMemoryTarget, "memory the Go runtime may use before the garbage collector runs, e.g. 24MiB; more when live data needs it; 0 leaves Go's defaults")
 	d.list(&cfg.Hide, "hide", envHide, splitList, true, "leave out of listings the names matching this glob pattern (.*, *.bak) or paths from the root (private/*); comma-separated or repeated; presentation, not access control")
-	d.integer(&cfg.ViewCap, "view-cap", envViewCap, defaultViewCap, "most entries sort= and match= read from one directory; a larger one is listed in key order, unsorted and unfiltered, marked overCap")
+	d.integer(&cfg.ViewCap, "view-cap", envViewCap, viewcap.Default, "most entries sort= and match= read from one directory; a larger one is listed in key order, unsorted and unfiltered, marked overCap")
 	d.str(&cfg.PprofAddr, "pprof-addr", envPprofAddr, "", "serve Go's runtime profiles (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060; off when empty")
 	d.boolean(&cfg.PprofPublic, "pprof-public", envPprofPublic, "let --pprof-addr listen beyond this host (the profiles have no password)")
 	d.boolean(&cfg.ServeObjects, "serve-objects", envServeObjects, "serve objects' bytes at /files/<key> (ranges, conditional requests) and link the index's files there; on with --demo unless set")
@@ -374,8 +375,8 @@ func (c Config) validate() error {
 		return configErrorf("--request-timeout %s is negative; use 0 for no bound", c.RequestTimeout)
 	case c.StallTimeout <= 0:
 		return configErrorf("--stall-timeout %s must be positive, e.g. 30s", c.StallTimeout)
-	case c.ViewCap < 1 || c.ViewCap > maxViewCap:
-		return configErrorf("--view-cap %d: use a whole number from 1 to %d", c.ViewCap, maxViewCap)
+	case viewcap.Check(c.ViewCap) != nil:
+		return configErrorf("--view-cap %d: use a whole number from 1 to %d", c.ViewCap, viewcap.Max)
 	case c.Demo && c.S3Endpoint != "":
 		return configErrorf("--demo serves its own in-memory S3; drop --s3-endpoint")
 	}

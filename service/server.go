@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/bucketls/bucketls/internal/hidden"
+	"github.com/bucketls/bucketls/internal/viewcap"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -102,7 +103,7 @@ func serverDefaults(cfg Config, users *Users) Config {
 		cfg.StallTimeout = defaultStallTimeout
 	}
 	if cfg.ViewCap <= 0 {
-		cfg.ViewCap = defaultViewCap
+		cfg.ViewCap = viewcap.Default
 	}
 	return cfg
 }

@@ -42,14 +42,6 @@ const (
 // sortNames are the values of sort=, by sortKey.
 var sortNames = []string{"", "name", "size", "modified"}
 
-// defaultViewCap is --view-cap's default: a directory of 10,000 entries
-// is 10 S3 pages, read in about as long as an unsorted listing of it
-// streams, and held as about 1.5 MiB while it is sorted.
-const defaultViewCap = 10_000
-
-// maxViewCap bounds --view-cap: a view is held whole while it is built.
-const maxViewCap = 1_000_000
-
 // viewsPerCore is how many views are built at once per core. Building
 // one is CPU work (decoding its S3 pages, sorting) and holds the whole
 // directory, so more at once would only add memory, not speed.
