@@ -38,9 +38,15 @@ const (
 	// cost of asking the origin for every request.
 	edgeDefaultTTL = 60
 	// edgeMaxTTL bounds what a Cache-Control max-age from the origin can
-	// ask for: however the service is configured, no edge serves a listing
-	// more than an hour older than the bucket (CloudFront keeps an object
-	// for the smaller of max-age and the maximum TTL).
+	// ask for: however long cacheTtl is, an edge keeps a listing fresh for
+	// at most an hour (CloudFront keeps an object for the smaller of
+	// max-age and the maximum TTL). With cacheStale the listings also say
+	// stale-while-revalidate and stale-if-error, which CloudFront honours
+	// past that TTL (the page's "Serve stale (expired) content"; launched
+	// https://aws.amazon.com/about-aws/whats-new/2023/05/amazon-cloudfront-stale-while-revalidate-stale-if-error-cache-control-directives/).
+	// The window is the origin's to state: docs/deploy.md counts it on top
+	// of this bound rather than within it, so the policy needs no change
+	// for it and a deploy without cacheStale keeps the policy it had.
 	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/Expiration.html
 	edgeMaxTTL = 3600
 	// originFacingPrefixList is AWS's managed prefix list of CloudFront's

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bucketls/bucketls/stack/internal/edgefunc"
 )
@@ -19,7 +20,8 @@ import (
 // cdnConfigs are the configurations of the cdn and custom domain tests:
 // cdn in both modes at the defaults it needs (ssmEndpoints, since the
 // instances have no other way to Session Manager); a custom domain with
-// cdn, in another region than the certificate's, with named CORS origins;
+// cdn, in another region than the certificate's, with named CORS origins
+// and a stale window;
 // cdn behind a password in mode "ha"; and a custom domain on the load
 // balancer of mode "ha" without cdn.
 func cdnConfigs() []namedConfig {
@@ -34,6 +36,9 @@ func cdnConfigs() []namedConfig {
 	domain.CDN, domain.SSM = true, false
 	domain.DomainName, domain.HostedZoneID = testDomain, testZone
 	domain.CORSOrigins = []string{"https://example.com"}
+	// Listings that answer stale at the edge too: the cache policy stays
+	// the same (TestCDNCachePolicy).
+	domain.CacheStale = 30 * time.Second
 
 	password := haDefaultConfig()
 	password.CDN, password.SSM, password.SSMEndpoints = true, false, true
@@ -331,6 +336,29 @@ func TestCDNCachePolicy(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCDNStaleWindow: with cacheStale, the single instance's unit passes
+// the window to the service, whose listings then carry it to CloudFront
+// as stale-while-revalidate and stale-if-error; the listing cache policy
+// keeps the TTLs it has without it (the window is the origin's to state;
+// the maximum TTL bounds max-age, see edgeMaxTTL).
+func TestCDNStaleWindow(t *testing.T) {
+	single, _, domain, _, _ := cdnSynthesized(t)
+	if single.cfg.CacheStale != 0 || domain.cfg.CacheStale == 0 {
+		t.Fatalf("cacheStale %s and %s: want the cdn stack without and the domain stack with", single.cfg.CacheStale, domain.cfg.CacheStale)
+	}
+	for _, c := range []*synthCase{single, domain} {
+		ud, values := c.userDataOf(t)
+		c.checkScript(t, renderUserData(t, ud, values), c.cfg.instanceTLS())
+	}
+	_, without := single.one(t, "aws_cloudfront_cache_policy")
+	_, with := domain.one(t, "aws_cloudfront_cache_policy")
+	for _, k := range []string{"min_ttl", "default_ttl", "max_ttl"} {
+		if with[k] != without[k] {
+			t.Errorf("cache policy %s = %v with cacheStale, %v without", k, with[k], without[k])
+		}
+	}
 }
 
 // TestCDNBehaviours: each route of edgeRoutes has its behaviour, in

@@ -67,6 +67,19 @@ type Config struct {
 	// directories per two seconds instead of by requests).
 	CacheTTL time.Duration
 
+	// CacheStale is how long past CacheTTL the deployed service may still
+	// answer a listing (its --cache-stale, passed as BUCKETLS_CACHE_STALE):
+	// from its cache while one S3 call refreshes the page in the
+	// background, so a popular directory never waits for S3 at expiry,
+	// and while refreshes fail (S3 throttling or an outage). Clients and
+	// CloudFront (CDN) get the same window as Cache-Control's
+	// stale-while-revalidate and stale-if-error, in whole seconds. An
+	// answer may then be up to CacheStale older than CacheTTL promises
+	// (see docs/deploy.md for the bound with CDN). It needs CacheTTL above
+	// 0: without a cache there is nothing to answer stale.
+	// Default: 0 (off, as the service's own default: the TTL's bound holds).
+	CacheStale time.Duration
+
 	// CORSOrigins are the web origins (scheme://host[:port]) whose pages
 	// may read listings from a browser, or the single value "*" for any;
 	// passed to the service as BUCKETLS_CORS_ORIGINS. A JSON list in
@@ -98,6 +111,15 @@ type Config struct {
 	// JSON list in cdktf.json, comma-separated in the environment.
 	// Default: [] (nothing hidden).
 	Hide []string
+
+	// ViewCap is the most entries a sorted or filtered listing (sort=,
+	// match=) reads from one directory (the service's --view-cap, passed
+	// as BUCKETLS_VIEW_CAP), from 1 to viewcap.Max (1,000,000); a larger
+	// directory is listed in key order, unsorted and unfiltered, and the
+	// answer says so (overCap). A view holds its directory whole while it
+	// is built, about 150 bytes an entry on the instance. Default: 0 (not
+	// passed: the service's default, viewcap.Default, 10,000).
+	ViewCap int
 
 	// ServeObjects makes the service serve the objects' bytes (its
 	// --serve-objects, passed as BUCKETLS_SERVE_OBJECTS): GET /files/<key>,

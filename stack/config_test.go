@@ -112,6 +112,8 @@ func TestLoadConfigOverrides(t *testing.T) {
 		"BUCKETLS_INSTANCE_TYPE": "m7g.large",
 		"BUCKETLS_CACHE_TTL":     "500ms",
 		"BUCKETLS_CORS_ORIGINS":  "https://a.example, https://b.example",
+		"BUCKETLS_CACHE_STALE":   "1m",
+		"BUCKETLS_VIEW_CAP":      "25000",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -119,11 +121,44 @@ func TestLoadConfigOverrides(t *testing.T) {
 	want := Config{
 		Region: "eu-central-1", Arch: "arm64", InstanceType: "m7g.large", BucketName: "from-env",
 		AllowedCIDRs: []string{"203.0.113.0/24", "198.51.100.7/32"}, TLS: true, SSM: false,
-		CacheTTL: 500 * time.Millisecond, CORSOrigins: []string{"https://a.example", "https://b.example"}, Hide: []string{},
+		CacheTTL: 500 * time.Millisecond, CacheStale: time.Minute, ViewCap: 25000,
+		CORSOrigins: []string{"https://a.example", "https://b.example"}, Hide: []string{},
 		Mode: ModeSingle, MinSize: 2, MaxSize: 4, DesiredCapacity: 2, TargetCPU: 50,
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("LoadConfig = %+v\nwant %+v", cfg, want)
+	}
+}
+
+// TestLoadConfigStaleAndViewCap reads cacheStale and viewCap from
+// cdktf.json, and accepts the edges of what the service takes: 0 (off,
+// or the service's default), a view cap of 1 and of viewcap.Max, and a
+// stale window behind a TTL shorter than a second (the process answers
+// stale; only the whole seconds reach Cache-Control).
+func TestLoadConfigStaleAndViewCap(t *testing.T) {
+	for _, tc := range []struct {
+		context string
+		stale   time.Duration
+		viewCap int
+	}{
+		{`"cacheStale": "30s", "viewCap": 20000`, 30 * time.Second, 20000},
+		{`"cacheStale": "0s", "viewCap": 0`, 0, 0},
+		{`"cacheTtl": "0s", "cacheStale": "0s"`, 0, 0},
+		{`"cacheTtl": "500ms", "cacheStale": "1500ms", "viewCap": 1`, 1500 * time.Millisecond, 1},
+		{`"cacheTtl": "1h", "cacheStale": "24h", "viewCap": 1000000`, 24 * time.Hour, 1_000_000},
+	} {
+		path := filepath.Join(t.TempDir(), "cdktf.json")
+		if err := os.WriteFile(path, []byte(`{"context": {`+tc.context+`}}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := LoadConfig(path, env(nil))
+		if err != nil {
+			t.Errorf("%s: %v", tc.context, err)
+			continue
+		}
+		if cfg.CacheStale != tc.stale || cfg.ViewCap != tc.viewCap {
+			t.Errorf("%s: cacheStale, viewCap = %s, %d; want %s, %d", tc.context, cfg.CacheStale, cfg.ViewCap, tc.stale, tc.viewCap)
+		}
 	}
 }
 
@@ -227,6 +262,19 @@ func TestConfigErrors(t *testing.T) {
 		{"cacheTtl without a unit", `"cacheTtl": "2"`, nil, "cacheTtl", `"2"`},
 		{"cacheTtl negative", `"cacheTtl": "-1s"`, nil, "cacheTtl", `"-1s"`},
 		{"cacheTtl from env", "", map[string]string{"BUCKETLS_CACHE_TTL": "soon"}, "cacheTtl", `"soon"`},
+		{"cacheStale as a number", `"cacheStale": 30`, nil, "cacheStale", `30`},
+		{"cacheStale without a unit", `"cacheStale": "30"`, nil, "cacheStale", `"30"`},
+		{"cacheStale negative", `"cacheStale": "-1s"`, nil, "cacheStale", `"-1s"`},
+		{"cacheStale from env", "", map[string]string{"BUCKETLS_CACHE_STALE": "a while"}, "cacheStale", `"a while"`},
+		{"cacheStale negative from env", "", map[string]string{"BUCKETLS_CACHE_STALE": "-30s"}, "cacheStale", `"-30s"`},
+		{"cacheStale without a cache", `"cacheTtl": "0s", "cacheStale": "30s"`, nil, "cacheStale", `"30s"`},
+		{"cacheStale without a cache from env", "", map[string]string{"BUCKETLS_CACHE_TTL": "0s", "BUCKETLS_CACHE_STALE": "30s"}, "cacheStale", `"30s"`},
+		{"viewCap as a string", `"viewCap": "5000"`, nil, "viewCap", `"5000"`},
+		{"viewCap a fraction", `"viewCap": 2.5`, nil, "viewCap", `2.5`},
+		{"viewCap negative", `"viewCap": -1`, nil, "viewCap", `-1`},
+		{"viewCap above the service's bound", `"viewCap": 1000001`, nil, "viewCap", `1000001`},
+		{"viewCap from env", "", map[string]string{"BUCKETLS_VIEW_CAP": "lots"}, "viewCap", `"lots"`},
+		{"viewCap above the bound from env", "", map[string]string{"BUCKETLS_VIEW_CAP": "2000000"}, "viewCap", `2000000`},
 		{"corsOrigins not a list", `"corsOrigins": "https://a.example"`, nil, "corsOrigins", `"https://a.example"`},
 		{"corsOrigin with a path", `"corsOrigins": ["https://a.example/app"]`, nil, "corsOrigins", `"https://a.example/app"`},
 		{"corsOrigin without a scheme", `"corsOrigins": ["a.example"]`, nil, "corsOrigins", `"a.example"`},

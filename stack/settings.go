@@ -35,6 +35,8 @@ var settings = []setting{
 	// 2s: see Config.CacheTTL for the S3-cost-versus-staleness trade-off.
 	field[time.Duration]{key: "cacheTtl", env: "BUCKETLS_CACHE_TTL", def: 2 * time.Second, kind: durationKind,
 		get: func(c *Config) *time.Duration { return &c.CacheTTL }, valid: checkCacheTTL},
+	field[time.Duration]{key: "cacheStale", env: "BUCKETLS_CACHE_STALE", def: 0, kind: durationKind,
+		get: func(c *Config) *time.Duration { return &c.CacheStale }, valid: checkCacheStale},
 	field[[]string]{key: "corsOrigins", env: "BUCKETLS_CORS_ORIGINS", def: []string{}, kind: listKind(`["https://example.com"]`),
 		get: func(c *Config) *[]string { return &c.CORSOrigins }, valid: checkCORSOrigins},
 	field[bool]{key: "flowLogs", env: "BUCKETLS_FLOW_LOGS", def: false, kind: boolKind,
@@ -43,6 +45,10 @@ var settings = []setting{
 		get: func(c *Config) *string { return &c.RootPrefix }, valid: checkRootPrefix},
 	field[[]string]{key: "hide", env: "BUCKETLS_HIDE", def: []string{}, kind: listKind(`[".*", "private/*"]`),
 		get: func(c *Config) *[]string { return &c.Hide }, valid: checkHide},
+	// 0: the service's own default (viewcap.Default), as instanceType's
+	// "" is the arch's.
+	field[int]{key: "viewCap", env: "BUCKETLS_VIEW_CAP", def: 0, kind: intKind,
+		get: func(c *Config) *int { return &c.ViewCap }, valid: checkViewCap},
 	field[bool]{key: "serveObjects", env: "BUCKETLS_SERVE_OBJECTS", def: false, kind: boolKind,
 		get: func(c *Config) *bool { return &c.ServeObjects }},
 	field[string]{key: "htpasswdParameter", env: "BUCKETLS_HTPASSWD_PARAMETER", def: "", kind: stringKind,

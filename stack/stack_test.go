@@ -160,6 +160,9 @@ func variantConfig() Config {
 		RootPrefix:   "team/reports",
 		Hide:         []string{".*", "private/*"},
 		ServeObjects: true,
+		ViewCap:      500,
+		// No cacheStale: with cacheTtl 0 it is refused (haVariantConfig
+		// sets it).
 	}
 }
 
@@ -196,6 +199,8 @@ func haVariantConfig() Config {
 		DesiredCapacity: 4,
 		TargetCPU:       65,
 		CacheTTL:        1500 * time.Millisecond,
+		CacheStale:      90 * time.Second,
+		ViewCap:         1_000_000, // the upper edge
 		CORSOrigins:     []string{"*"},
 		RootPrefix:      "ünïcode prefix/with 'quotes' and %",
 		Hide:            []string{"*.bak", "drafts [0-9]"},

@@ -29,10 +29,12 @@ func userData(cfg Config, art artifact, served servedBucket) (string, error) {
 		ServedBucket:      served.name,
 		TLS:               cfg.instanceTLS(),
 		CacheTTL:          cfg.CacheTTL,
+		CacheStale:        cfg.CacheStale,
 		CORSOrigins:       origins,
 		RootPrefix:        cfg.RootPrefix,
 		Hide:              cfg.Hide,
 		ServeObjects:      cfg.ServeObjects,
+		ViewCap:           cfg.ViewCap,
 		HTPasswdParameter: cfg.HTPasswdParameter,
 	}.UserData()
 }

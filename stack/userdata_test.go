@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bucketls/bucketls/stack/internal/bootscript"
 	"github.com/bucketls/bucketls/stack/internal/bootscript/scripttest"
@@ -69,10 +70,12 @@ func (c *synthCase) checkScript(t *testing.T, script string, tls bool) {
 		ServedBucket:      c.cfg.BucketName,
 		TLS:               tls,
 		CacheTTL:          c.cfg.CacheTTL,
+		CacheStale:        c.cfg.CacheStale,
 		CORSOrigins:       unitOrigins(t, c.cfg.CORSOrigins),
 		RootPrefix:        c.cfg.RootPrefix,
 		Hide:              c.cfg.Hide,
 		ServeObjects:      c.cfg.ServeObjects,
+		ViewCap:           c.cfg.ViewCap,
 		HTPasswdParameter: c.cfg.HTPasswdParameter,
 	}
 	if content != "" {
@@ -169,8 +172,6 @@ func renderUserData(t *testing.T, ud string, values map[string]string) string {
 	return script
 }
 
-// checkServiceSettings checks that the unit in a synthesized boot script
-// passes the stack's service settings to the service.
 // hideEnv is the unit line each test stack's hide patterns must give,
 // written out by hand: plain, or quoted where systemd would split a space.
 var hideEnv = map[string]string{
@@ -178,6 +179,18 @@ var hideEnv = map[string]string{
 	"*.bak,drafts [0-9]": `Environment="BUCKETLS_HIDE=*.bak,drafts [0-9]"`,
 }
 
+// optInEnv is the unit line of each stale window and view cap the test
+// stacks set, written out by hand.
+var optInEnv = map[any]string{
+	30 * time.Second: "Environment=BUCKETLS_CACHE_STALE=30s",
+	90 * time.Second: "Environment=BUCKETLS_CACHE_STALE=1m30s",
+	500:              "Environment=BUCKETLS_VIEW_CAP=500",
+	1_000_000:        "Environment=BUCKETLS_VIEW_CAP=1000000",
+}
+
+// checkServiceSettings checks that the unit in a synthesized boot script
+// passes the stack's service settings to the service, and sets no
+// variable of an optional setting that is not set.
 func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 	t.Helper()
 	want := []string{"\nEnvironment=BUCKETLS_CACHE_TTL=" + c.cfg.CacheTTL.String() + "\n"}
@@ -212,6 +225,27 @@ func checkServiceSettings(t *testing.T, c *synthCase, script string) {
 		want = append(want, "\nEnvironment=BUCKETLS_SERVE_OBJECTS=true\n")
 	} else if strings.Contains(script, "BUCKETLS_SERVE_OBJECTS") {
 		t.Errorf("no serveObjects, but the unit sets BUCKETLS_SERVE_OBJECTS")
+	}
+	for _, opt := range []struct {
+		set   bool
+		value any
+		key   string
+		env   string
+	}{
+		{c.cfg.CacheStale != 0, c.cfg.CacheStale, "cacheStale", "BUCKETLS_CACHE_STALE"},
+		{c.cfg.ViewCap != 0, c.cfg.ViewCap, "viewCap", "BUCKETLS_VIEW_CAP"},
+	} {
+		if !opt.set {
+			if strings.Contains(script, opt.env) {
+				t.Errorf("no %s, but the unit sets %s", opt.key, opt.env)
+			}
+			continue
+		}
+		line, ok := optInEnv[opt.value]
+		if !ok {
+			t.Fatalf("no unit line for %s %v in optInEnv", opt.key, opt.value)
+		}
+		want = append(want, "\n"+line+"\n")
 	}
 	for _, w := range want {
 		if !strings.Contains(script, w) {

@@ -13,6 +13,7 @@ import (
 	"github.com/bucketls/bucketls/internal/corsorigin"
 	"github.com/bucketls/bucketls/internal/hidden"
 	"github.com/bucketls/bucketls/internal/s3name"
+	"github.com/bucketls/bucketls/internal/viewcap"
 )
 
 // The checks of the settings (see settings): each returns what is wrong
@@ -119,6 +120,33 @@ func checkCIDRs(_ Config, cidrs []string) []problem {
 func checkCacheTTL(_ Config, v time.Duration) []problem {
 	if v < 0 {
 		return bad("negative", `use a duration such as "2s", or "0s" to turn the cache off`)
+	}
+	return nil
+}
+
+// checkCacheStale accepts what the service's --cache-stale takes, a
+// duration of 0 or more, and refuses a window with the cache off: the
+// service would start and ignore it (with no cache there is no page to
+// answer stale, and with max-age 0 its listings say no-cache, which
+// leaves clients and CloudFront nothing to go stale from), so the deploy
+// would not do what was asked.
+func checkCacheStale(c Config, v time.Duration) []problem {
+	switch {
+	case v < 0:
+		return bad("negative", `use a duration such as "30s", or "0s" to answer nothing stale`)
+	case v > 0 && c.CacheTTL == 0:
+		return bad(fmt.Sprintf("has no effect while cacheTtl is %q: without a cache nothing is answered stale", c.CacheTTL),
+			`set cacheTtl above 0, such as "2s", or cacheStale to "0s"`)
+	}
+	return nil
+}
+
+// checkViewCap accepts 0 (the service's default) and the caps the
+// service's --view-cap takes (package viewcap states them for both).
+func checkViewCap(_ Config, v int) []problem {
+	if v != 0 && viewcap.Check(v) != nil {
+		return bad(fmt.Sprintf("outside 1 to %d, the caps the service takes", viewcap.Max),
+			fmt.Sprintf("set the most entries sort= and match= read from one directory, or 0 for the service's default (%d)", viewcap.Default))
 	}
 	return nil
 }

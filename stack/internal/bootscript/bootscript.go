@@ -99,10 +99,12 @@ type Script struct {
 	ServedBucket   string // name of the bucket the service lists, or a reference to it
 	TLS            bool
 	CacheTTL       time.Duration // the service's --cache-ttl
+	CacheStale     time.Duration // the service's --cache-stale; 0 = not passed (off)
 	CORSOrigins    []string      // the service's --cors-origins; none = no CORS
 	RootPrefix     string        // the service's --root-prefix; "" = the whole bucket
 	Hide           []string      // the service's --hide; none = nothing hidden
 	ServeObjects   bool          // the service's --serve-objects
+	ViewCap        int           // the service's --view-cap; 0 = not passed (its default)
 	// HTPasswdParameter is the SSM parameter holding the htpasswd file;
 	// "" = no password.
 	HTPasswdParameter string
@@ -141,6 +143,11 @@ func (s Script) check() error {
 		return fmt.Errorf("boot script: bad root prefix %q", s.RootPrefix)
 	case s.CacheTTL < 0:
 		return fmt.Errorf("boot script: negative cache TTL %s", s.CacheTTL)
+	// Negative values are neither a setting nor "not passed".
+	case s.CacheStale < 0:
+		return fmt.Errorf("boot script: negative cache stale window %s", s.CacheStale)
+	case s.ViewCap < 0:
+		return fmt.Errorf("boot script: negative view cap %d", s.ViewCap)
 	}
 	for _, name := range []string{s.ArtifactBucket, s.ServedBucket} {
 		if name == "" || strings.ContainsAny(name, "'\"\\\n\x00 ") {

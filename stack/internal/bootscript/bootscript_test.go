@@ -3,6 +3,7 @@ package bootscript
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"reflect"
 	"slices"
@@ -25,6 +26,8 @@ func sampleScript(sha string) Script {
 		ServedBucket:   "my-served-bucket",
 		TLS:            true,
 		CacheTTL:       2 * time.Second,
+		CacheStale:     30 * time.Second,
+		ViewCap:        50_000,
 		CORSOrigins:    []string{"https://a.example", "http://localhost:3000"},
 		RootPrefix:     "team/reports",
 		// Globs with characters the unit must quote, and a % systemd would
@@ -144,6 +147,8 @@ func TestBootScriptRejectsUnsafeValues(t *testing.T) {
 		"space in key":           func(b *Script) { b.ArtifactKey = "a b" },
 		"bad region":             func(b *Script) { b.Region = "us east" },
 		"negative TTL":           func(b *Script) { b.CacheTTL = -time.Second },
+		"negative stale window":  func(b *Script) { b.CacheStale = -time.Second },
+		"negative view cap":      func(b *Script) { b.ViewCap = -1 },
 		"hide with a line break": func(b *Script) { b.Hide = []string{"a\nEnvironment=X=1"} },
 		"hide with a comma":      func(b *Script) { b.Hide = []string{"a,b"} },
 		"origin with a space": func(b *Script) {
@@ -161,21 +166,69 @@ func TestBootScriptRejectsUnsafeValues(t *testing.T) {
 }
 
 // variants are scripts that take every optional part in and out: TLS,
-// the password, the root prefix (plain and quoted) and CORS origins.
+// the password, the root prefix (plain and quoted), CORS origins, hidden
+// names, the object route, and the stale window and the view cap.
 func variants() []Script {
 	var out []Script
 	for _, tls := range []bool{true, false} {
 		for _, password := range []string{"", "/bucketls/htpasswd"} {
 			for _, prefix := range []string{"", "team/reports", "ünïcode prefix/with 'quotes' and %"} {
 				for _, origins := range [][]string{nil, {"*"}, {"https://a.example", "http://localhost:3000", "https://*.example.com"}} {
-					s := sampleScript(sha256Hex(nil))
-					s.TLS, s.HTPasswdParameter, s.RootPrefix, s.CORSOrigins = tls, password, prefix, origins
-					out = append(out, s)
+					for _, rest := range []bool{false, true} {
+						s := sampleScript(sha256Hex(nil))
+						s.TLS, s.HTPasswdParameter, s.RootPrefix, s.CORSOrigins = tls, password, prefix, origins
+						if !rest {
+							s.Hide, s.ServeObjects, s.CacheStale, s.ViewCap = nil, false, 0, 0
+						}
+						out = append(out, s)
+					}
 				}
 			}
 		}
 	}
 	return out
+}
+
+// optInLines are the unit's lines that CacheStale and ViewCap add, each
+// after its reason, for sampleScript's values.
+var optInLines = []string{
+	"# Answer a listing up to this long past cacheTtl while it is refreshed or S3 fails (cacheStale).\nEnvironment=BUCKETLS_CACHE_STALE=30s\n",
+	"# The most entries sort= and match= read from one directory (viewCap).\nEnvironment=BUCKETLS_VIEW_CAP=50000\n",
+}
+
+// TestOptInSettingsAddOnlyTheirLines: in every variant, setting the stale
+// window and the view cap adds their two lines to the unit and changes
+// nothing else, and leaving them unset leaves no trace of them: a deploy
+// that does not ask for them gets the boot script it got before they
+// existed, byte for byte.
+func TestOptInSettingsAddOnlyTheirLines(t *testing.T) {
+	for _, v := range variants() {
+		off, on := v, v
+		off.CacheStale, off.ViewCap = 0, 0
+		on.CacheStale, on.ViewCap = 30*time.Second, 50_000
+		without, err := off.Bash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		with, err := on.Bash()
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := fmt.Sprintf("TLS %v, password %q, prefix %q, origins %q, hide %q", v.TLS, v.HTPasswdParameter, v.RootPrefix, v.CORSOrigins, v.Hide)
+		if strings.Contains(without, "CACHE_STALE") || strings.Contains(without, "VIEW_CAP") {
+			t.Errorf("%s: unset, the unit still mentions the stale window or the view cap:\n%s", name, without)
+		}
+		stripped := with
+		for _, line := range optInLines {
+			if strings.Count(stripped, line) != 1 {
+				t.Errorf("%s: the unit has %q %d times, want once", name, line, strings.Count(stripped, line))
+			}
+			stripped = strings.Replace(stripped, line, "", 1)
+		}
+		if stripped != without {
+			t.Errorf("%s: setting the stale window and the view cap changed more than their lines:\n%s\nwant\n%s", name, stripped, without)
+		}
+	}
 }
 
 // TestNoPlaceholderSurvives renders every variant, for Terraform and for

@@ -3,6 +3,7 @@ package bootscript
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -36,6 +37,12 @@ func (s Script) unitValues(servedBucket string) unitValues {
 	}
 	envs = append(envs, env{"Keep listing pages this long (cacheTtl): it bounds both S3 LIST calls and staleness.",
 		"BUCKETLS_CACHE_TTL=" + s.CacheTTL.String()})
+	// Each setting below is written only when set, so a unit without it
+	// stays byte for byte what it was before the setting existed.
+	if s.CacheStale > 0 {
+		envs = append(envs, env{"Answer a listing up to this long past cacheTtl while it is refreshed or S3 fails (cacheStale).",
+			"BUCKETLS_CACHE_STALE=" + s.CacheStale.String()})
+	}
 	if len(s.CORSOrigins) > 0 {
 		envs = append(envs, env{"Web origins whose pages may read the listings (corsOrigins).",
 			"BUCKETLS_CORS_ORIGINS=" + strings.Join(s.CORSOrigins, ",")})
@@ -51,6 +58,10 @@ func (s Script) unitValues(servedBucket string) unitValues {
 	if s.ServeObjects {
 		envs = append(envs, env{"Serve the objects' bytes at /files (serveObjects); the role may read the served keys.",
 			"BUCKETLS_SERVE_OBJECTS=true"})
+	}
+	if s.ViewCap > 0 {
+		envs = append(envs, env{"The most entries sort= and match= read from one directory (viewCap).",
+			"BUCKETLS_VIEW_CAP=" + strconv.Itoa(s.ViewCap)})
 	}
 	var e strings.Builder
 	for _, v := range envs {

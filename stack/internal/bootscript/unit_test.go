@@ -19,6 +19,8 @@ func TestUnit(t *testing.T) {
 		"\nEnvironment=BUCKETLS_TLS_ADDR=:443\n",
 		"\nEnvironment=BUCKETLS_TLS_SELF_SIGNED=true\n",
 		"\nEnvironment=BUCKETLS_CACHE_TTL=2s\n",
+		"\nEnvironment=BUCKETLS_CACHE_STALE=30s\n",
+		"\nEnvironment=BUCKETLS_VIEW_CAP=50000\n",
 		"\nEnvironment=BUCKETLS_CORS_ORIGINS=https://a.example,http://localhost:3000\n",
 		"\nEnvironment=BUCKETLS_ROOT_PREFIX=team/reports\n",
 		"\nEnvironment=\"BUCKETLS_HIDE=.*,private/*,a b[0-9]\\\\?,100%%\"\n",
@@ -58,9 +60,10 @@ func TestUnit(t *testing.T) {
 	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_CORS_ORIGINS") || !strings.Contains(u, "\nEnvironment=BUCKETLS_CACHE_TTL=0s\n") {
 		t.Errorf("unit without origins and TTL 0: want no CORS variable and BUCKETLS_CACHE_TTL=0s:\n%s", u)
 	}
-	b.RootPrefix, b.HTPasswdParameter, b.Hide, b.ServeObjects = "", "", nil, false
-	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_HIDE") || strings.Contains(u, "ROOT_PREFIX") || strings.Contains(u, "htpasswd") || strings.Contains(u, "Credential") || strings.Contains(u, "SERVE_OBJECTS") {
-		t.Errorf("unit without a root prefix and a password still mentions them:\n%s", u)
+	b.RootPrefix, b.HTPasswdParameter, b.Hide, b.ServeObjects, b.CacheStale, b.ViewCap = "", "", nil, false, 0, 0
+	if u := b.unit("x"); strings.Contains(u, "BUCKETLS_HIDE") || strings.Contains(u, "ROOT_PREFIX") || strings.Contains(u, "htpasswd") || strings.Contains(u, "Credential") ||
+		strings.Contains(u, "SERVE_OBJECTS") || strings.Contains(u, "CACHE_STALE") || strings.Contains(u, "VIEW_CAP") {
+		t.Errorf("unit without the optional settings still mentions one of them:\n%s", u)
 	}
 }
 
