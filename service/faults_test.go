@@ -9,7 +9,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -308,4 +310,123 @@ func TestWrongBucket(t *testing.T) {
 	if r := get(t, hs.URL, "/readyz"); r.status != 503 {
 		t.Errorf("GET /readyz on a missing bucket: %d, want 503", r.status)
 	}
+}
+
+// TestStaleThroughOutage checks a hot directory through an S3 outage with
+// --cache-stale: every answer is the stale listing with 200, S3 sees no
+// more calls than the refresh backoff allows (not one per request: S3's
+// SlowDown asks for fewer), /metrics counts the refreshes held back, and
+// the listing is fresh again soon after S3 returns.
+func TestStaleThroughOutage(t *testing.T) {
+	t.Parallel()
+	var down atomic.Bool
+	var attempts atomic.Int32 // ListObjectsV2 attempts S3 failed
+	f := startFakeS3(t, ReferenceKeys(), func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() && r.URL.Query().Get("list-type") == "2" {
+				attempts.Add(1)
+				w.Header().Set("Content-Type", "application/xml")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				fmt.Fprint(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>`)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	const ttl = 2 * time.Second
+	lister := NewS3Lister(testS3Client(f.URL()), testBucket, S3ListerOptions{CacheTTL: ttl, CacheStale: time.Hour})
+	srv := testServer(t, lister, Config{})
+	const path = "/list-bucket-content/dir2"
+	cached := time.Now()
+	first := get(t, srv.URL, path)
+	if first.status != 200 {
+		t.Fatalf("GET %s: status = %d, want 200", path, first.status)
+	}
+	f.Put(t, "dir2/file3")
+	time.Sleep(time.Until(cached.Add(ttl + 100*time.Millisecond)))
+
+	down.Store(true)
+	const clients, outage = 8, 3 * time.Second
+	start := time.Now()
+	var wg sync.WaitGroup
+	var answers atomic.Int32
+	for range clients {
+		wg.Go(func() {
+			for time.Since(start) < outage {
+				status, body, err := getBody(srv.URL + path)
+				if err != nil || status != 200 || body != first.body {
+					t.Errorf("GET %s in the outage: %d %s (%v); want 200 and the stale %s", path, status, body, err, first.body)
+					return
+				}
+				answers.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	// The SDK makes up to three attempts per call; the backoff lets the
+	// calls come no faster than its shortest delays allow.
+	t.Logf("%d answers in %v of outage, %d S3 attempts", answers.Load(), elapsed, attempts.Load())
+	if got, most := attempts.Load(), 3*refreshesAllowed(elapsed, ttl); got > most || got == 0 {
+		t.Errorf("%d answers in %v of outage: S3 saw %d attempts, want 1 to %d", answers.Load(), elapsed, got, most)
+	}
+	skipped := metricValue(t, srv.URL, "bucketls_s3_cache_refreshes_skipped_total")
+	if skipped == 0 {
+		t.Errorf("bucketls_s3_cache_refreshes_skipped_total = 0 after %d stale answers in an outage", answers.Load())
+	}
+
+	down.Store(false)
+	// The next refresh is due at most a TTL after the last failure; 10 s
+	// leaves a loaded machine room.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		r := get(t, srv.URL, path)
+		if r.status == 200 && strings.Contains(r.body, "file3") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("GET %s 10s after S3 returned: %d %s, want the new file", path, r.status, r.body)
+		}
+	}
+}
+
+// refreshesAllowed is the most refresh calls a page can start in d of an
+// outage: the first at once, then each after at least half of a delay that
+// doubles from 100 ms up to the TTL (s3store's refreshBackoff).
+func refreshesAllowed(d, ttl time.Duration) int32 {
+	n, delay, at := int32(1), 100*time.Millisecond, time.Duration(0)
+	for {
+		at += min(delay, ttl) / 2
+		if at > d {
+			return n
+		}
+		n++
+		delay *= 2
+	}
+}
+
+// getBody is a GET for goroutines, which must not stop the test.
+func getBody(url string) (status int, body string, err error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// metricValue is the value of the unlabelled sample name on /metrics.
+func metricValue(t *testing.T, base, name string) float64 {
+	t.Helper()
+	for line := range strings.Lines(get(t, base, "/metrics").body) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("/metrics: %s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("/metrics has no %s", name)
+	return 0
 }

@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,14 +97,17 @@ const maxEmptyPages = 4096
 // wait for S3 at expiry. A page is therefore at most TTL + window old, plus
 // the time S3 takes to answer the refresh. A refresh that fails leaves the
 // stale page in place until the window ends (stale-if-error): S3 throttling
-// or a blip does not turn a cached listing into an error; the next request
-// tries again, and past the window requests wait for S3 and see its error,
-// as without the window.
+// or a blip does not turn a cached listing into an error. The page then
+// backs off (see refreshBackoff): requests meanwhile get the stale page and
+// start no call, so an outage under a hot directory does not make the
+// service call S3 as fast as requests arrive. Past the window requests
+// wait for S3 and see its error, as without the window.
 type pageCache struct {
 	next    s3.ListObjectsV2APIClient
 	ttl     time.Duration
 	stale   time.Duration // the stale window; 0: a page past its TTL is gone
 	timeout time.Duration
+	backoff refreshBackoff
 	m       *s3Metrics
 	store   *slru
 	empty   *emptyPages      // empty answers, outside store's budget
@@ -114,7 +118,57 @@ type pageCache struct {
 }
 
 func newPageCache(next s3.ListObjectsV2APIClient, ttl, stale, timeout time.Duration, maxBytes int, m *s3Metrics) *pageCache {
-	return &pageCache{next: next, ttl: ttl, stale: stale, timeout: timeout, m: m, store: newSLRU(maxBytes), empty: newEmptyPages(maxEmptyPages), now: time.Now, flights: map[string]*flight{}}
+	return &pageCache{next: next, ttl: ttl, stale: stale, timeout: timeout, backoff: newRefreshBackoff(ttl), m: m, store: newSLRU(maxBytes), empty: newEmptyPages(maxEmptyPages), now: time.Now, flights: map[string]*flight{}}
+}
+
+// Refresh backoff bounds. The SDK already retries within one call (three
+// attempts, backing off between them); this spaces the calls themselves
+// when whole calls fail, which the SDK cannot see: each stale answer would
+// otherwise start the next refresh as soon as the last one failed.
+//
+// AWS's guidance, "Exponential Backoff And Jitter" (AWS Architecture
+// Blog, https://aws.amazon.com/blogs/architecture/exponential-backoff-and-jitter/)
+// and "Timeouts, retries, and backoff with jitter" (Amazon Builders'
+// Library), is capped exponential backoff with jitter; the S3 performance
+// guide ("Timeouts and Retries for Latency-Sensitive Applications") asks
+// for backoff when S3 answers 503 SlowDown. Our choices:
+//   - Start at 100 ms: after one failed call (a blip) the page is
+//     refreshed again within a tenth of a second, yet from the first
+//     failure on it is no longer refreshed once per request.
+//   - Cap at the TTL: at the cap an outage costs S3 no more calls per page
+//     than a healthy hot page does (one per TTL). And at 5 s whatever the
+//     TTL, the order of the S3 guide's own example (retry after 2 s, then
+//     4 s), so a page stays stale at most 5 s after S3 recovers.
+//   - "Equal jitter" (half the delay fixed, half random), not the blog's
+//     "full jitter": the cache already makes one caller per page, so the
+//     jitter is there only to keep the pages (and replicas) that failed
+//     together in one outage from retrying in lockstep, and the fixed half
+//     keeps a floor under every delay, which is what bounds the calls.
+const (
+	refreshBackoffBase = 100 * time.Millisecond
+	refreshBackoffMax  = 5 * time.Second
+)
+
+// refreshBackoff is how long a page waits for its next refresh after
+// refreshes in a row failed: a delay that doubles from base with each
+// failure up to max, jittered.
+type refreshBackoff struct {
+	base, max time.Duration
+}
+
+func newRefreshBackoff(ttl time.Duration) refreshBackoff {
+	return refreshBackoff{base: refreshBackoffBase, max: min(max(ttl, refreshBackoffBase), refreshBackoffMax)}
+}
+
+// delay is the wait after the failures-th failure in a row (from 1): a
+// random time in [d/2, d), d = min(max, base·2^(failures-1)).
+func (b refreshBackoff) delay(failures int) time.Duration {
+	d := b.base
+	for i := 1; i < failures && d < b.max; i++ {
+		d *= 2
+	}
+	d = min(d, b.max)
+	return d/2 + rand.N(d-d/2)
 }
 
 // list answers in from the cache, from an identical call in flight, or
@@ -173,13 +227,20 @@ func (c *pageCache) list(ctx context.Context, in *s3.ListObjectsV2Input) (*s3Pag
 }
 
 // refresh starts the one background call that replaces a stale page,
-// unless a call for the same page is already in flight. Requests that
-// arrive while it runs get the stale page; a request that finds the page
-// past its window joins the call like any coalesced one.
+// unless a call for the same page is already in flight or the page is
+// backing off after a failed refresh. Requests that arrive meanwhile get
+// the stale page; a request that finds the page past its window joins the
+// call like any coalesced one.
 func (c *pageCache) refresh(ctx context.Context, key string, in *s3.ListObjectsV2Input) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.flights[key]; ok {
+		return
+	}
+	// Asked under c.mu: a failed refresh records its backoff before it
+	// leaves flights, so a request sees either the call or its backoff.
+	if c.store.backingOff(key, c.now()) {
+		c.m.refreshesSkipped.Inc()
 		return
 	}
 	f := &flight{done: make(chan struct{})}
@@ -201,7 +262,8 @@ type flight struct {
 // fly makes the S3 call of flight f, caches its answer and releases those
 // waiting for it. The call is detached from the request that leads it: the
 // others waiting must not fail because its client hung up; the timeout
-// still ends it. A failed call leaves what the cache holds as it is.
+// still ends it. A failed call leaves the page the cache holds, if any,
+// and makes it back off before its next refresh.
 func (c *pageCache) fly(ctx context.Context, key string, in *s3.ListObjectsV2Input, f *flight) {
 	defer func() {
 		if f.page == nil && f.err == nil {
@@ -220,6 +282,9 @@ func (c *pageCache) fly(ctx context.Context, key string, in *s3.ListObjectsV2Inp
 	c.m.observe(time.Since(start), err)
 	if err != nil {
 		f.err = err
+		if c.ttl > 0 {
+			c.store.refreshFailed(key, c.now(), c.backoff)
+		}
 		return
 	}
 	p := pageFromOutput(out)
@@ -284,6 +349,11 @@ type cacheSlot struct {
 	expires   time.Time // past it the page is gone: staleAt plus the stale window
 	size      int
 	protected bool
+	// The refresh backoff lives with the page it holds back, so it is
+	// bounded by the cache budget and goes when the page goes; a new
+	// answer comes in a new slot, which resets it.
+	failures int       // refreshes failed in a row
+	retryAt  time.Time // no refresh before it
 }
 
 // protectedShare is the part of the budget kept for pages hit twice.
@@ -336,6 +406,27 @@ func (s *slru) get(key string, now time.Time) (page *s3Page, fresh, ok bool) {
 	}
 	s.evict()
 	return slot.page, fresh, true
+}
+
+// backingOff reports whether the page cached under key had a refresh fail
+// too recently to start another by now.
+func (s *slru) backingOff(key string, now time.Time) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.items[key]
+	return ok && now.Before(e.Value.(*cacheSlot).retryAt)
+}
+
+// refreshFailed makes the page cached under key, if any, wait b's delay
+// for its next refresh, longer with each failure in a row.
+func (s *slru) refreshFailed(key string, now time.Time, b refreshBackoff) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.items[key]; ok {
+		slot := e.Value.(*cacheSlot)
+		slot.failures++
+		slot.retryAt = now.Add(b.delay(slot.failures))
+	}
 }
 
 // put caches p under key: fresh until staleAt, gone after expires.

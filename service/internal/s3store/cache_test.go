@@ -475,22 +475,142 @@ func TestCacheStaleOneRefresh(t *testing.T) {
 }
 
 // TestCacheStaleIfError checks that a failing refresh keeps the stale page
-// answered until the window ends, one call at a time, and that past the
-// window the request waits for S3 and gets its error.
+// answered, and that past the window the request waits for S3 and gets its
+// error, as without the window, even while the page is backing off.
 func TestCacheStaleIfError(t *testing.T) {
 	t.Parallel()
 	r := newStaleRigPastTTL(t, errors.New("S3 is down"))
-	for i := range 2 {
-		if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/old]" || a.err != nil {
-			t.Fatalf("list %d within the window, S3 failing: %v, %v; want the stale page", i, a.keys, a.err)
-		}
-		r.serveCall(t) // each stale answer after a failed refresh tries again
+	// A backoff that outlasts the window must not hold back a request
+	// that finds the page gone.
+	r.c.backoff = refreshBackoff{base: time.Hour, max: time.Hour}
+	r.refreshFails(t)
+	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/old]" || a.err != nil {
+		t.Fatalf("list within the window after a failed refresh: %v, %v; want the stale page", a.keys, a.err)
 	}
 	r.clock.add(1600 * time.Millisecond) // 4.1s: past TTL + window
 	ch := r.start()
 	r.serveCall(t)
 	if a := answered(t, ch); a.err == nil || a.keys != nil {
 		t.Errorf("list past the window, S3 failing: %v, %v; want S3's error", a.keys, a.err)
+	}
+}
+
+// refreshFails lists the rig's stale page, which is answered at once, and
+// fails the refresh that starts.
+func (r *staleRig) refreshFails(t *testing.T) {
+	t.Helper()
+	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/old]" || a.err != nil {
+		t.Fatalf("list past the TTL: %v, %v; want the stale [dir/old] at once", a.keys, a.err)
+	}
+	r.serveCall(t)
+}
+
+// hammer lists the rig's page from n clients at once and checks every one
+// gets the stale page.
+func (r *staleRig) hammer(t *testing.T, n int) {
+	t.Helper()
+	chs := make([]<-chan pageAnswer, n)
+	for i := range chs {
+		chs[i] = r.start()
+	}
+	for i, ch := range chs {
+		if a := answered(t, ch); fmt.Sprint(a.keys) != "[dir/old]" || a.err != nil {
+			t.Fatalf("client %d: %v, %v; want the stale [dir/old]", i, a.keys, a.err)
+		}
+	}
+}
+
+// TestCacheRefreshBackoff checks a hot page through an S3 outage: after
+// each failed refresh no request starts another until the backoff is over
+// (they all get the stale page), the backoff doubles with each failure up
+// to its cap, S3's return is picked up by the first refresh due, and a
+// success starts the backoff over. The clock is the test's, and each step
+// stops just short of the shortest delay the jitter can draw or at the
+// longest, so the counts are exact.
+func TestCacheRefreshBackoff(t *testing.T) {
+	t.Parallel()
+	r := newStaleRig(2*time.Second, time.Minute, "dir/old")
+	r.fill(t)
+	r.s3.answer(errors.New("SlowDown"))
+	r.clock.add(2500 * time.Millisecond)
+	b := r.c.backoff
+	if b.base != 100*time.Millisecond || b.max != 2*time.Second {
+		t.Fatalf("backoff with a 2s TTL: %v to %v, want 100ms to the TTL", b.base, b.max)
+	}
+	const clients, outage = 32, 8
+	d := b.base // the delay doubles from the base to the cap: 0.1, 0.2, 0.4, 0.8, 1.6, 2, 2, 2 s
+	for failures := 1; failures <= outage; failures, d = failures+1, min(2*d, b.max) {
+		r.refreshFails(t)
+		r.clock.add(d/2 - time.Nanosecond)
+		r.hammer(t, clients)
+		if got := counterValue(r.c.m.refreshes); got != float64(failures) {
+			t.Fatalf("%d failures in a row, then %d stale answers %v after the last: %.0f refreshes, want %d (none while backing off)", failures, clients, d/2-time.Nanosecond, got, failures)
+		}
+		r.clock.add(d/2 + time.Nanosecond) // the longest delay this failure could draw is over
+	}
+	if got, want := counterValue(r.c.m.refreshesSkipped), float64(outage*clients); got != want {
+		t.Errorf("refreshes skipped: %.0f, want %.0f", got, want)
+	}
+	if got := r.c.m.calls.WithLabelValues("error"); counterValue(got) != outage {
+		t.Errorf("failed S3 calls: %.0f, want %d", counterValue(got), outage)
+	}
+
+	// S3 is back: the next request, at most the cap after the last
+	// failure, refreshes the page.
+	r.s3.answer(nil, "dir/new")
+	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/old]" {
+		t.Fatalf("first list after the outage: %v, %v; want the stale page while it refreshes", a.keys, a.err)
+	}
+	r.serveCall(t)
+	r.checkRefreshed(t)
+
+	// A new outage backs off from the start again, not from the cap.
+	r.s3.answer(errors.New("SlowDown"))
+	r.clock.add(2*time.Second + time.Nanosecond)
+	before := counterValue(r.c.m.refreshes)
+	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/new]" {
+		t.Fatalf("list past the TTL again: %v, %v", a.keys, a.err)
+	}
+	r.serveCall(t)
+	r.clock.add(b.base)
+	if a := answered(t, r.start()); fmt.Sprint(a.keys) != "[dir/new]" {
+		t.Fatalf("list after one failure: %v, %v", a.keys, a.err)
+	}
+	if got := counterValue(r.c.m.refreshes) - before; got != 2 {
+		t.Errorf("after a success, a failure and %v: %.0f refreshes, want 2 (the backoff starts over)", b.base, got)
+	}
+	r.serveCall(t)
+	if got := len(r.s3.started); got != 0 {
+		t.Errorf("%d S3 calls started that the test did not expect", got)
+	}
+}
+
+// TestRefreshBackoffDelay checks the delays drawn: within [d/2, d) of the
+// doubling delay d, and never past the cap however long the outage.
+func TestRefreshBackoffDelay(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		ttl      time.Duration
+		failures int
+		want     time.Duration // d
+	}{
+		{time.Second, 1, 100 * time.Millisecond},
+		{time.Second, 2, 200 * time.Millisecond},
+		{time.Second, 4, 800 * time.Millisecond},
+		{time.Second, 5, time.Second},
+		{time.Second, 1_000_000, time.Second},
+		{time.Hour, 7, 5 * time.Second},
+		{time.Hour, 1 << 40, 5 * time.Second},
+		{10 * time.Millisecond, 1, 100 * time.Millisecond},
+		{10 * time.Millisecond, 3, 100 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		b := newRefreshBackoff(tt.ttl)
+		for range 1000 {
+			if got := b.delay(tt.failures); got < tt.want/2 || got >= tt.want {
+				t.Fatalf("TTL %v, %d failures: delay %v, want within [%v, %v)", tt.ttl, tt.failures, got, tt.want/2, tt.want)
+			}
+		}
 	}
 }
 

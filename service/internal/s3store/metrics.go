@@ -17,7 +17,10 @@ type s3Metrics struct {
 	cacheHits prometheus.Counter
 	staleHits prometheus.Counter // of cacheHits, those answered stale
 	refreshes prometheus.Counter // background calls started for stale pages
-	coalesced prometheus.Counter
+	// refreshesSkipped counts stale answers that started no refresh
+	// because the page's last one failed too recently (refreshBackoff).
+	refreshesSkipped prometheus.Counter
+	coalesced        prometheus.Counter
 	// paginationErrors counts walks ended because S3's pages did not form
 	// a sequence: a repeated token, keys going backwards, too many pages.
 	paginationErrors *prometheus.CounterVec
@@ -37,6 +40,7 @@ func newS3Metrics() *s3Metrics {
 		cacheHits:        counter("bucketls_s3_cache_hits_total", "ListObjectsV2 pages served from the --cache-ttl cache."),
 		staleHits:        counter("bucketls_s3_cache_stale_hits_total", "Cache hits answered with a page past its --cache-ttl, within --cache-stale, while one call refreshed it."),
 		refreshes:        counter("bucketls_s3_cache_refreshes_total", "Background ListObjectsV2 calls started to refresh a page answered stale (one per page at a time; also counted in bucketls_s3_requests_total)."),
+		refreshesSkipped: counter("bucketls_s3_cache_refreshes_skipped_total", "Stale answers that started no refresh because the page's last refresh failed moments ago (a page backs off up to 100 ms after one failed refresh, twice as long after each more in a row, at most the lesser of --cache-ttl and 5 s, jittered; a success resets it)."),
 		coalesced:        counter("bucketls_s3_coalesced_total", "ListObjectsV2 pages a request got from an identical call already in flight."),
 		paginationErrors: counterVec("bucketls_s3_pagination_errors_total", "Listings ended because S3's pages did not form a sequence, by reason: repeated_token, backwards, too_many_pages.", "reason"),
 		objectCalls:      counterVec("bucketls_s3_object_requests_total", "HeadObject (head) and GetObject (get) calls sent to S3 for --serve-objects, SDK retries included in one call, by result: ok, not_found, bucket_unavailable, throttled, timeout, canceled, error.", "operation", "result"),
@@ -98,7 +102,7 @@ func counterVec(name, help string, labels ...string) *prometheus.CounterVec {
 
 // collectors is every metric of m, for describe and collect.
 func (m *s3Metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.calls, m.duration, m.cacheHits, m.staleHits, m.refreshes, m.coalesced, m.paginationErrors, m.objectCalls}
+	return []prometheus.Collector{m.calls, m.duration, m.cacheHits, m.staleHits, m.refreshes, m.refreshesSkipped, m.coalesced, m.paginationErrors, m.objectCalls}
 }
 
 func (m *s3Metrics) describe(ch chan<- *prometheus.Desc) {
