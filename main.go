@@ -6,6 +6,7 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/aws/jsii-runtime-go"
@@ -13,13 +14,24 @@ import (
 )
 
 func main() {
-	cfg, err := stack.LoadConfig("cdktf.json", os.Getenv)
-	if err == nil {
-		_, err = stack.Synth("", cfg)
-		jsii.Close()
-	}
+	os.Exit(run("cdktf.json", os.Getenv, os.Stderr))
+}
+
+// run synthesizes the stack configured by configFile and getenv and
+// returns the exit status: 2 for settings that cannot be used (each named
+// on a line of its own, with its fix), as the service exits for a bad
+// flag; 1 when synthesis fails.
+func run(configFile string, getenv func(string) string, stderr io.Writer) int {
+	cfg, err := stack.LoadConfig(configFile, getenv)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "bucketls stack:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "bucketls stack:", err)
+		return 2
 	}
+	_, err = stack.Synth("", cfg)
+	jsii.Close()
+	if err != nil {
+		fmt.Fprintln(stderr, "bucketls stack:", err)
+		return 1
+	}
+	return 0
 }

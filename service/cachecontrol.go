@@ -21,7 +21,7 @@ import (
 //
 // Why each:
 //   - M is --cache-max-age (default: --cache-ttl), W is --cache-stale
-//     (default: --cache-ttl; the directives are left out when W is 0). A
+//     (default 0, off; the directives are left out when W is 0). A
 //     listing reused past max-age is at most W older, the same bound the
 //     process keeps for its own cache.
 //   - M = 0 sends no-cache, not max-age=0: caches may keep the answer but

@@ -162,22 +162,25 @@ func (rm *readmes) lookup(ctx context.Context, dir string) (Entry, bool, error) 
 	return e, found, err
 }
 
-var (
-	markdown = goldmark.New(goldmark.WithExtensions(extension.GFM))
-	// readmePolicy is bluemonday's policy for user content: formatting,
-	// lists, tables, code, images, and links of safe schemes only.
-	readmePolicy = bluemonday.UGCPolicy()
-)
+// readmeRenderer is the Markdown converter and bluemonday's policy for
+// user content (formatting, lists, tables, code, images, and links of safe
+// schemes only), built on the first README rendered: a service that never
+// shows one (no --serve-objects) does not build them (240 KB of the
+// allocations at start: GODEBUG=inittrace=1 bucketls --version).
+var readmeRenderer = sync.OnceValues(func() (goldmark.Markdown, *bluemonday.Policy) {
+	return goldmark.New(goldmark.WithExtensions(extension.GFM)), bluemonday.UGCPolicy()
+})
 
 // renderMarkdown turns a README's Markdown into sanitised HTML whose links
 // and images point where the page may go (see readmeURL), and checks that
 // it parses into a tree the page can hold.
 func renderMarkdown(src []byte, dir string, hide *hidden.Set) ([]byte, error) {
 	var out bytes.Buffer
+	markdown, policy := readmeRenderer()
 	if err := markdown.Convert(src, &out); err != nil {
 		return nil, err
 	}
-	clean := readmePolicy.SanitizeReader(&out)
+	clean := policy.SanitizeReader(&out)
 	nodes, err := html.ParseFragment(clean, &html.Node{Type: html.ElementNode, DataAtom: atom.Div, Data: "div"})
 	if err != nil {
 		return nil, err
