@@ -69,9 +69,10 @@ const (
 // (nothing may run and cloud-init must report the failure), with a bucket
 // that does not exist (502 JSON, the service keeps running), and, from a
 // second synth, with a root prefix, a password fetched from Parameter
-// Store and serveObjects (401 without credentials, the subtree with them,
-// nothing outside it ever listed; a seeded object downloaded whole and by
-// range, its SHA-256 checked).
+// Store, serveObjects and the other opt-in service settings (401 without
+// credentials, the subtree with them, nothing outside it ever listed; a
+// seeded object downloaded whole and by range, its SHA-256 checked; a
+// hidden name, a wildcard CORS origin and the view cap as set).
 func TestBootRehearsal(t *testing.T) {
 	if os.Getenv(enableVar) != "1" {
 		t.Skipf("boot rehearsal is opt-in: set %s=1 (needs root and the Debian packages %s; .ci/run installs them)", enableVar, rehearsalPackages)
@@ -282,6 +283,10 @@ func TestBootRehearsal(t *testing.T) {
 	t.Run("subtree behind a password", func(t *testing.T) {
 		cfg := stack.DefaultConfig()
 		cfg.RootPrefix, cfg.HTPasswdParameter, cfg.ServeObjects = rehearsalRootPrefix, rehearsalParameter, true
+		// The opt-in service settings, so the deployed unit hands each to
+		// the real service: a value it refused would stop the boot.
+		cfg.Hide, cfg.CORSOrigins = []string{"*" + rehearsalHiddenSuffix}, []string{rehearsalCORSOrigins}
+		cfg.CacheStale, cfg.ViewCap = 2*time.Second, rehearsalViewCap
 		subtree, err := ReadSynthesized(synthesize(t, filepath.Join(work, "cdktf-subtree.out"), cfg))
 		if err != nil {
 			t.Fatal(err)
@@ -304,6 +309,11 @@ func TestBootRehearsal(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := world.Put(ctx, rehearsalSubtreeBucket, rehearsalRootPrefix+"/"+rehearsalBlob, blob); err != nil {
+			t.Fatal(err)
+		}
+		// hide: never listed in dir2 (its expected listing below is
+		// exact), never served.
+		if err := world.Put(ctx, rehearsalSubtreeBucket, rehearsalRootPrefix+"/dir2/notes"+rehearsalHiddenSuffix, []byte("never listed")); err != nil {
 			t.Fatal(err)
 		}
 		hash, err := bcrypt.GenerateFromPassword([]byte(rehearsalPassword), bcrypt.MinCost)
@@ -371,6 +381,7 @@ func TestBootRehearsal(t *testing.T) {
 			}
 		}
 		checkFiles(t, listBase, blob)
+		checkOptIns(t, listBase)
 		// Every listing the service asked S3 for stayed inside the prefix.
 		var lists int
 		for _, l := range world.Lists() {
@@ -423,6 +434,7 @@ func checkFiles(t *testing.T, base string, blob []byte) {
 		{"/files/secret-outside", rehearsalUser, 404},
 		{"/files/dir1/", rehearsalUser, 404},
 		{"/files/dir2/file1", rehearsalUser, 200},
+		{"/files/dir2/notes" + rehearsalHiddenSuffix, rehearsalUser, 404},
 	} {
 		password := ""
 		if tt.user != "" {
@@ -431,6 +443,33 @@ func checkFiles(t *testing.T, base string, blob []byte) {
 		if status, body, _ := getAs(t, base+tt.path, tt.user, password); status != tt.want || strings.Contains(body, "never listed") {
 			t.Errorf("GET %s as %q: %d %.100s, want %d", tt.path, tt.user, status, body, tt.want)
 		}
+	}
+}
+
+// The subtree boot's opt-in settings: hide, corsOrigins with a wildcard
+// label, viewCap (small enough that the subtree's root is over it) and
+// cacheStale.
+const (
+	rehearsalHiddenSuffix = ".secret"
+	rehearsalCORSOrigins  = "https://*.example.com"
+	rehearsalViewCap      = 3
+)
+
+// checkOptIns: the unit passed corsOrigins and viewCap to the service as
+// the service reads them. A page of an origin under the wildcard may read
+// a listing, one beside it may not; a sorted view of the subtree's root
+// (five entries) is over the cap of 3, so it comes unsorted and says so.
+func checkOptIns(t *testing.T, base string) {
+	t.Helper()
+	for origin, allowed := range map[string]bool{"https://app.example.com": true, "https://evil-example.com": false} {
+		status, _, header := getWith(t, base+"/list-bucket-content/dir2", rehearsalUser, rehearsalPassword, http.Header{"Origin": {origin}})
+		if got := header.Get("Access-Control-Allow-Origin"); status != 200 || (got == origin) != allowed {
+			t.Errorf("GET dir2 from %s: %d, Access-Control-Allow-Origin %q; allowed by %s: %v", origin, status, got, rehearsalCORSOrigins, allowed)
+		}
+	}
+	status, body, _ := getAs(t, base+"/list-bucket-content?sort=name", rehearsalUser, rehearsalPassword)
+	if want := fmt.Sprintf(`"overCap":%d`, rehearsalViewCap); status != 200 || !strings.Contains(body, want) {
+		t.Errorf("GET the root sorted: %d %s; want 200 with %s", status, body, want)
 	}
 }
 
