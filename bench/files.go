@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -225,6 +226,10 @@ func fileDownload(key string) setup {
 //     unpaced backend through the service, through the bare relay
 //     (relay.go) and with the SDK: what relaying costs where only the
 //     machine's CPUs limit the rate (medians of 9; all five take turns);
+//   - relayRatio: the service's rate over the bare relay's, unpaced, as
+//     the median of 21 pairs (pairedRatio): on a shared machine one
+//     download's rate moves by a fifth from one second to the next, which
+//     a ratio of two medians taken seconds apart carries whole;
 //   - ttfb and ttfbSDK: the time to the first byte of the 1 KiB object,
 //     through the service and with the SDK (medians of 201);
 //   - lastByte and oneByte: the last byte of the 256 MiB object by range,
@@ -232,6 +237,7 @@ func fileDownload(key string) setup {
 type fileTimes struct {
 	flowRate, flowRateSDK             float64
 	memRate, memRelayRate, memSDKRate float64
+	relayRatio                        float64
 	ttfb, ttfbSDK                     time.Duration
 	lastByte, oneByte                 time.Duration
 }
@@ -265,6 +271,13 @@ func timeFiles(r *rig) (ft fileTimes, err error) {
 	rate := func(d time.Duration) float64 { return float64(big) / d.Seconds() }
 	ft.flowRate, ft.flowRateSDK = rate(times[0]), rate(times[1])
 	ft.memRate, ft.memRelayRate, ft.memSDKRate = rate(times[2]), rate(times[3]), rate(times[4])
+	ft.relayRatio, err = pairedRatio(21,
+		timed(func() error { return fetchN(r.walker, relay+"/"+bigObject, nil, big) }),
+		timed(func() error { return fetchN(r.walker, svc.base+"/files/"+bigObject, nil, big) }),
+	)
+	if err != nil {
+		return ft, err
+	}
 	files := svc.base + "/files/"
 	times, err = mediansTimed(201,
 		func() (time.Duration, error) { return firstByte(r.walker, files+smallObject) },
@@ -283,6 +296,34 @@ func timeFiles(r *rig) (ft fileTimes, err error) {
 	}
 	ft.lastByte, ft.oneByte = times[0], times[1]
 	return ft, nil
+}
+
+// pairedRatio runs a and b one right after the other, n times, the two
+// taking turns at going first, and returns the median over the pairs of
+// a's time over b's: a change in the machine's speed between pairs (a
+// shared machine's other tenants) moves both sides of a pair alike.
+func pairedRatio(n int, a, b func() (time.Duration, error)) (float64, error) {
+	ratios := make([]float64, 0, n)
+	for i := range n {
+		first, second := a, b
+		if i%2 == 1 {
+			first, second = b, a
+		}
+		d1, err := first()
+		if err != nil {
+			return 0, err
+		}
+		d2, err := second()
+		if err != nil {
+			return 0, err
+		}
+		if i%2 == 1 {
+			d1, d2 = d2, d1
+		}
+		ratios = append(ratios, float64(d1)/float64(d2))
+	}
+	slices.Sort(ratios)
+	return ratios[n/2], nil
 }
 
 // fetchN GETs url with header and checks that exactly n body bytes came.
@@ -369,9 +410,9 @@ func filesLine(ft fileTimes, mid result) string {
 func fileTimesLine(ft fileTimes) string {
 	mib := func(rate float64) float64 { return rate / (1 << 20) }
 	return fmt.Sprintf("--serve-objects: 256 MiB in one download (medians of 9): from a backend at one S3 flow's 5 Gbit/s, %.0f MiB/s through the service, %.0f MiB/s with the SDK (%.0f%%); "+
-		"from the unpaced backend, %.0f MiB/s through the service, %.0f MiB/s through a bare relay (%.0f%%), %.0f MiB/s with the SDK (%.0f%%); "+
+		"from the unpaced backend, %.0f MiB/s through the service, %.0f MiB/s through a bare relay (%.0f%% in pairs, median of 21), %.0f MiB/s with the SDK (%.0f%%); "+
 		"1 KiB object, time to the first byte (median of 201): %s through the service, %s with the SDK (+%s); last byte of 256 MiB by range %s, a 1-byte object %s (median of 101)",
 		mib(ft.flowRate), mib(ft.flowRateSDK), 100*ft.flowRate/ft.flowRateSDK,
-		mib(ft.memRate), mib(ft.memRelayRate), 100*ft.memRate/ft.memRelayRate, mib(ft.memSDKRate), 100*ft.memRate/ft.memSDKRate,
+		mib(ft.memRate), mib(ft.memRelayRate), 100*ft.relayRatio, mib(ft.memSDKRate), 100*ft.memRate/ft.memSDKRate,
 		ms(ft.ttfb), ms(ft.ttfbSDK), ms(ft.ttfb-ft.ttfbSDK), ms(ft.lastByte), ms(ft.oneByte))
 }

@@ -28,7 +28,7 @@ func fullFigures() *figures {
 	f.probes = probes{binaryBytes: 10 << 20, healthy: d, ready: d,
 		tenK: tenKTimes{d[0], d[0], d[0]}, api: apiTimes{d[0], d[0], d[0], d[0], d[0], d[0], 100, 10},
 		views: viewTimes{d[0], d[0], d[0], d[0], d[0]},
-		files: fileTimes{1, 1, 1, 1, 1, d[0], d[0], d[0], d[0]}}
+		files: fileTimes{1, 1, 1, 1, 1, 1, d[0], d[0], d[0], d[0]}}
 	return f
 }
 
