@@ -151,11 +151,55 @@ type distribution struct {
 //     continent, which is the point; the free tier applies to all.
 func newCDN(scope constructs.Construct, id string, cfg cdnConfig) distribution {
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	fnARN := newViewerRequestFunction(c, cfg)
+	treatments := newEdgeTreatments(c, cfg)
+	origin := newVPCOrigin(c, cfg)
+	aliases, viewerCert := viewerCertificate(cfg)
+	d := cloudfrontdistribution.NewCloudfrontDistribution(c, jsii.String("distribution"), &cloudfrontdistribution.CloudfrontDistributionConfig{
+		Enabled:       jsii.Bool(true),
+		Comment:       jsii.String("bucketls"),
+		HttpVersion:   jsii.String("http2and3"),
+		IsIpv6Enabled: jsii.Bool(true),
+		PriceClass:    jsii.String("PriceClass_All"),
+		Aliases:       aliases,
+		Origin: &[]*cloudfrontdistribution.CloudfrontDistributionOrigin{{
+			OriginId:   jsii.String(cdnOriginID),
+			DomainName: jsii.String(cfg.originDomain),
+			VpcOriginConfig: &cloudfrontdistribution.CloudfrontDistributionOriginVpcOriginConfig{
+				VpcOriginId: origin,
+			},
+		}},
+		DefaultCacheBehavior: &cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehavior{
+			TargetOriginId:        jsii.String(cdnOriginID),
+			ViewerProtocolPolicy:  jsii.String("redirect-to-https"),
+			AllowedMethods:        jsii.Strings("GET", "HEAD", "OPTIONS"),
+			CachedMethods:         jsii.Strings("GET", "HEAD"),
+			CachePolicyId:         treatments[uncached].cachePolicy,
+			OriginRequestPolicyId: treatments[uncached].originRequestPolicy,
+			Compress:              jsii.Bool(true),
+			FunctionAssociation: &[]*cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation{{
+				EventType: jsii.String("viewer-request"), FunctionArn: fnARN,
+			}},
+		},
+		OrderedCacheBehavior: orderedBehaviors(treatments, fnARN),
+		Restrictions: &cloudfrontdistribution.CloudfrontDistributionRestrictions{
+			GeoRestriction: &cloudfrontdistribution.CloudfrontDistributionRestrictionsGeoRestriction{RestrictionType: jsii.String("none")},
+		},
+		ViewerCertificate: viewerCert,
+		Tags:              &map[string]*string{"Name": jsii.String("bucketls")},
+	})
+	return distribution{id: *d.Id(), domainName: *d.DomainName(), hostedZoneID: *d.HostedZoneId()}
+}
 
-	// Runs before CloudFront looks in its cache, so the normalised Accept
-	// is what the cache key holds.
-	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/function-code-choose-purpose.html
-	fn := cloudfrontfunction.NewCloudfrontFunction(c, jsii.String("viewer-request"), &cloudfrontfunction.CloudfrontFunctionConfig{
+// cdnOriginID names the distribution's one origin, the VPC origin.
+const cdnOriginID = "bucketls"
+
+// newViewerRequestFunction creates the CloudFront Function every request
+// runs through and returns its ARN. It runs before CloudFront looks in its
+// cache, so the normalised Accept is what the cache key holds.
+// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/function-code-choose-purpose.html
+func newViewerRequestFunction(c constructs.Construct, cfg cdnConfig) *string {
+	return cloudfrontfunction.NewCloudfrontFunction(c, jsii.String("viewer-request"), &cloudfrontfunction.CloudfrontFunctionConfig{
 		Name:    jsii.String("bucketls-viewer-request-" + cfg.nameSuffix),
 		Runtime: jsii.String(edgefunc.Runtime),
 		Comment: jsii.String("bucketls: /metrics is not served; Accept normalised to HTML or JSON"),
@@ -163,8 +207,16 @@ func newCDN(scope constructs.Construct, id string, cfg cdnConfig) distribution {
 		// The distribution runs the LIVE stage; publishing moves the code
 		// there on every apply.
 		Publish: jsii.Bool(true),
-	})
+	}).Arn()
+}
 
+// treatment is how the edge handles one kind of route: what its cache key
+// holds and what it forwards to the origin.
+type treatment struct{ cachePolicy, originRequestPolicy *string }
+
+// newEdgeTreatments returns the treatment of each edgeCaching, creating
+// the listing's own policies where listings are cached.
+func newEdgeTreatments(c constructs.Construct, cfg cdnConfig) map[edgeCaching]treatment {
 	// AWS's managed policies, by name.
 	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-cache-policies.html
 	// https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/using-managed-origin-request-policies.html
@@ -182,7 +234,6 @@ func newCDN(scope constructs.Construct, id string, cfg cdnConfig) distribution {
 		Name: jsii.String("Managed-AllViewerExceptHostHeader"),
 	}).Id()
 
-	type treatment struct{ cachePolicy, originRequestPolicy *string }
 	treatments := map[edgeCaching]treatment{uncached: {cachingDisabled, allViewer}}
 	if cfg.passwords {
 		// Behind a password every answer is for one user: nothing is kept
@@ -191,8 +242,13 @@ func newCDN(scope constructs.Construct, id string, cfg cdnConfig) distribution {
 	} else {
 		treatments[listing] = treatment{newListingCachePolicy(c, cfg), corsPreflightPolicy(c, cfg)}
 	}
+	return treatments
+}
 
-	vo := cloudfrontvpcorigin.NewCloudfrontVpcOrigin(c, jsii.String("vpc-origin"), &cloudfrontvpcorigin.CloudfrontVpcOriginConfig{
+// newVPCOrigin creates the VPC origin that reaches the service (the
+// instance or the internal load balancer) and returns its ID.
+func newVPCOrigin(c constructs.Construct, cfg cdnConfig) *string {
+	return cloudfrontvpcorigin.NewCloudfrontVpcOrigin(c, jsii.String("vpc-origin"), &cloudfrontvpcorigin.CloudfrontVpcOriginConfig{
 		VpcOriginEndpointConfig: &[]*cloudfrontvpcorigin.CloudfrontVpcOriginVpcOriginEndpointConfig{{
 			Name:                 jsii.String("bucketls-" + cfg.nameSuffix),
 			Arn:                  jsii.String(cfg.originARN),
@@ -206,18 +262,21 @@ func newCDN(scope constructs.Construct, id string, cfg cdnConfig) distribution {
 			}},
 		}},
 		Tags: &map[string]*string{"Name": jsii.String("bucketls")},
-	})
+	}).Id()
+}
 
-	const originID = "bucketls"
+// orderedBehaviors are the cache behaviors of edgeRoutes, in their order,
+// each with its treatment and the viewer-request function.
+func orderedBehaviors(treatments map[edgeCaching]treatment, fnARN *string) *[]*cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior {
 	functions := &[]*cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehaviorFunctionAssociation{{
-		EventType: jsii.String("viewer-request"), FunctionArn: fn.Arn(),
+		EventType: jsii.String("viewer-request"), FunctionArn: fnARN,
 	}}
 	var ordered []*cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior
 	for _, r := range edgeRoutes {
 		t := treatments[r.caching]
 		ordered = append(ordered, &cloudfrontdistribution.CloudfrontDistributionOrderedCacheBehavior{
 			PathPattern:           jsii.String(r.pattern),
-			TargetOriginId:        jsii.String(originID),
+			TargetOriginId:        jsii.String(cdnOriginID),
 			ViewerProtocolPolicy:  jsii.String("redirect-to-https"),
 			AllowedMethods:        jsii.Strings("GET", "HEAD", "OPTIONS"),
 			CachedMethods:         jsii.Strings("GET", "HEAD"),
@@ -227,54 +286,23 @@ func newCDN(scope constructs.Construct, id string, cfg cdnConfig) distribution {
 			FunctionAssociation:   functions,
 		})
 	}
+	return &ordered
+}
 
-	viewerCert := &cloudfrontdistribution.CloudfrontDistributionViewerCertificate{CloudfrontDefaultCertificate: jsii.Bool(true)}
-	var aliases *[]*string
-	if cfg.domainName != "" {
-		aliases = jsii.Strings(cfg.domainName)
-		viewerCert = &cloudfrontdistribution.CloudfrontDistributionViewerCertificate{
-			AcmCertificateArn: jsii.String(cfg.certificateARN),
-			// SNI: every browser of the last decade sends it; dedicated IPs
-			// bill $600 a month.
-			SslSupportMethod:       jsii.String("sni-only"),
-			MinimumProtocolVersion: jsii.String(viewerTLSPolicy),
-		}
+// viewerCertificate is the distribution's aliases and certificate:
+// CloudFront's own for its *.cloudfront.net name, or, with domainName,
+// the ACM certificate for it.
+func viewerCertificate(cfg cdnConfig) (*[]*string, *cloudfrontdistribution.CloudfrontDistributionViewerCertificate) {
+	if cfg.domainName == "" {
+		return nil, &cloudfrontdistribution.CloudfrontDistributionViewerCertificate{CloudfrontDefaultCertificate: jsii.Bool(true)}
 	}
-
-	d := cloudfrontdistribution.NewCloudfrontDistribution(c, jsii.String("distribution"), &cloudfrontdistribution.CloudfrontDistributionConfig{
-		Enabled:       jsii.Bool(true),
-		Comment:       jsii.String("bucketls"),
-		HttpVersion:   jsii.String("http2and3"),
-		IsIpv6Enabled: jsii.Bool(true),
-		PriceClass:    jsii.String("PriceClass_All"),
-		Aliases:       aliases,
-		Origin: &[]*cloudfrontdistribution.CloudfrontDistributionOrigin{{
-			OriginId:   jsii.String(originID),
-			DomainName: jsii.String(cfg.originDomain),
-			VpcOriginConfig: &cloudfrontdistribution.CloudfrontDistributionOriginVpcOriginConfig{
-				VpcOriginId: vo.Id(),
-			},
-		}},
-		DefaultCacheBehavior: &cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehavior{
-			TargetOriginId:        jsii.String(originID),
-			ViewerProtocolPolicy:  jsii.String("redirect-to-https"),
-			AllowedMethods:        jsii.Strings("GET", "HEAD", "OPTIONS"),
-			CachedMethods:         jsii.Strings("GET", "HEAD"),
-			CachePolicyId:         treatments[uncached].cachePolicy,
-			OriginRequestPolicyId: treatments[uncached].originRequestPolicy,
-			Compress:              jsii.Bool(true),
-			FunctionAssociation: &[]*cloudfrontdistribution.CloudfrontDistributionDefaultCacheBehaviorFunctionAssociation{{
-				EventType: jsii.String("viewer-request"), FunctionArn: fn.Arn(),
-			}},
-		},
-		OrderedCacheBehavior: &ordered,
-		Restrictions: &cloudfrontdistribution.CloudfrontDistributionRestrictions{
-			GeoRestriction: &cloudfrontdistribution.CloudfrontDistributionRestrictionsGeoRestriction{RestrictionType: jsii.String("none")},
-		},
-		ViewerCertificate: viewerCert,
-		Tags:              &map[string]*string{"Name": jsii.String("bucketls")},
-	})
-	return distribution{id: *d.Id(), domainName: *d.DomainName(), hostedZoneID: *d.HostedZoneId()}
+	return jsii.Strings(cfg.domainName), &cloudfrontdistribution.CloudfrontDistributionViewerCertificate{
+		AcmCertificateArn: jsii.String(cfg.certificateARN),
+		// SNI: every browser of the last decade sends it; dedicated IPs
+		// bill $600 a month.
+		SslSupportMethod:       jsii.String("sni-only"),
+		MinimumProtocolVersion: jsii.String(viewerTLSPolicy),
+	}
 }
 
 // newListingCachePolicy creates the cache policy of the listing routes.
