@@ -31,9 +31,11 @@ const vpcCIDR = "10.0.0.0/16"
 // its own ports, bootscript.HTTPPort and HTTPSPort.
 const awsAPIPort = 443
 
-// subnets are the two public subnets, one per zone: each construct ID
-// beside its address range.
-var subnets = []struct{ id, cidr string }{
+// subnetPlan is a subnet to create: its construct ID and address range.
+type subnetPlan struct{ id, cidr string }
+
+// subnets are the two public subnets, one per zone.
+var subnets = []subnetPlan{
 	{"public-a", "10.0.0.0/24"},
 	{"public-b", "10.0.1.0/24"},
 }
@@ -41,7 +43,7 @@ var subnets = []struct{ id, cidr string }{
 // privateSubnets replace subnets with cdn: no route to the internet.
 // Ranges of their own, so a switch of cdn can create the new subnets
 // before the old ones go.
-var privateSubnets = []struct{ id, cidr string }{
+var privateSubnets = []subnetPlan{
 	{"private-a", "10.0.2.0/24"},
 	{"private-b", "10.0.3.0/24"},
 }
@@ -102,6 +104,38 @@ type network struct {
 // route) and the groups admit CloudFront's origin-facing servers only.
 func newNetwork(scope constructs.Construct, id string, cfg networkConfig) network {
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	vpcID := newVPC(c)
+	usable := usableZones(c, cfg)
+	plan, rtID := newRouteTable(c, vpcID, cfg)
+	subnetIDs := newSubnets(c, vpcID, rtID, plan, usable)
+	s3 := newS3Endpoint(c, vpcID, rtID, cfg)
+
+	out := egressPeers{s3PrefixListID: *s3.PrefixListId()}
+	in := ingressPeers{cidrs: cfg.allowedCIDRs}
+	if cfg.cdn {
+		in = ingressPeers{prefixListID: newOriginFacingPrefixList(c, "cloudfront-origin-facing")}
+	}
+	if cfg.ssm && cfg.ssmEndpoints {
+		// The subnets the instances run in: the first for the single
+		// instance, both in mode "ha". Each zone served is billed.
+		where := subnetIDs[:1]
+		if cfg.loadBalanced {
+			where = subnetIDs
+		}
+		out.ssmEndpointsSGID = newSSMEndpoints(c, *vpcID, where, cfg)
+	}
+	n := network{vpcID: *vpcID, subnetIDs: subnetIDs, s3EndpointID: *s3.Id(), internetEgress: cfg.ssm && !cfg.ssmEndpoints}
+	if cfg.loadBalanced {
+		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *vpcID, in, out, cfg)
+	} else {
+		n.webSGID = newWebSecurityGroup(c, "web-sg", *vpcID, in, out, cfg)
+	}
+	return n
+}
+
+// newVPC creates the VPC and takes over its default security group, and
+// returns the VPC's ID.
+func newVPC(c constructs.Construct) *string {
 	v := vpc.NewVpc(c, jsii.String("vpc"), &vpc.VpcConfig{
 		CidrBlock:        jsii.String(vpcCIDR),
 		EnableDnsSupport: jsii.Bool(true),
@@ -116,11 +150,14 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 		VpcId: v.Id(),
 		Tags:  &map[string]*string{"Name": jsii.String("bucketls-default-unused")},
 	})
+	return v.Id()
+}
 
-	// Zones that are available without opt-in AND offer the instance type:
-	// not every zone has every type (t3 and t4g are missing from some), and
-	// RunInstances fails in a zone that lacks it. Sorted, so the choice is
-	// stable from one plan to the next.
+// usableZones are the zones that are available without opt-in AND offer
+// the instance type: not every zone has every type (t3 and t4g are missing
+// from some), and RunInstances fails in a zone that lacks it. Sorted, so
+// the choice is stable from one plan to the next.
+func usableZones(c constructs.Construct, cfg networkConfig) *[]*string {
 	zones := dataawsavailabilityzones.NewDataAwsAvailabilityZones(c, jsii.String("zones"), &dataawsavailabilityzones.DataAwsAvailabilityZonesConfig{
 		State: jsii.String("available"),
 	})
@@ -131,46 +168,54 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 			Values: jsii.Strings(cfg.instanceType),
 		}},
 	})
-	usable := cdktf.Fn_Sort(cdktf.Fn_Setintersection(
+	return cdktf.Fn_Sort(cdktf.Fn_Setintersection(
 		anyList(zones.Names()),
 		&[]*[]interface{}{anyList(offerings.Locations())},
 	))
+}
 
+// newRouteTable creates the internet gateway and the subnets' route table,
+// and returns the subnets to create and the table's ID: public subnets
+// with the default route to the gateway, or with cdn private ones with no
+// route out.
+func newRouteTable(c constructs.Construct, vpcID *string, cfg networkConfig) ([]subnetPlan, *string) {
 	// With cdn too: a VPC origin's VPC must have an internet gateway
 	// attached, to receive CloudFront's traffic, although no route table
 	// sends anything to it ("Restrict access with VPC origins",
 	// prerequisites; see cdn.go).
 	igw := internetgateway.NewInternetGateway(c, jsii.String("igw"), &internetgateway.InternetGatewayConfig{
-		VpcId: v.Id(),
+		VpcId: vpcID,
 		Tags:  &map[string]*string{"Name": jsii.String("bucketls")},
 	})
-	plan := subnets
-	var rt routetable.RouteTable
 	if cfg.cdn {
 		// Private subnets: no route to the internet, so nothing in them
 		// can be reached from it or reach it, whatever a security group
 		// says; CloudFront comes in through its own network interfaces.
-		plan = privateSubnets
-		rt = routetable.NewRouteTable(c, jsii.String("private-routes"), &routetable.RouteTableConfig{
-			VpcId: v.Id(),
+		rt := routetable.NewRouteTable(c, jsii.String("private-routes"), &routetable.RouteTableConfig{
+			VpcId: vpcID,
 			Tags:  &map[string]*string{"Name": jsii.String("bucketls-private")},
 		})
-	} else {
-		rt = routetable.NewRouteTable(c, jsii.String("public-routes"), &routetable.RouteTableConfig{
-			VpcId: v.Id(),
-			Tags:  &map[string]*string{"Name": jsii.String("bucketls-public")},
-		})
-		route.NewRoute(c, jsii.String("default-route"), &route.RouteConfig{
-			RouteTableId:         rt.Id(),
-			DestinationCidrBlock: jsii.String("0.0.0.0/0"),
-			GatewayId:            igw.Id(),
-		})
+		return privateSubnets, rt.Id()
 	}
+	rt := routetable.NewRouteTable(c, jsii.String("public-routes"), &routetable.RouteTableConfig{
+		VpcId: vpcID,
+		Tags:  &map[string]*string{"Name": jsii.String("bucketls-public")},
+	})
+	route.NewRoute(c, jsii.String("default-route"), &route.RouteConfig{
+		RouteTableId:         rt.Id(),
+		DestinationCidrBlock: jsii.String("0.0.0.0/0"),
+		GatewayId:            igw.Id(),
+	})
+	return subnets, rt.Id()
+}
 
+// newSubnets creates the planned subnets, one per usable zone in order,
+// on the route table, and returns their IDs.
+func newSubnets(c constructs.Construct, vpcID, rtID *string, plan []subnetPlan, usable *[]*string) []string {
 	var subnetIDs []string
 	for i, sn := range plan {
 		s := subnet.NewSubnet(c, jsii.String(sn.id), &subnet.SubnetConfig{
-			VpcId:            v.Id(),
+			VpcId:            vpcID,
 			CidrBlock:        jsii.String(sn.cidr),
 			AvailabilityZone: cdktf.Token_AsString(cdktf.Fn_Element(usable, jsii.Number(float64(i))), nil),
 			// No automatic public IPs: the instance asks for one itself, so
@@ -180,48 +225,29 @@ func newNetwork(scope constructs.Construct, id string, cfg networkConfig) networ
 		})
 		routetableassociation.NewRouteTableAssociation(c, jsii.String(sn.id+"-routes"), &routetableassociation.RouteTableAssociationConfig{
 			SubnetId:     s.Id(),
-			RouteTableId: rt.Id(),
+			RouteTableId: rtID,
 		})
 		subnetIDs = append(subnetIDs, *s.Id())
 	}
+	return subnetIDs
+}
 
-	// S3 through a gateway endpoint: it costs nothing, keeps S3 traffic on
-	// AWS's network, gives the security groups a prefix list to name
-	// instead of the internet, and lets the instance role refuse requests
-	// that do not come through it (aws:SourceVpce). The route table sends
-	// all of the region's S3 addresses to it, so its policy bounds what
-	// anything in these subnets can do in S3, even with ssm's internet
-	// egress open.
-	s3 := vpcendpoint.NewVpcEndpoint(c, jsii.String("s3-endpoint"), &vpcendpoint.VpcEndpointConfig{
-		VpcId:           v.Id(),
+// newS3Endpoint creates the S3 gateway endpoint on the route table. It
+// costs nothing, keeps S3 traffic on AWS's network, gives the security
+// groups a prefix list to name instead of the internet, and lets the
+// instance role refuse requests that do not come through it
+// (aws:SourceVpce). The route table sends all of the region's S3
+// addresses to it, so its policy bounds what anything in these subnets
+// can do in S3, even with ssm's internet egress open.
+func newS3Endpoint(c constructs.Construct, vpcID, rtID *string, cfg networkConfig) vpcendpoint.VpcEndpoint {
+	return vpcendpoint.NewVpcEndpoint(c, jsii.String("s3-endpoint"), &vpcendpoint.VpcEndpointConfig{
+		VpcId:           vpcID,
 		ServiceName:     jsii.String(serviceName(cfg.partition, cfg.region, "s3")),
 		VpcEndpointType: jsii.String("Gateway"),
-		RouteTableIds:   &[]*string{rt.Id()},
+		RouteTableIds:   &[]*string{rtID},
 		Policy:          jsii.String(cfg.s3EndpointPolicy),
 		Tags:            &map[string]*string{"Name": jsii.String("bucketls-s3")},
 	})
-
-	out := egressPeers{s3PrefixListID: *s3.PrefixListId()}
-	in := ingressPeers{cidrs: cfg.allowedCIDRs}
-	if cfg.cdn {
-		in = ingressPeers{prefixListID: newOriginFacingPrefixList(c, "cloudfront-origin-facing")}
-	}
-	if cfg.ssm && cfg.ssmEndpoints {
-		// The subnets the instances run in: the first for the single
-		// instance, both in mode "ha". Each zone served is billed.
-		where := subnetIDs[:1]
-		if cfg.loadBalanced {
-			where = subnetIDs
-		}
-		out.ssmEndpointsSGID = newSSMEndpoints(c, *v.Id(), where, cfg)
-	}
-	n := network{vpcID: *v.Id(), subnetIDs: subnetIDs, s3EndpointID: *s3.Id(), internetEgress: cfg.ssm && !cfg.ssmEndpoints}
-	if cfg.loadBalanced {
-		n.lbSGID, n.instanceSGID = newLoadBalancedSecurityGroups(c, *v.Id(), in, out, cfg)
-	} else {
-		n.webSGID = newWebSecurityGroup(c, "web-sg", *v.Id(), in, out, cfg)
-	}
-	return n
 }
 
 // serviceName is the name of the endpoint service of an AWS service
