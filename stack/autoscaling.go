@@ -88,6 +88,15 @@ type group struct {
 // times the price.
 func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) group {
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	lt := newLaunchTemplate(c, cfg)
+	asg := newGroup(c, cfg, lt)
+	newCPUTargetPolicy(c, cfg, asg)
+	return group{name: *asg.Name()}
+}
+
+// newLaunchTemplate creates the template the group launches instances
+// from: the hardened instance of single mode, on the group's subnets.
+func newLaunchTemplate(c constructs.Construct, cfg groupConfig) launchtemplate.LaunchTemplate {
 	ami := newAMI(c, "ami", cfg.arch)
 	ltConf := &launchtemplate.LaunchTemplateConfig{
 		NamePrefix:  jsii.String("bucketls-"),
@@ -152,9 +161,13 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 		// non-burstable instanceType.
 		ltConf.CreditSpecification = &launchtemplate.LaunchTemplateCreditSpecification{CpuCredits: jsii.String("unlimited")}
 	}
-	lt := launchtemplate.NewLaunchTemplate(c, jsii.String("launch-template"), ltConf)
+	return launchtemplate.NewLaunchTemplate(c, jsii.String("launch-template"), ltConf)
+}
 
-	asg := autoscalinggroup.NewAutoscalingGroup(c, jsii.String("group"), &autoscalinggroup.AutoscalingGroupConfig{
+// newGroup creates the Auto Scaling group behind the load balancer's
+// target group, rolled by instance refresh when the template changes.
+func newGroup(c constructs.Construct, cfg groupConfig, lt launchtemplate.LaunchTemplate) autoscalinggroup.AutoscalingGroup {
+	return autoscalinggroup.NewAutoscalingGroup(c, jsii.String("group"), &autoscalinggroup.AutoscalingGroupConfig{
 		NamePrefix:        jsii.String("bucketls-"),
 		VpcZoneIdentifier: jsii.Strings(cfg.subnetIDs...),
 		MinSize:           jsii.Number(float64(cfg.minSize)),
@@ -200,7 +213,11 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 		},
 		DependsOn: &cfg.dependsOn,
 	})
+}
 
+// newCPUTargetPolicy scales the group to hold its average CPU at the
+// target.
+func newCPUTargetPolicy(c constructs.Construct, cfg groupConfig, asg autoscalinggroup.AutoscalingGroup) {
 	autoscalingpolicy.NewAutoscalingPolicy(c, jsii.String("cpu-target"), &autoscalingpolicy.AutoscalingPolicyConfig{
 		Name:                 jsii.String("bucketls-cpu-target"),
 		AutoscalingGroupName: asg.Name(),
@@ -212,7 +229,6 @@ func newAutoScaling(scope constructs.Construct, id string, cfg groupConfig) grou
 			TargetValue: jsii.Number(float64(cfg.targetCPU)),
 		},
 	})
-	return group{name: *asg.Name()}
 }
 
 // instanceTags are the tags of every instance the group launches and of
