@@ -80,31 +80,7 @@ func newPrivateBucket(scope constructs.Construct, id, namePrefix string, opts bu
 		// Versions keep overwritten or deleted objects recoverable.
 		VersioningConfiguration: &s3bucketversioning.S3BucketVersioningVersioningConfiguration{Status: jsii.String("Enabled")},
 	})
-	rules := []*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{{
-		Id:     jsii.String("expire-old-versions"),
-		Status: jsii.String("Enabled"),
-		Filter: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
-		NoncurrentVersionExpiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{{
-			NoncurrentDays: jsii.Number(noncurrentVersionDays),
-		}},
-		AbortIncompleteMultipartUpload: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{{
-			DaysAfterInitiation: jsii.Number(7),
-		}},
-	}}
-	if opts.expireDays > 0 {
-		rules = append(rules, &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{
-			Id:         jsii.String("expire-objects"),
-			Status:     jsii.String("Enabled"),
-			Filter:     &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
-			Expiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleExpiration{{Days: jsii.Number(float64(opts.expireDays))}},
-		})
-	}
-	s3bucketlifecycleconfiguration.NewS3BucketLifecycleConfiguration(c, jsii.String("lifecycle"), &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationConfig{
-		Bucket: bucket.Id(),
-		Rule:   &rules,
-		// The rule needs versioning to exist first, or AWS may reject it.
-		DependsOn: &[]cdktf.ITerraformDependable{versioning},
-	})
+	newLifecycle(c, bucket.Id(), versioning, opts.expireDays)
 	var grants []policyStatement
 	if opts.grants != nil {
 		grants = opts.grants(*bucket.Arn())
@@ -121,6 +97,36 @@ func newPrivateBucket(scope constructs.Construct, id, namePrefix string, opts bu
 		arn:   *bucket.Arn(),
 		ready: []cdktf.ITerraformDependable{pab, ownership, sse, versioning, policy},
 	}
+}
+
+// newLifecycle expires old versions and abandoned multipart uploads in the
+// bucket, and with expireDays > 0 the objects themselves.
+func newLifecycle(c constructs.Construct, bucketID *string, versioning cdktf.ITerraformDependable, expireDays int) {
+	rules := []*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{{
+		Id:     jsii.String("expire-old-versions"),
+		Status: jsii.String("Enabled"),
+		Filter: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
+		NoncurrentVersionExpiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleNoncurrentVersionExpiration{{
+			NoncurrentDays: jsii.Number(noncurrentVersionDays),
+		}},
+		AbortIncompleteMultipartUpload: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleAbortIncompleteMultipartUpload{{
+			DaysAfterInitiation: jsii.Number(7),
+		}},
+	}}
+	if expireDays > 0 {
+		rules = append(rules, &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRule{
+			Id:         jsii.String("expire-objects"),
+			Status:     jsii.String("Enabled"),
+			Filter:     &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleFilter{{Prefix: jsii.String("")}},
+			Expiration: &[]*s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationRuleExpiration{{Days: jsii.Number(float64(expireDays))}},
+		})
+	}
+	s3bucketlifecycleconfiguration.NewS3BucketLifecycleConfiguration(c, jsii.String("lifecycle"), &s3bucketlifecycleconfiguration.S3BucketLifecycleConfigurationConfig{
+		Bucket: bucketID,
+		Rule:   &rules,
+		// The rule needs versioning to exist first, or AWS may reject it.
+		DependsOn: &[]cdktf.ITerraformDependable{versioning},
+	})
 }
 
 // tlsOnlyPolicy denies every request to the bucket that does not use TLS,

@@ -94,7 +94,15 @@ type loadBalancer struct {
 //     and a log bucket when request records must outlive instances.
 func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConfig) loadBalancer {
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	alb := lb.NewLb(c, jsii.String("alb"), &lb.LbConfig{
+	alb := newALB(c, cfg)
+	tg := newTargetGroup(c, cfg)
+	listeners := newListeners(c, cfg, alb.Arn(), tg.Arn())
+	return loadBalancer{dnsName: *alb.DnsName(), zoneID: *alb.ZoneId(), arn: *alb.Arn(), targetGroupARN: *tg.Arn(), listeners: listeners}
+}
+
+// newALB creates the application load balancer itself.
+func newALB(c constructs.Construct, cfg loadBalancerConfig) lb.Lb {
+	return lb.NewLb(c, jsii.String("alb"), &lb.LbConfig{
 		// A prefix, not a name: names are unique per region and account,
 		// and a prefix lets two deployments live side by side. Six
 		// characters at most.
@@ -109,7 +117,12 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 		IdleTimeout:              jsii.Number(idleTimeout),
 		Tags:                     &map[string]*string{"Name": jsii.String("bucketls")},
 	})
-	tg := lbtargetgroup.NewLbTargetGroup(c, jsii.String("targets"), &lbtargetgroup.LbTargetGroupConfig{
+}
+
+// newTargetGroup creates the instances' target group, health-checked on
+// the service's health path.
+func newTargetGroup(c constructs.Construct, cfg loadBalancerConfig) lbtargetgroup.LbTargetGroup {
+	return lbtargetgroup.NewLbTargetGroup(c, jsii.String("targets"), &lbtargetgroup.LbTargetGroupConfig{
 		NamePrefix:          jsii.String("bls-"),
 		TargetType:          jsii.String("instance"),
 		Protocol:            jsii.String("HTTP"),
@@ -132,9 +145,14 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 		// be able to switch to the new one before the old one goes.
 		Lifecycle: &cdktf.TerraformResourceLifecycle{CreateBeforeDestroy: jsii.Bool(true)},
 	})
+}
+
+// newListeners creates the HTTP listener, and with a certificate the HTTPS
+// one, and returns them for what must wait until traffic can flow.
+func newListeners(c constructs.Construct, cfg loadBalancerConfig, albARN, tgARN *string) []cdktf.ITerraformDependable {
 	forward := &[]*lblistener.LbListenerDefaultAction{{
 		Type:           jsii.String("forward"),
-		TargetGroupArn: tg.Arn(),
+		TargetGroupArn: tgARN,
 	}}
 
 	httpAction := forward
@@ -152,7 +170,7 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 	}
 	listeners := []cdktf.ITerraformDependable{
 		lblistener.NewLbListener(c, jsii.String("http"), &lblistener.LbListenerConfig{
-			LoadBalancerArn: alb.Arn(),
+			LoadBalancerArn: albARN,
 			Protocol:        jsii.String("HTTP"),
 			Port:            jsii.Number(bootscript.HTTPPort),
 			DefaultAction:   httpAction,
@@ -160,7 +178,7 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 	}
 	if cfg.certificateARN != "" {
 		listeners = append(listeners, lblistener.NewLbListener(c, jsii.String("https"), &lblistener.LbListenerConfig{
-			LoadBalancerArn: alb.Arn(),
+			LoadBalancerArn: albARN,
 			Protocol:        jsii.String("HTTPS"),
 			Port:            jsii.Number(bootscript.HTTPSPort),
 			CertificateArn:  jsii.String(cfg.certificateARN),
@@ -168,5 +186,5 @@ func newLoadBalancer(scope constructs.Construct, id string, cfg loadBalancerConf
 			DefaultAction:   forward,
 		}))
 	}
-	return loadBalancer{dnsName: *alb.DnsName(), zoneID: *alb.ZoneId(), arn: *alb.Arn(), targetGroupARN: *tg.Arn(), listeners: listeners}
+	return listeners
 }
